@@ -1,0 +1,77 @@
+// Plain data shared by the pure renderers. No Pulumi imports: everything here is already resolved,
+// so the renderers can be tested with the real OpenSSH, fail2ban and cloud-init tools.
+
+/** Operating systems the program can boot. */
+export type OsName = "debian-12" | "ubuntu-24.04";
+
+/** An ED25519 key pair in OpenSSH format. */
+export interface SshKeyPair {
+    /** `ssh-ed25519 AAAA...` (a trailing comment is allowed). */
+    publicKeyOpenssh: string;
+    /** `-----BEGIN OPENSSH PRIVATE KEY-----...`. */
+    privateKeyOpenssh: string;
+}
+
+/** A private host behind the bastion, as the SSH client and the bastion's PermitOpen see it. */
+export interface TargetEndpoint {
+    /** Target name from config, e.g. `app-1`. */
+    name: string;
+    /** Its fixed private IPv4 address: the literal host the client sends through the bastion. */
+    privateIp: string;
+    /** Port its sshd listens on (always 22 for now). */
+    port: number;
+}
+
+/** fail2ban settings from config. */
+export interface Fail2banSettings {
+    /** Failures within `findTimeSeconds` before a ban. */
+    maxRetry: number;
+    /** Window in which failures are counted, seconds. */
+    findTimeSeconds: number;
+    /** First ban length, seconds. */
+    banTimeSeconds: number;
+    /** Ceiling for `bantime.increment`, seconds. */
+    banTimeMaxSeconds: number;
+    /** Addresses or CIDRs never banned (loopback is always added). */
+    ignoreIps: string[];
+}
+
+/** Unattended security upgrades. */
+export interface UpgradeSettings {
+    /** Time of day (`HH:MM`) at which an automatic reboot may happen; undefined means never reboot. */
+    rebootTime?: string;
+}
+
+/** Everything the bastion's cloud-init document needs. */
+export interface BastionHostSpec {
+    os: OsName;
+    /** Port sshd listens on. */
+    sshPort: number;
+    /** The jump-only user (shell nologin, forwarding to targets only). */
+    jumpUser: string;
+    /** Public keys (OpenSSH format) allowed to log in as the jump user. */
+    operatorPublicKeys: string[];
+    /** The pinned ED25519 host key. */
+    hostKey: SshKeyPair;
+    /** Targets the jump user may forward to (one `PermitOpen ip:port` each). */
+    targets: TargetEndpoint[];
+    fail2ban: Fail2banSettings;
+    upgrades: UpgradeSettings;
+}
+
+/** Everything a target's cloud-init document needs. */
+export interface TargetHostSpec {
+    os: OsName;
+    /** The target's name (used as hostname). */
+    name: string;
+    /** Its private address; sshd listens only there. */
+    privateIp: string;
+    /** The login user on targets (a normal shell user). */
+    loginUser: string;
+    /** Public keys (OpenSSH format) allowed to log in as the login user. */
+    operatorPublicKeys: string[];
+    /** The pinned ED25519 host key. */
+    hostKey: SshKeyPair;
+    fail2ban: Fail2banSettings;
+    upgrades: UpgradeSettings;
+}

@@ -1,0 +1,54 @@
+// What the lab needs to stand a stack's hosts up on this machine. Produced from the program's offline
+// run (the same resources `pulumi up` would create); consumed by the namespace, firewall and daemon code.
+
+/** One security-group rule, with group references already resolved to the member hosts' addresses. */
+export interface LabFirewallRule {
+    /** `tcp`, `udp`, `icmp` or `-1` (all), as in the AWS rule. */
+    protocol: "tcp" | "udp" | "icmp" | "-1";
+    /** First port (ignored for `-1`/icmp). */
+    fromPort: number;
+    /** Last port (ignored for `-1`/icmp). */
+    toPort: number;
+    /** IPv4 or IPv6 CIDRs the rule allows (peer addresses). */
+    cidrs: string[];
+    /** The rule's description from the program, for nft comments. */
+    description: string;
+}
+
+/** One host (EC2 instance) of the stack. */
+export interface LabHost {
+    /** `bastion` or the target's name, e.g. `app-1`. */
+    name: string;
+    role: "bastion" | "target";
+    /** Bastion only: its Elastic IP, which the lab puts on the bastion's public leg. */
+    publicIp?: string;
+    /** The instance's private IPv4 address. */
+    privateIp: string;
+    /** CIDR of the subnet the instance sits in. */
+    subnetCidr: string;
+    /** The rendered `#cloud-config` user data, exactly what the instance would boot with. */
+    cloudInit: string;
+    /** Security-group ingress rules (stateful: replies are allowed). */
+    ingress: LabFirewallRule[];
+    /** Security-group egress rules. */
+    egress: LabFirewallRule[];
+}
+
+/** A whole stack, as the lab stands it up. */
+export interface LabPlan {
+    /** Stack name; SSH aliases are `<stack>-bastion` and `<stack>-<target>`. */
+    stack: string;
+    /** CIDRs allowed to reach the bastion's SSH port (from config `allowedCidrs`). */
+    allowedCidrs: string[];
+    /** The bastion's SSH port. */
+    sshPort: number;
+    /** The jump user on the bastion and the login user on targets. */
+    jumpUser: string;
+    loginUser: string;
+    hosts: LabHost[];
+    /** Stack outputs, as `pulumi stack output` would print them. */
+    sshConfig: string;
+    knownHosts: string;
+    /** The generated operator private key (OpenSSH format). */
+    privateKeyOpenssh: string;
+}
