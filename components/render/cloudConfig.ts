@@ -42,9 +42,11 @@ const known = new Set(["hostname", "users", "groups", "write_files", "ssh_keys",
 
 /** Parses a `#cloud-config` document; throws if it is not one. */
 export function parseCloudConfig(doc: string): CloudConfig {
-    if (!doc.startsWith("#cloud-config\n")) throw new Error("not a #cloud-config document (first line must be #cloud-config)");
+    if (!doc.startsWith("#cloud-config\n"))
+        throw new Error("not a #cloud-config document (first line must be #cloud-config)");
     const raw: unknown = parse(doc);
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error("cloud-config is not a YAML mapping");
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+        throw new Error("cloud-config is not a YAML mapping");
     const obj = raw as Record<string, unknown>;
     const extra: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) if (!known.has(k)) extra[k] = v;

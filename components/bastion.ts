@@ -1,0 +1,128 @@
+// The bastion: one hardened instance in a public subnet behind a stable Elastic IP. Admins get in
+// through Session Manager (the instance profile), so the SSH jump user never needs a shell.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { architectureOf } from "./config";
+import { lookupAmi } from "./ami";
+import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
+import { HostKeyOutputs } from "./keys";
+import { renderBastionCloudInit } from "./render/cloudInit";
+import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings } from "./render/model";
+
+export interface BastionArgs {
+    /** Public subnet the bastion is placed in. Required. */
+    subnetId: pulumi.Input<string>;
+    /** The bastion's security group. Required. */
+    securityGroupId: pulumi.Input<string>;
+    /** The pinned host key. Required. */
+    hostKey: HostKeyOutputs;
+    /** Public keys allowed to log in as the jump user. Required. */
+    operatorPublicKeys: pulumi.Input<string[]>;
+    /** Targets the jump user may forward to. Defaults to none. */
+    targets?: pulumi.Input<TargetEndpoint[]>;
+    /** Operating system. Defaults to `debian-12`. */
+    os?: OsName;
+    /** EC2 instance type; its architecture picks the AMI. Defaults to `t4g.nano`. */
+    instanceType?: string;
+    /** Root volume size in GiB. Defaults to 8. */
+    rootVolumeSizeGb?: number;
+    /** Port sshd listens on. Defaults to 22. */
+    sshPort?: number;
+    /** The forward-only jump user. Defaults to `jump`. */
+    jumpUser?: string;
+    /** fail2ban settings. Required. */
+    fail2ban: Fail2banSettings;
+    /** Unattended-upgrade settings. Defaults to no automatic reboot. */
+    upgrades?: UpgradeSettings;
+    /** Tags added to every resource. Defaults to none. */
+    tags?: Record<string, string>;
+}
+
+export class Bastion extends pulumi.ComponentResource {
+    readonly instanceId: pulumi.Output<string>;
+    readonly publicIp: pulumi.Output<string>;
+    readonly privateIp: pulumi.Output<string>;
+
+    constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jumpgate:bastion:Bastion", name, {}, opts);
+        const os = args.os ?? "debian-12";
+        const instanceType = args.instanceType ?? "t4g.nano";
+        const tags = args.tags ?? {};
+        const parent = { parent: this };
+        const arch = architectureOf(instanceType);
+        if (!arch) throw new Error(`bastion instance type ${instanceType} has no Debian or Ubuntu AMI`);
+
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
+                }),
+                tags,
+            },
+            parent,
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-ssm`,
+            {
+                role: role.name,
+                policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            },
+            parent,
+        );
+        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+
+        const userData = pulumi.secret(
+            pulumi
+                .all([
+                    args.operatorPublicKeys,
+                    args.targets ?? [],
+                    args.hostKey.publicKeyOpenssh,
+                    args.hostKey.privateKeyOpenssh,
+                ])
+                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh]) =>
+                    renderBastionCloudInit({
+                        os,
+                        sshPort: args.sshPort ?? 22,
+                        jumpUser: args.jumpUser ?? "jump",
+                        operatorPublicKeys,
+                        hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                        targets,
+                        fail2ban: args.fail2ban,
+                        upgrades: args.upgrades ?? {},
+                    }),
+                ),
+        );
+
+        const instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            hardenedInstanceArgs({
+                ami: lookupAmi(os, arch, parent),
+                instanceType,
+                subnetId: args.subnetId,
+                securityGroupId: args.securityGroupId,
+                userData,
+                rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
+                iamInstanceProfile: profile.name,
+                tags: { ...tags, Name: `${name}`, "jumpgate:role": "bastion" },
+            }),
+            { ...parent, ...IGNORE_AMI_DRIFT },
+        );
+
+        // The address outlives the instance: a rebuilt bastion keeps its IP (and, via Keys, its host key).
+        const eip = new aws.ec2.Eip(
+            `${name}-eip`,
+            { domain: "vpc", tags: { ...tags, Name: `${name}`, "jumpgate:role": "bastion" } },
+            parent,
+        );
+        new aws.ec2.EipAssociation(`${name}-eip`, { allocationId: eip.allocationId, instanceId: instance.id }, parent);
+
+        this.instanceId = instance.id;
+        this.publicIp = eip.publicIp;
+        this.privateIp = instance.privateIp;
+        this.registerOutputs({ instanceId: this.instanceId, publicIp: this.publicIp, privateIp: this.privateIp });
+    }
+}

@@ -1,0 +1,54 @@
+// Settings every jumpgate instance shares, in one place: IMDSv2 only, encrypted gp3 root volume,
+// user data replaced on change, and no replacement just because a newer AMI was published.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface HardenedInstanceInputs {
+    ami: pulumi.Input<string>;
+    instanceType: string;
+    subnetId: pulumi.Input<string>;
+    securityGroupId: pulumi.Input<string>;
+    userData: pulumi.Input<string>;
+    rootVolumeSizeGb: number;
+    tags: Record<string, string>;
+    privateIp?: pulumi.Input<string>;
+    iamInstanceProfile?: pulumi.Input<string>;
+}
+
+/** Instance arguments with the hardening every host gets. */
+export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.InstanceArgs {
+    return {
+        ami: i.ami,
+        instanceType: i.instanceType,
+        subnetId: i.subnetId,
+        vpcSecurityGroupIds: [i.securityGroupId],
+        privateIp: i.privateIp,
+        iamInstanceProfile: i.iamInstanceProfile,
+        associatePublicIpAddress: false,
+        // IMDSv2 only, one hop: containers or forwarded traffic on the host cannot reach credentials.
+        metadataOptions: {
+            httpEndpoint: "enabled",
+            httpTokens: "required",
+            httpPutResponseHopLimit: 1,
+            instanceMetadataTags: "disabled",
+        },
+        rootBlockDevice: {
+            volumeType: "gp3",
+            volumeSize: i.rootVolumeSizeGb,
+            encrypted: true,
+            deleteOnTermination: true,
+        },
+        // The user data carries the pinned host key: a change must rebuild the host, not be ignored by cloud-init.
+        userData: i.userData,
+        userDataReplaceOnChange: true,
+        monitoring: false,
+        tags: i.tags,
+        volumeTags: i.tags,
+    };
+}
+
+/**
+ * New AMIs are published often; following them would replace hosts on unrelated `pulumi up`s.
+ * Unattended upgrades keep hosts patched; `pulumi up --replace <urn>` moves to a new image.
+ */
+export const IGNORE_AMI_DRIFT: pulumi.CustomResourceOptions = { ignoreChanges: ["ami"] };

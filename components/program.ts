@@ -1,0 +1,32 @@
+// The program `index.ts` runs: read the stack's config, validate all of it, then build. Validation
+// throws before the first resource is registered, so bad input never leaves anything half-created.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, JumpgateSettings, readSettings } from "./config";
+import { Jumpgate } from "./jumpgate";
+
+/** Reads and validates this stack's configuration; a RunError (no stack trace) lists every problem. */
+export function loadSettings(): JumpgateSettings {
+    const config = new pulumi.Config("jumpgate");
+    try {
+        return readSettings((key) => config.get(key), pulumi.getStack());
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}
+
+/** Builds the stack and returns its outputs (names are a contract with users and CI). */
+export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
+    const jumpgate = new Jumpgate(settings.stack, { settings });
+    return {
+        bastionPublicIp: jumpgate.bastionPublicIp,
+        targets: jumpgate.targets,
+        sshConfig: jumpgate.sshConfig,
+        sshConfigProxyCommand: jumpgate.sshConfigProxyCommand,
+        knownHosts: jumpgate.knownHosts,
+        privateKeyOpenssh: jumpgate.privateKeyOpenssh,
+        sshCommands: jumpgate.sshCommands,
+    };
+}
+
+export type JumpgateOutputs = ReturnType<typeof jumpgateProgram>;

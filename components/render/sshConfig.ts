@@ -1,0 +1,117 @@
+// The operator's side: OpenSSH client config, pinned known_hosts and ready-to-paste commands, rendered
+// from one inventory so aliases, addresses and pinned keys can never disagree. Pure: no Pulumi imports.
+
+/** One SSH server as the client reaches it. */
+export interface SshEndpoint {
+    /** Short name: `bastion` or the target's name. */
+    name: string;
+    /** Address the client connects to (the bastion's public IP, a target's private IP). */
+    hostName: string;
+    port: number;
+    user: string;
+    /** The host's pinned public key, `ssh-ed25519 AAAA...`. */
+    hostPublicKey: string;
+}
+
+/** Everything the client side is rendered from. */
+export interface SshClientInventory {
+    stack: string;
+    bastion: SshEndpoint;
+    targets: SshEndpoint[];
+    /** Private key path on the operator's machine. */
+    identityFile: string;
+    /** Pinned known_hosts path on the operator's machine. */
+    knownHostsFile: string;
+    /** Multiplex the bastion hop (ControlMaster auto, ControlPersist 10m). */
+    controlMaster: boolean;
+}
+
+/** How targets reach through the bastion: `ProxyJump` (OpenSSH 7.3+) or `ProxyCommand ssh -W` (older). */
+export type JumpStyle = "proxyjump" | "proxycommand";
+
+/** `<stack>-<name>`: the alias the operator types, also the HostKeyAlias the key is pinned under. */
+export function hostAlias(stack: string, name: string): string {
+    return `${stack}-${name}`;
+}
+
+/** Default paths on the operator's machine, shared by the outputs and the installer. */
+export function defaultIdentityFile(stack: string): string {
+    return `~/.ssh/jumpgate-${stack}_ed25519`;
+}
+export function defaultKnownHostsFile(stack: string): string {
+    return `~/.ssh/jumpgate-${stack}_known_hosts`;
+}
+
+function hostBlock(alias: string, lines: [string, string | number][]): string {
+    return [`Host ${alias}`, ...lines.map(([k, v]) => `  ${k} ${v}`)].join("\n");
+}
+
+// Settings every host shares: pinned keys only (never trust on first use) and no agent exposure.
+function commonLines(inv: SshClientInventory, alias: string, e: SshEndpoint): [string, string | number][] {
+    return [
+        ["HostName", e.hostName],
+        ["User", e.user],
+        ["Port", e.port],
+        ["IdentityFile", inv.identityFile],
+        ["IdentitiesOnly", "yes"],
+        ["UserKnownHostsFile", inv.knownHostsFile],
+        ["StrictHostKeyChecking", "yes"],
+        // Pin under the alias, so a new address (a replaced instance, a new EIP) never breaks pinning.
+        ["HostKeyAlias", alias],
+        ["ForwardAgent", "no"],
+        ["ServerAliveInterval", 30],
+        ["ServerAliveCountMax", 3],
+    ];
+}
+
+/** The `sshConfig` output: one `Host` block for the bastion and one per target. */
+export function renderSshConfig(inv: SshClientInventory, style: JumpStyle = "proxyjump"): string {
+    const bastionAlias = hostAlias(inv.stack, "bastion");
+    const bastionLines = commonLines(inv, bastionAlias, inv.bastion);
+    if (inv.controlMaster) {
+        bastionLines.push(
+            ["ControlMaster", "auto"],
+            ["ControlPath", "~/.ssh/cm-jumpgate-%C"],
+            ["ControlPersist", "10m"],
+        );
+    }
+    const blocks = [hostBlock(bastionAlias, bastionLines)];
+    for (const t of inv.targets) {
+        const alias = hostAlias(inv.stack, t.name);
+        const jump: [string, string] =
+            style === "proxyjump" ? ["ProxyJump", bastionAlias] : ["ProxyCommand", `ssh -W %h:%p ${bastionAlias}`];
+        const lines = commonLines(inv, alias, t);
+        lines.splice(3, 0, jump);
+        blocks.push(hostBlock(alias, lines));
+    }
+    const header = `# jumpgate stack ${inv.stack}: generated, do not edit. Targets are reached through ${bastionAlias}.`;
+    return `${header}\n${blocks.join("\n\n")}\n`;
+}
+
+/** The `knownHosts` output: each host's pinned key under its alias (matching HostKeyAlias). */
+export function renderKnownHosts(inv: SshClientInventory): string {
+    const lines = [inv.bastion, ...inv.targets].map((e) => {
+        const [type, blob] = e.hostPublicKey.trim().split(/\s+/);
+        return `${hostAlias(inv.stack, e.name)} ${type} ${blob}`;
+    });
+    return `${lines.join("\n")}\n`;
+}
+
+/** The `sshCommands` output: commands that work once `sshConfig` and `knownHosts` are installed. */
+export function renderSshCommands(inv: SshClientInventory): {
+    ssh: Record<string, string>;
+    scp: string;
+    tunnel: string;
+} {
+    const bastionAlias = hostAlias(inv.stack, "bastion");
+    const ssh = Object.fromEntries(inv.targets.map((t) => [t.name, `ssh ${hostAlias(inv.stack, t.name)}`]));
+    const first = inv.targets[0];
+    if (!first) return { ssh, scp: "", tunnel: "" };
+    const firstAlias = hostAlias(inv.stack, first.name);
+    return {
+        ssh,
+        scp: `scp -J ${bastionAlias} ./file.txt ${firstAlias}:/tmp/`,
+        // The bastion forwards only to targets' SSH ports, so the tunnel carries SSH; use it as a plain port.
+        tunnel: `ssh -N -L 127.0.0.1:2201:${first.hostName}:${first.port} ${bastionAlias}`,
+    };
+}

@@ -1,0 +1,121 @@
+// Private targets: hardened instances with fixed private addresses and no public IP, reachable only
+// through the bastion. Fixed addresses let the bastion's PermitOpen and the client config be rendered
+// before any instance exists, and survive instance replacement.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { architectureOf, TargetSettings } from "./config";
+import { lookupAmi } from "./ami";
+import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
+import { HostKeyOutputs } from "./keys";
+import { renderTargetCloudInit } from "./render/cloudInit";
+import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
+
+/** Where one target goes. */
+export interface TargetPlacement {
+    subnetId: pulumi.Input<string>;
+    privateIp: pulumi.Input<string>;
+}
+
+export interface TargetsArgs {
+    /** The targets from config (name, instance type). Required. */
+    targets: TargetSettings[];
+    /** Subnet and fixed private address per target, in the same order. Required. */
+    placements: TargetPlacement[];
+    /** The targets' security group. Required. */
+    securityGroupId: pulumi.Input<string>;
+    /** Pinned host keys by target name. Required. */
+    hostKeys: Record<string, HostKeyOutputs>;
+    /** Public keys allowed to log in as the login user. Required. */
+    operatorPublicKeys: pulumi.Input<string[]>;
+    /** Operating system. Defaults to `debian-12`. */
+    os?: OsName;
+    /** The login user on targets. Defaults to `ops`. */
+    loginUser?: string;
+    /** Root volume size in GiB. Defaults to 8. */
+    rootVolumeSizeGb?: number;
+    /** fail2ban settings. Required. */
+    fail2ban: Fail2banSettings;
+    /** Unattended-upgrade settings. Defaults to no automatic reboot. */
+    upgrades?: UpgradeSettings;
+    /** Tags added to every resource. Defaults to none. */
+    tags?: Record<string, string>;
+}
+
+export class Targets extends pulumi.ComponentResource {
+    /** Private address by target name. */
+    readonly privateIps: Record<string, pulumi.Output<string>>;
+    /** Instance ID by target name. */
+    readonly instanceIds: Record<string, pulumi.Output<string>>;
+
+    constructor(name: string, args: TargetsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jumpgate:targets:Targets", name, {}, opts);
+        const os = args.os ?? "debian-12";
+        const tags = args.tags ?? {};
+        const parent = { parent: this };
+        const amis = new Map<string, pulumi.Output<string>>();
+        const privateIps: Record<string, pulumi.Output<string>> = {};
+        const instanceIds: Record<string, pulumi.Output<string>> = {};
+
+        args.targets.forEach((target, i) => {
+            const arch = architectureOf(target.instanceType);
+            if (!arch)
+                throw new Error(
+                    `target ${target.name}: instance type ${target.instanceType} has no Debian or Ubuntu AMI`,
+                );
+            if (!amis.has(arch)) amis.set(arch, lookupAmi(os, arch, parent));
+            const placement = args.placements[i]!;
+            const hostKey = args.hostKeys[target.name]!;
+            const userData = pulumi.secret(
+                pulumi
+                    .all([
+                        args.operatorPublicKeys,
+                        placement.privateIp,
+                        hostKey.publicKeyOpenssh,
+                        hostKey.privateKeyOpenssh,
+                    ])
+                    .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh]) =>
+                        renderTargetCloudInit({
+                            os,
+                            name: target.name,
+                            privateIp,
+                            loginUser: args.loginUser ?? "ops",
+                            operatorPublicKeys,
+                            hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                            fail2ban: args.fail2ban,
+                            upgrades: args.upgrades ?? {},
+                        }),
+                    ),
+            );
+            const instance = new aws.ec2.Instance(
+                `${name}-${target.name}`,
+                hardenedInstanceArgs({
+                    ami: amis.get(arch)!,
+                    instanceType: target.instanceType,
+                    subnetId: placement.subnetId,
+                    privateIp: placement.privateIp,
+                    securityGroupId: args.securityGroupId,
+                    userData,
+                    rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
+                    tags: {
+                        ...tags,
+                        Name: `${name}-${target.name}`,
+                        "jumpgate:role": "target",
+                        "jumpgate:target": target.name,
+                    },
+                }),
+                {
+                    ...parent,
+                    ...IGNORE_AMI_DRIFT,
+                    // The fixed address is still held by the old instance until it is gone.
+                    deleteBeforeReplace: true,
+                },
+            );
+            privateIps[target.name] = instance.privateIp;
+            instanceIds[target.name] = instance.id;
+        });
+
+        this.privateIps = privateIps;
+        this.instanceIds = instanceIds;
+        this.registerOutputs({ privateIps: this.privateIps, instanceIds: this.instanceIds });
+    }
+}

@@ -1,0 +1,127 @@
+// Runs the real program (the function index.ts calls) under Pulumi's mock runtime against the simulated
+// AWS, and returns what it registered: resources with their parents, invokes, and resolved stack outputs
+// with which ones are secret. Used by `npm run plan`, the tests, the policy tests and the lab.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { readSettings } from "../components/config";
+import { jumpgateProgram } from "../components/program";
+import { SimCall, SimResource, SimulatedAws, SimulatedAwsOptions } from "./simulatedAws";
+
+export const PROJECT = "jumpgate";
+
+export interface OfflineRunOptions {
+    stack: string;
+    /** Stack config as in `Pulumi.<stack>.yaml` (`jumpgate:key` or plain `key`, `aws:region`). */
+    config: Record<string, unknown>;
+    /** Deterministic keys for plans and tests, random keys for hosts that will really run. Defaults to deterministic. */
+    keys?: SimulatedAwsOptions["keys"];
+    existingSubnets?: SimulatedAwsOptions["existingSubnets"];
+}
+
+/** A registered resource and the component it belongs to. */
+export interface PlannedResource extends SimResource {
+    /** `type::name` of the parent resource, undefined for the stack itself. */
+    parent?: string;
+}
+
+export interface OfflineRun {
+    stack: string;
+    region: string;
+    resources: PlannedResource[];
+    calls: SimCall[];
+    /** Stack outputs, resolved (secrets in clear: check `secretOutputs` before showing them). */
+    outputs: Record<string, unknown>;
+    secretOutputs: string[];
+}
+
+/** `resourceKey(type, name)` is how `parent` refers to a resource. */
+export const resourceKey = (type: string, name: string) => `${type}::${name}`;
+
+/** Reads `Pulumi.<stack>.yaml` from the project directory; missing file means empty config. */
+export function readStackConfig(stack: string, dir = path.resolve(__dirname, "..")): Record<string, unknown> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch {
+        throw new Error(`no stack config ${file}; create it (see Pulumi.dev.yaml) or pass another --stack`);
+    }
+    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+    return doc.config ?? {};
+}
+
+/** Config values as the Pulumi engine hands them to the program: namespaced keys, JSON for non-strings. */
+function engineConfig(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(config).map(([key, value]) => [
+            key.includes(":") ? key : `${PROJECT}:${key}`,
+            typeof value === "string" ? value : JSON.stringify(value),
+        ]),
+    );
+}
+
+/** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
+export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
+    const config = engineConfig(options.config);
+    // Validate first, outside the runtime: a failed run leaves the mock runtime unusable for the next
+    // run in the same process. The program validates again itself, exactly as under `pulumi up`.
+    readSettings((key) => config[`${PROJECT}:${key}`], options.stack);
+    const region = config["aws:region"] ?? "us-east-1";
+    const sim = new SimulatedAws({
+        stack: options.stack,
+        region,
+        keys: options.keys ?? "deterministic",
+        existingSubnets: options.existingSubnets,
+    });
+    pulumi.runtime.setAllConfig(config);
+    await pulumi.runtime.setMocks(sim, PROJECT, options.stack, false);
+
+    const parents = new Map<string, string | undefined>();
+    // Constructor order is deterministic; the order registrations reach the engine is not.
+    const order = new Map<string, number>();
+    const keyOf = new WeakMap<pulumi.Resource, string>();
+    const secretOutputs: string[] = [];
+    let programError: unknown;
+    const outputs = await pulumi.runtime
+        .runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation((args) => {
+                const key = resourceKey(args.type, args.name);
+                keyOf.set(args.resource, key);
+                order.set(key, order.size);
+                parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
+                return undefined;
+            });
+            try {
+                const outs = jumpgateProgram();
+                for (const [name, value] of Object.entries(outs)) {
+                    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value as pulumi.Output<unknown>))) {
+                        secretOutputs.push(name);
+                    }
+                }
+                return outs;
+            } catch (e) {
+                programError = e;
+                throw e;
+            }
+        })
+        .catch((e: unknown) => {
+            throw programError ?? e;
+        });
+    // Let the stack's own output registration drain, or it lands in the next run's mock monitor.
+    await pulumi.runtime.disconnect();
+
+    const rank = (r: SimResource) => order.get(resourceKey(r.type, r.name)) ?? -1;
+    const resources = [...sim.resources]
+        .sort((a, b) => rank(a) - rank(b))
+        .map((r) => ({ ...r, parent: parents.get(resourceKey(r.type, r.name)) }));
+    return {
+        stack: options.stack,
+        region,
+        resources,
+        calls: sim.calls,
+        outputs: Object.fromEntries(Object.entries(outputs ?? {}).filter(([, v]) => v !== undefined)),
+        secretOutputs,
+    };
+}

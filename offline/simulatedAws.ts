@@ -1,0 +1,238 @@
+// A small simulated AWS (and tls provider) for `pulumi.runtime.setMocks`: deterministic IDs, ARNs and
+// addresses inside the planned subnets, real ED25519 keys. Invokes it does not know throw, so a new
+// data source cannot silently return nothing.
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { contains, hostAt, parseCidr } from "../components/net/cidr";
+import { ed25519KeyPair, seedFrom } from "./sshKeys";
+
+const ACCOUNT = "123456789012";
+/** Documentation range (RFC 5737) the simulated Elastic IPs come from. */
+export const SIMULATED_PUBLIC_RANGE = "198.51.100.0/24";
+
+export interface SimulatedAwsOptions {
+    stack: string;
+    region: string;
+    /** `deterministic` keys from the resource name (plans and tests), `random` for hosts that will run (the lab). */
+    keys: "deterministic" | "random";
+    /** Subnets that exist before the program runs (existing-VPC mode): id to VPC and CIDR. */
+    existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
+}
+
+/** A resource the program registered, with what it was given and what the simulator returned. */
+export interface SimResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    id: string;
+    inputs: Record<string, unknown>;
+    state: Record<string, unknown>;
+}
+
+/** An invoke the program made. */
+export interface SimCall {
+    token: string;
+    inputs: Record<string, unknown>;
+    result: Record<string, unknown>;
+}
+
+const hex = (label: string, n: number) => createHash("sha256").update(label).digest("hex").slice(0, n);
+
+const ID_PREFIX: Record<string, string> = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/instance:Instance": "i",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/eipAssociation:EipAssociation": "eipassoc",
+    "aws:ec2/flowLog:FlowLog": "fl",
+};
+
+export class SimulatedAws implements pulumi.runtime.Mocks {
+    readonly resources: SimResource[] = [];
+    readonly calls: SimCall[] = [];
+    private readonly subnets = new Map<string, { vpcId: string; cidrBlock: string }>();
+    private readonly usedIps = new Set<string>();
+
+    constructor(private readonly options: SimulatedAwsOptions) {
+        for (const [id, s] of Object.entries(options.existingSubnets ?? {})) this.subnets.set(id, s);
+    }
+
+    private arn(service: string, resource: string, regional = true): string {
+        return `arn:aws:${service}:${regional ? this.options.region : ""}:${ACCOUNT}:${resource}`;
+    }
+
+    /** A free address in `cidr`, starting at `offset` (deterministic for a given program). */
+    private allocate(cidr: string, offset: number): string {
+        const block = parseCidr(cidr);
+        for (let o = offset; ; o++) {
+            const ip = hostAt(block, o);
+            if (!this.usedIps.has(ip)) {
+                this.usedIps.add(ip);
+                return ip;
+            }
+        }
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        const prefix = ID_PREFIX[args.type];
+        const suffix = hex(`${this.options.stack}/${args.type}/${args.name}`, 17);
+        let id = prefix ? `${prefix}-${suffix}` : `${args.name}-${suffix.slice(0, 8)}`;
+        let state: Record<string, unknown> = { ...inputs };
+
+        switch (args.type) {
+            case "aws:ec2/vpc:Vpc":
+                state = {
+                    ...state,
+                    arn: this.arn("ec2", `vpc/${id}`),
+                    defaultSecurityGroupId: `sg-${hex(id + "default", 17)}`,
+                    mainRouteTableId: `rtb-${hex(id + "main", 17)}`,
+                };
+                break;
+            case "aws:ec2/subnet:Subnet":
+                this.subnets.set(id, { vpcId: String(inputs.vpcId), cidrBlock: String(inputs.cidrBlock) });
+                state = { ...state, arn: this.arn("ec2", `subnet/${id}`) };
+                break;
+            case "aws:ec2/instance:Instance": {
+                const subnet = this.subnets.get(String(inputs.subnetId));
+                if (!subnet)
+                    throw new Error(
+                        `simulated AWS: instance ${args.name} is in unknown subnet ${String(inputs.subnetId)}`,
+                    );
+                const fixed = inputs.privateIp as string | undefined;
+                if (fixed && !contains(parseCidr(subnet.cidrBlock), fixed)) {
+                    throw new Error(
+                        `simulated AWS: ${fixed} is not inside subnet ${subnet.cidrBlock} (InvalidParameterValue)`,
+                    );
+                }
+                if (fixed && this.usedIps.has(fixed)) throw new Error(`simulated AWS: address ${fixed} is in use`);
+                if (fixed) this.usedIps.add(fixed);
+                const privateIp = fixed ?? this.allocate(subnet.cidrBlock, 10);
+                state = {
+                    ...state,
+                    arn: this.arn("ec2", `instance/${id}`),
+                    privateIp,
+                    publicIp: "",
+                    primaryNetworkInterfaceId: `eni-${hex(id + "eni", 17)}`,
+                    instanceState: "running",
+                };
+                break;
+            }
+            case "aws:ec2/eip:Eip": {
+                const publicIp = this.allocate(SIMULATED_PUBLIC_RANGE, 10 + (parseInt(hex(args.name, 4), 16) % 200));
+                state = {
+                    ...state,
+                    allocationId: id,
+                    publicIp,
+                    domain: "vpc",
+                    arn: this.arn("ec2", `elastic-ip/${id}`),
+                };
+                break;
+            }
+            case "aws:ec2/natGateway:NatGateway":
+                state = { ...state, publicIp: "", privateIp: "" };
+                break;
+            case "aws:ec2/securityGroup:SecurityGroup":
+            case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+                state = { ...state, arn: this.arn("ec2", `security-group/${id}`), ownerId: ACCOUNT };
+                break;
+            case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+            case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+                state = { ...state, arn: this.arn("ec2", `security-group-rule/${id}`), securityGroupRuleId: id };
+                break;
+            case "aws:cloudwatch/logGroup:LogGroup": {
+                const name = (inputs.name as string | undefined) ?? `${args.name}-${suffix.slice(0, 7)}`;
+                id = name;
+                state = { ...state, name, arn: this.arn("logs", `log-group:${name}`) };
+                break;
+            }
+            case "aws:iam/role:Role":
+            case "aws:iam/instanceProfile:InstanceProfile": {
+                const name = (inputs.name as string | undefined) ?? `${args.name}-${suffix.slice(0, 7)}`;
+                const kind = args.type === "aws:iam/role:Role" ? "role" : "instance-profile";
+                id = name;
+                state = {
+                    ...state,
+                    name,
+                    arn: this.arn("iam", `${kind}/${name}`, false),
+                    uniqueId: `AROA${suffix.toUpperCase()}`,
+                };
+                break;
+            }
+            case "tls:index/privateKey:PrivateKey": {
+                if (inputs.algorithm !== "ED25519")
+                    throw new Error(`simulated tls: only ED25519 keys are simulated, not ${String(inputs.algorithm)}`);
+                const pair = ed25519KeyPair(
+                    this.options.keys === "random" ? undefined : seedFrom(`${this.options.stack}/${args.name}`),
+                );
+                state = {
+                    ...state,
+                    publicKeyOpenssh: pair.publicKeyOpenssh,
+                    privateKeyOpenssh: pair.privateKeyOpenssh,
+                    privateKeyPem: pair.privateKeyPem,
+                    privateKeyPemPkcs8: pair.privateKeyPem,
+                    publicKeyFingerprintSha256: pair.fingerprintSha256,
+                };
+                break;
+            }
+        }
+        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, id, inputs, state });
+        return { id: args.custom === false ? undefined : id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        const result = this.invoke(args.token, inputs);
+        this.calls.push({ token: args.token, inputs, result });
+        return result;
+    }
+
+    private invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+        switch (token) {
+            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                const names = ["a", "b", "c", "d", "e", "f"].map((z) => `${this.options.region}${z}`);
+                return {
+                    id: this.options.region,
+                    names,
+                    zoneIds: names.map((_, i) => `use1-az${i + 1}`),
+                    state: "available",
+                };
+            }
+            case "aws:ec2/getAmi:getAmi": {
+                const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+                const pattern = filters.find((f) => f.name === "name")?.values[0] ?? "image-*";
+                const architecture = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
+                return {
+                    id: `ami-${hex(JSON.stringify(inputs), 17)}`,
+                    name: pattern.replace("*", "20261101-2100"),
+                    architecture,
+                    ownerId: ((inputs.owners ?? []) as string[])[0] ?? ACCOUNT,
+                    rootDeviceType: "ebs",
+                    virtualizationType: "hvm",
+                    state: "available",
+                };
+            }
+            case "aws:ec2/getSubnet:getSubnet": {
+                const id = String(inputs.id);
+                const subnet = this.subnets.get(id);
+                if (!subnet) throw new Error(`simulated AWS: subnet ${id} does not exist (InvalidSubnetID.NotFound)`);
+                return {
+                    id,
+                    vpcId: subnet.vpcId,
+                    cidrBlock: subnet.cidrBlock,
+                    arn: this.arn("ec2", `subnet/${id}`),
+                    availabilityZone: `${this.options.region}a`,
+                };
+            }
+        }
+        throw new Error(`simulated AWS has no mock for invoke ${token}; add one to offline/simulatedAws.ts`);
+    }
+}

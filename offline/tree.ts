@@ -1,0 +1,77 @@
+// Renders an offline run as text: the resource tree by component, then the stack outputs with
+// secrets redacted unless asked for.
+import { OfflineRun, PlannedResource, resourceKey } from "./run";
+
+/** A short, human detail for the resources a reviewer looks at first. */
+function detail(r: PlannedResource): string {
+    const i = r.inputs as Record<string, unknown>;
+    switch (r.type) {
+        case "aws:ec2/vpc:Vpc":
+        case "aws:ec2/subnet:Subnet":
+            return `${String(i.cidrBlock)}${i.availabilityZone ? ` ${String(i.availabilityZone)}` : ""}`;
+        case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+            const peer =
+                i.cidrIpv4 ??
+                i.cidrIpv6 ??
+                (i.referencedSecurityGroupId ? `group ${String(i.referencedSecurityGroupId)}` : "?");
+            const dir = r.type.includes("Ingress") ? "from" : "to";
+            return `${String(i.ipProtocol)}/${String(i.fromPort)} ${dir} ${String(peer)}`;
+        }
+        case "aws:ec2/instance:Instance":
+            return `${String(i.instanceType)} ${String(r.state.privateIp)} ${String(i.ami)}`;
+        case "aws:ec2/eip:Eip":
+            return String(r.state.publicIp);
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return `retention ${String(i.retentionInDays)} days`;
+        case "tls:index/privateKey:PrivateKey":
+            return String(i.algorithm);
+        default:
+            return "";
+    }
+}
+
+/** The resource tree under the stack, children in registration order. */
+export function renderTree(run: OfflineRun): string {
+    const children = new Map<string | undefined, PlannedResource[]>();
+    for (const r of run.resources) {
+        if (r.type === "pulumi:pulumi:Stack") continue;
+        const list = children.get(r.parent) ?? [];
+        list.push(r);
+        children.set(r.parent, list);
+    }
+    const stackKey = run.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+    const roots = [
+        ...(children.get(undefined) ?? []),
+        ...(stackKey ? (children.get(resourceKey(stackKey.type, stackKey.name)) ?? []) : []),
+    ];
+    const lines: string[] = [];
+    const walk = (r: PlannedResource, prefix: string, last: boolean, depth: number) => {
+        const kids = children.get(resourceKey(r.type, r.name)) ?? [];
+        const d = detail(r);
+        const count = kids.length > 0 ? `  [${kids.length}]` : "";
+        const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
+        lines.push(`${prefix}${branch}${r.type}  ${r.name}${d ? `  ${d}` : ""}${count}`);
+        const next = depth === 0 ? "" : prefix + (last ? "   " : "│  ");
+        kids.forEach((k, i) => walk(k, next, i === kids.length - 1, depth + 1));
+    };
+    roots.forEach((r) => walk(r, "", true, 0));
+    return lines.join("\n");
+}
+
+/** Stack outputs as `pulumi stack output` would list them; secrets shown as [secret] unless `showSecrets`. */
+export function renderOutputs(run: OfflineRun, showSecrets: boolean): string {
+    return Object.entries(run.outputs)
+        .map(([name, value]) => {
+            if (run.secretOutputs.includes(name) && !showSecrets) return `${name}: [secret]`;
+            if (typeof value === "string" && value.includes("\n")) {
+                return `${name}:\n${value
+                    .replace(/\n$/, "")
+                    .split("\n")
+                    .map((l) => `    ${l}`)
+                    .join("\n")}`;
+            }
+            return `${name}: ${typeof value === "string" ? value : JSON.stringify(value, null, 2).replace(/\n/g, "\n  ")}`;
+        })
+        .join("\n");
+}

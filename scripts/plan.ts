@@ -1,0 +1,46 @@
+// `npm run plan [-- --stack dev] [--show-secrets]`: runs the program offline against a simulated AWS
+// and prints what it would build. Not `pulumi preview`: no AWS account and no Pulumi CLI involved.
+import { parseArgs } from "node:util";
+import { readStackConfig, runOffline } from "../offline/run";
+import { renderOutputs, renderTree } from "../offline/tree";
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({
+        options: {
+            stack: { type: "string", default: "dev" },
+            "show-secrets": { type: "boolean", default: false },
+            json: { type: "boolean", default: false },
+        },
+    });
+    const stack = values.stack!;
+    const run = await runOffline({ stack, config: readStackConfig(stack) });
+    if (values.json) {
+        const outputs = Object.fromEntries(
+            Object.entries(run.outputs).map(([k, v]) => [
+                k,
+                run.secretOutputs.includes(k) && !values["show-secrets"] ? "[secret]" : v,
+            ]),
+        );
+        process.stdout.write(`${JSON.stringify(outputs, null, 2)}\n`);
+        return;
+    }
+    const custom = run.resources.filter((r) => r.custom && r.type !== "pulumi:pulumi:Stack").length;
+    process.stdout.write(
+        [
+            `jumpgate offline plan: stack ${stack}, region ${run.region}`,
+            "Simulated AWS under Pulumi's mock runtime; this is not `pulumi preview` (no account, no CLI).",
+            "",
+            `Resources: ${custom} to create, in ${run.resources.length - custom - 1} components`,
+            renderTree(run),
+            "",
+            "Outputs:",
+            renderOutputs(run, values["show-secrets"]!),
+            "",
+        ].join("\n"),
+    );
+}
+
+main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+});
