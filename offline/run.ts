@@ -39,8 +39,8 @@ export interface OfflineRun {
 /** `resourceKey(type, name)` is how `parent` refers to a resource. */
 export const resourceKey = (type: string, name: string) => `${type}::${name}`;
 
-/** Reads `Pulumi.<stack>.yaml` from the project directory; missing file means empty config. */
-export function readStackConfig(stack: string, dir = path.resolve(__dirname, "..")): Record<string, unknown> {
+/** Reads `Pulumi.<stack>.yaml` from the project directory (the working directory, as for the Pulumi CLI). */
+export function readStackConfig(stack: string, dir = process.cwd()): Record<string, unknown> {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     let text: string;
     try {
@@ -62,6 +62,19 @@ function engineConfig(config: Record<string, unknown>): Record<string, string> {
     );
 }
 
+/**
+ * Subnets for an existing-VPC stack planned offline: every listed subnet exists in the configured VPC,
+ * with /20 blocks of 172.31.0.0/16 (the shape of a default VPC), public ones first.
+ */
+function simulatedExistingSubnets(raw: string | undefined): SimulatedAwsOptions["existingSubnets"] {
+    if (!raw) return undefined;
+    const vpc = JSON.parse(raw) as { vpcId?: string; publicSubnetIds?: string[]; privateSubnetIds?: string[] };
+    const ids = [...(vpc.publicSubnetIds ?? []), ...(vpc.privateSubnetIds ?? [])];
+    return Object.fromEntries(
+        ids.map((id, i) => [id, { vpcId: vpc.vpcId ?? "", cidrBlock: `172.31.${(i * 16) % 256}.0/20` }]),
+    );
+}
+
 /** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
     const config = engineConfig(options.config);
@@ -73,7 +86,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         stack: options.stack,
         region,
         keys: options.keys ?? "deterministic",
-        existingSubnets: options.existingSubnets,
+        existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
     });
     pulumi.runtime.setAllConfig(config);
     await pulumi.runtime.setMocks(sim, PROJECT, options.stack, false);
@@ -81,15 +94,23 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const parents = new Map<string, string | undefined>();
     // Constructor order is deterministic; the order registrations reach the engine is not.
     const order = new Map<string, number>();
+
     const keyOf = new WeakMap<pulumi.Resource, string>();
     const secretOutputs: string[] = [];
     let programError: unknown;
+    // An apply that throws (e.g. an existing subnet in another VPC) fails `pulumi up` through an
+    // unhandled rejection; here it fails the run the same way.
+    const onRejection = (reason: unknown) => {
+        programError ??= reason;
+    };
+    process.on("unhandledRejection", onRejection);
     const outputs = await pulumi.runtime
         .runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
                 const key = resourceKey(args.type, args.name);
                 keyOf.set(args.resource, key);
                 order.set(key, order.size);
+
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
                 return undefined;
             });
@@ -111,6 +132,9 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         });
     // Let the stack's own output registration drain, or it lands in the next run's mock monitor.
     await pulumi.runtime.disconnect();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("unhandledRejection", onRejection);
+    if (programError) throw programError;
 
     const rank = (r: SimResource) => order.get(resourceKey(r.type, r.name)) ?? -1;
     const resources = [...sim.resources]

@@ -25,7 +25,9 @@ export interface SimResource {
     name: string;
     custom: boolean;
     id: string;
+    /** Inputs with secrets unwrapped; `secretInputs` names the top-level ones that were secret. */
     inputs: Record<string, unknown>;
+    secretInputs: string[];
     state: Record<string, unknown>;
 }
 
@@ -34,6 +36,23 @@ export interface SimCall {
     token: string;
     inputs: Record<string, unknown>;
     result: Record<string, unknown>;
+}
+
+// How the runtime marks a secret value on the wire (see @pulumi/pulumi runtime/rpc).
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** The value with every secret wrapper removed. */
+function unwrapSecrets(v: unknown): unknown {
+    if (isSecretValue(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (typeof v === "object" && v !== null)
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
 }
 
 const hex = (label: string, n: number) => createHash("sha256").update(label).digest("hex").slice(0, n);
@@ -82,7 +101,9 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        const raw = (args.inputs ?? {}) as Record<string, unknown>;
+        const secretInputs = Object.keys(raw).filter((k) => isSecretValue(raw[k]));
+        const inputs = unwrapSecrets(raw) as Record<string, unknown>;
         const prefix = ID_PREFIX[args.type];
         const suffix = hex(`${this.options.stack}/${args.type}/${args.name}`, 17);
         let id = prefix ? `${prefix}-${suffix}` : `${args.name}-${suffix.slice(0, 8)}`;
@@ -184,7 +205,15 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 break;
             }
         }
-        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, id, inputs, state });
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            custom: args.custom ?? true,
+            id,
+            inputs,
+            secretInputs,
+            state,
+        });
         return { id: args.custom === false ? undefined : id, state };
     }
 

@@ -4,6 +4,10 @@ import { parseArgs } from "node:util";
 import { readStackConfig, runOffline } from "../offline/run";
 import { renderOutputs, renderTree } from "../offline/tree";
 
+// The Pulumi runtime records a stack trace for every internal promise; mapping each through source
+// maps made large plans superlinear (500 targets: 23 s with, 12 s without, measured by npm run bench).
+process.setSourceMapsEnabled(false);
+
 async function main(): Promise<void> {
     const { values } = parseArgs({
         options: {

@@ -1,0 +1,108 @@
+// The rendered client config, judged by the real OpenSSH client (`ssh -G` prints the effective config).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { renderKnownHosts, renderSshConfig, SshClientInventory } from "../../components/render/sshConfig";
+import { plan } from "../helpers/program";
+import { toolsAvailable } from "../helpers/tools";
+
+/** `ssh -G` for `alias` as a map of lowercase key to value(s). */
+function effective(configText: string, alias: string): Map<string, string[]> {
+    const dir = mkdtempSync(path.join(tmpdir(), "jg-sshg-"));
+    const file = path.join(dir, "config");
+    writeFileSync(file, configText, { mode: 0o600 });
+    const out = execFileSync("ssh", ["-G", "-F", file, alias], { encoding: "utf8" });
+    const map = new Map<string, string[]>();
+    for (const line of out.trim().split("\n")) {
+        const [k, ...rest] = line.split(" ");
+        map.set(k!, [...(map.get(k!) ?? []), rest.join(" ")]);
+    }
+    return map;
+}
+const one = (m: Map<string, string[]>, k: string) => m.get(k)?.[0];
+
+describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("sshConfig judged by ssh -G", () => {
+    let sshConfig: string;
+    let proxyCommandConfig: string;
+    let knownHosts: string;
+    const home = process.env.HOME ?? "/root";
+    beforeAll(async () => {
+        const run = await plan({ "jumpgate:targets": [{ name: "app-1" }, { name: "db-1" }] }, "dev");
+        sshConfig = String(run.outputs.sshConfig);
+        proxyCommandConfig = String(run.outputs.sshConfigProxyCommand);
+        knownHosts = String(run.outputs.knownHosts);
+    });
+
+    it("sends each target through the bastion alias with pinned, strict host keys", () => {
+        for (const [alias, ip] of [
+            ["dev-app-1", "10.42.128.10"],
+            ["dev-db-1", "10.42.192.10"],
+        ] as const) {
+            const g = effective(sshConfig, alias);
+            expect(one(g, "hostname")).toBe(ip);
+            expect(one(g, "user")).toBe("ops");
+            expect(one(g, "port")).toBe("22");
+            expect(one(g, "proxyjump")).toBe("dev-bastion");
+            expect(one(g, "stricthostkeychecking")).toBe("true");
+            expect(one(g, "hostkeyalias")).toBe(alias);
+            // ssh -G prints IdentityFile unexpanded; it is expanded at connect time.
+            expect(g.get("identityfile")).toEqual(["~/.ssh/jumpgate-dev_ed25519"]);
+            expect(one(g, "identitiesonly")).toBe("yes");
+            expect(one(g, "userknownhostsfile")).toBe(`${home}/.ssh/jumpgate-dev_known_hosts`);
+            expect(one(g, "forwardagent")).toBe("no");
+            expect(one(g, "controlmaster")).toBe("false");
+        }
+    });
+
+    it("connects to the bastion itself directly, multiplexed, as the jump user", () => {
+        const g = effective(sshConfig, "dev-bastion");
+        expect(one(g, "hostname")).toMatch(/^198\.51\.100\.\d+$/);
+        expect(one(g, "user")).toBe("jump");
+        expect(g.has("proxyjump")).toBe(false);
+        expect(one(g, "controlmaster")).toBe("auto");
+        expect(one(g, "controlpersist")).toBe("600");
+        // %C is expanded to a hash of the connection, short enough for a socket path.
+        expect(one(g, "controlpath")).toMatch(new RegExp(`^${home}/\\.ssh/cm-jumpgate-[0-9a-f]{40}$`));
+        expect(one(g, "stricthostkeychecking")).toBe("true");
+    });
+
+    it("renders a ProxyCommand variant for OpenSSH older than 7.3", () => {
+        const g = effective(proxyCommandConfig, "dev-app-1");
+        expect(one(g, "proxycommand")).toBe("ssh -W %h:%p dev-bastion");
+        expect(g.has("proxyjump")).toBe(false);
+    });
+
+    it("pins every alias in known_hosts, found by ssh-keygen -F", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "jg-kh-"));
+        const file = path.join(dir, "known_hosts");
+        writeFileSync(file, knownHosts);
+        for (const alias of ["dev-bastion", "dev-app-1", "dev-db-1"]) {
+            const out = execFileSync("ssh-keygen", ["-F", alias, "-f", file], { encoding: "utf8" });
+            expect(out).toContain(`${alias} ssh-ed25519 AAAA`);
+        }
+        expect(() => execFileSync("ssh-keygen", ["-F", "10.42.128.10", "-f", file], { stdio: "ignore" })).toThrow();
+    });
+
+    it("omits multiplexing when controlMaster is off", () => {
+        const inv: SshClientInventory = {
+            stack: "s",
+            bastion: {
+                name: "bastion",
+                hostName: "198.51.100.9",
+                port: 2222,
+                user: "jump",
+                hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c",
+            },
+            targets: [],
+            identityFile: "~/.ssh/k",
+            knownHostsFile: "~/.ssh/kh",
+            controlMaster: false,
+        };
+        const g = effective(renderSshConfig(inv), "s-bastion");
+        expect(one(g, "controlmaster")).toBe("false");
+        expect(one(g, "port")).toBe("2222");
+        expect(renderKnownHosts(inv)).toBe(`s-bastion ${inv.bastion.hostPublicKey}\n`);
+    });
+});
