@@ -547,7 +547,7 @@ function readExistingVpc(
 
 /** Why `key` is not an OpenSSH public key the hardened sshd accepts, or undefined. */
 export function publicKeyProblem(key: string): string | undefined {
-    const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})(?: .*)?$/.exec(key.trim());
+    const m = /^([a-z][a-z0-9@.-]*) ([A-Za-z0-9+/]+={0,2})(?: .*)?$/.exec(key.trim());
     if (!m) return "is not an OpenSSH public key (expected 'ssh-ed25519 AAAA... comment')";
     const [, type, b64] = m as unknown as [string, string, string];
     if (!ACCEPTED_USER_KEY_TYPES.includes(type)) {
