@@ -1,0 +1,196 @@
+// The `#cloud-config` user data of the bastion and the targets. Only standard cloud-config keys
+// (those typed in cloudConfig.ts plus cc_ssh / package keys), so the lab can apply the same document.
+// Boot order on Debian 12 and Ubuntu 24.04: init stage writes the non-deferred files, creates
+// users and the host key (so sshd's first start already has the drop-in); final stage installs
+// packages, writes deferred files, then runs runcmd.
+import { stringify } from "yaml";
+import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
+import { assertAcceptedUserKeys } from "./crypto";
+import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
+import type { BastionHostSpec, OsName, SshKeyPair, TargetHostSpec, UpgradeSettings } from "./model";
+import {
+    BANNER_PATH,
+    BANNER_TEXT,
+    JUMP_GROUP,
+    LOGIN_GROUP,
+    NOLOGIN,
+    SSHD_DROPIN_PATH,
+    renderBastionSshd,
+    renderTargetSshd,
+} from "./sshd";
+
+/** apt configuration for unattended upgrades; `52` sorts after the packages' `20auto-upgrades` and `50unattended-upgrades`. */
+export const UNATTENDED_UPGRADES_PATH = "/etc/apt/apt.conf.d/52jumpgate-unattended";
+/** Packages every host installs (python3-systemd: fail2ban's journal backend on Debian 12). */
+export const PACKAGES: readonly string[] = ["fail2ban", "python3-systemd", "nftables", "unattended-upgrades"];
+/** Targets: ssh.service waits for the network, since sshd listens on the private address only. */
+export const SSH_ONLINE_DROPIN_PATH = "/etc/systemd/system/ssh.service.d/10-jumpgate-online.conf";
+/** Without it sshd can start before the address exists after a reboot, fail to bind and stay down. */
+export const SSH_ONLINE_DROPIN = "[Unit]\nWants=network-online.target\nAfter=network-online.target\n";
+/** Shell of the targets' login user. */
+export const LOGIN_SHELL = "/bin/bash";
+/**
+ * The targets' login user administers the target: passwordless sudo, as the distribution's default
+ * cloud user has. Its password is locked, so only the operator keys (through the bastion) lead there.
+ */
+export const LOGIN_SUDO = "ALL=(ALL) NOPASSWD:ALL";
+
+/** apt.conf snippet: daily list update and security upgrades (the distribution's default origins); reboot only if a time is set. */
+export function renderUnattendedUpgrades(settings: UpgradeSettings): string {
+    const reboot = settings.rebootTime;
+    if (reboot !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(reboot)) {
+        throw new Error(`upgrades.rebootTime must be HH:MM, got '${reboot}'`);
+    }
+    return [
+        "// Managed by jumpgate. Origins are the distribution's security defaults (50unattended-upgrades).",
+        'APT::Periodic::Update-Package-Lists "1";',
+        'APT::Periodic::Unattended-Upgrade "1";',
+        ...(reboot === undefined
+            ? ['Unattended-Upgrade::Automatic-Reboot "false";']
+            : [
+                  'Unattended-Upgrade::Automatic-Reboot "true";',
+                  `Unattended-Upgrade::Automatic-Reboot-Time "${reboot}";`,
+              ]),
+        "",
+    ].join("\n");
+}
+
+/**
+ * The command that makes sshd pick up the drop-in, only once `sshd -t` accepts the configuration (so a
+ * broken drop-in never takes a running sshd down). Ubuntu 24.04 starts sshd from ssh.socket, which
+ * ignores Port and ListenAddress in sshd_config: socket activation is turned off there, so sshd binds
+ * what the drop-in says, as on Debian. daemon-reload picks up the targets' unit drop-in. /run/sshd is
+ * created by ssh.service, which may not have run yet.
+ */
+export function sshServiceCommands(os: OsName): string[][] {
+    const restart =
+        os === "ubuntu-24.04"
+            ? [
+                  "systemctl disable --now ssh.socket",
+                  "rm -f /etc/systemd/system/ssh.service.d/00-socket.conf /etc/systemd/system/ssh.socket.d/addresses.conf",
+                  "systemctl daemon-reload",
+                  "systemctl enable ssh.service",
+                  "systemctl restart ssh.service",
+              ]
+            : ["systemctl daemon-reload", "systemctl restart ssh.service"];
+    return [["sh", "-c", ["install -d -m 0755 /run/sshd", "sshd -t", ...restart].join(" && ")]];
+}
+
+/** Bastion user data: pinned host key, the jump user, sshd drop-in, fail2ban, unattended upgrades. */
+export function renderBastionCloudInit(spec: BastionHostSpec): string {
+    assertUserName(spec.jumpUser);
+    assertAcceptedUserKeys(spec.operatorPublicKeys);
+    const jumpUser: CloudConfigUser = {
+        name: spec.jumpUser,
+        gecos: "jumpgate jump user (ProxyJump only)",
+        groups: JUMP_GROUP,
+        shell: NOLOGIN,
+        lock_passwd: true,
+        ssh_authorized_keys: [...spec.operatorPublicKeys],
+    };
+    return document({
+        os: spec.os,
+        hostKey: spec.hostKey,
+        group: JUMP_GROUP,
+        user: jumpUser,
+        sshd: renderBastionSshd(spec),
+        jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os),
+        upgrades: spec.upgrades,
+    });
+}
+
+/** Target user data: pinned host key, the login user (sudo), sshd on the private address, fail2ban, upgrades. */
+export function renderTargetCloudInit(spec: TargetHostSpec): string {
+    assertUserName(spec.loginUser);
+    assertAcceptedUserKeys(spec.operatorPublicKeys);
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(spec.name))
+        throw new Error(`target name '${spec.name}' is not a valid hostname`);
+    const loginUser: CloudConfigUser = {
+        name: spec.loginUser,
+        gecos: "jumpgate login user",
+        groups: LOGIN_GROUP,
+        shell: LOGIN_SHELL,
+        lock_passwd: true,
+        sudo: LOGIN_SUDO,
+        ssh_authorized_keys: [...spec.operatorPublicKeys],
+    };
+    return document({
+        os: spec.os,
+        hostname: spec.name,
+        hostKey: spec.hostKey,
+        group: LOGIN_GROUP,
+        user: loginUser,
+        sshd: renderTargetSshd(spec),
+        unitDropIn: SSH_ONLINE_DROPIN,
+        jail: renderFail2banJail(spec.fail2ban, 22, spec.os),
+        upgrades: spec.upgrades,
+    });
+}
+
+interface HostParts {
+    os: OsName;
+    hostname?: string;
+    hostKey: SshKeyPair;
+    group: string;
+    user: CloudConfigUser;
+    sshd: string;
+    /** ssh.service drop-in (targets). */
+    unitDropIn?: string;
+    jail: string;
+    upgrades: UpgradeSettings;
+}
+
+/** Assembles one document; the key order is the order a reader follows the boot. */
+function document(p: HostParts): string {
+    const files: CloudConfigFile[] = [
+        // Not deferred: in place before sshd's first start.
+        { path: SSHD_DROPIN_PATH, content: p.sshd, owner: "root:root", permissions: "0600" },
+        { path: BANNER_PATH, content: BANNER_TEXT, owner: "root:root", permissions: "0644" },
+        ...(p.unitDropIn === undefined
+            ? []
+            : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
+        // Deferred: configure packages that the final stage installs.
+        { path: FAIL2BAN_JAIL_PATH, content: p.jail, owner: "root:root", permissions: "0644", defer: true },
+        {
+            path: UNATTENDED_UPGRADES_PATH,
+            content: renderUnattendedUpgrades(p.upgrades),
+            owner: "root:root",
+            permissions: "0644",
+            defer: true,
+        },
+    ];
+    const config = {
+        ...(p.hostname === undefined ? {} : { hostname: p.hostname }),
+        ssh_deletekeys: true,
+        ssh_genkeytypes: ["ed25519"],
+        ssh_keys: {
+            ed25519_private: withNewline(p.hostKey.privateKeyOpenssh),
+            ed25519_public: p.hostKey.publicKeyOpenssh.trim(),
+        },
+        ssh_pwauth: false,
+        disable_root: true,
+        groups: [p.group],
+        users: [p.user],
+        write_files: files,
+        // package_update also makes Ubuntu 24.04 pick fail2ban from noble-updates (see fail2ban.ts).
+        package_update: true,
+        package_upgrade: false,
+        packages: [...PACKAGES],
+        runcmd: [
+            ...sshServiceCommands(p.os),
+            ...fail2banSetupCommands(p.os),
+            ["systemctl", "enable", "fail2ban.service"],
+            ["systemctl", "restart", "fail2ban.service"],
+        ],
+    };
+    // YAML 1.1 output: cloud-init's PyYAML reads 1.1, so strings such as "no" or "0600" get quoted.
+    return `#cloud-config\n${stringify(config, { version: "1.1", lineWidth: 0 })}`;
+}
+
+function withNewline(text: string): string {
+    return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+function assertUserName(name: string): void {
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name) || name === "root") throw new Error(`invalid user name '${name}'`);
+}
