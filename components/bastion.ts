@@ -18,7 +18,7 @@ export interface BastionArgs {
     hostKey: HostKeyOutputs;
     /** Public keys allowed to log in as the jump user. Required. */
     operatorPublicKeys: pulumi.Input<string[]>;
-    /** Targets the jump user may forward to. Defaults to none. */
+    /** Endpoints the jump user may forward to: the next hop, or the targets (and tunnels) behind the last. Defaults to none. */
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
@@ -34,13 +34,18 @@ export interface BastionArgs {
     fail2ban: Fail2banSettings;
     /** Unattended-upgrade settings. Defaults to no automatic reboot. */
     upgrades?: UpgradeSettings;
+    /** Position in the bastion chain: 0 is the public hop with an Elastic IP, inner hops have none. Defaults to 0. */
+    hop?: number;
+    /** Fixed private address (inner hops). Defaults to one AWS assigns. */
+    privateIp?: pulumi.Input<string>;
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
 
 export class Bastion extends pulumi.ComponentResource {
     readonly instanceId: pulumi.Output<string>;
-    readonly publicIp: pulumi.Output<string>;
+    /** The Elastic IP; only the outer hop (hop 0) has one. */
+    readonly publicIp?: pulumi.Output<string>;
     readonly privateIp: pulumi.Output<string>;
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -97,31 +102,41 @@ export class Bastion extends pulumi.ComponentResource {
                 ),
         );
 
+        const roleTags = {
+            ...tags,
+            Name: `${name}`,
+            "jumpgate:role": "bastion",
+            "jumpgate:hop": String(args.hop ?? 0),
+        };
         const instance = new aws.ec2.Instance(
             `${name}-instance`,
             hardenedInstanceArgs({
                 ami: lookupAmi(os, arch, parent),
                 instanceType,
                 subnetId: args.subnetId,
+                privateIp: args.privateIp,
                 securityGroupId: args.securityGroupId,
                 userData,
                 rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
                 iamInstanceProfile: profile.name,
-                tags: { ...tags, Name: `${name}`, "jumpgate:role": "bastion" },
+                tags: roleTags,
             }),
-            { ...parent, ...IGNORE_AMI_DRIFT },
+            // A fixed address is still held by the old instance until it is gone.
+            { ...parent, ...IGNORE_AMI_DRIFT, deleteBeforeReplace: args.privateIp !== undefined },
         );
 
-        // The address outlives the instance: a rebuilt bastion keeps its IP (and, via Keys, its host key).
-        const eip = new aws.ec2.Eip(
-            `${name}-eip`,
-            { domain: "vpc", tags: { ...tags, Name: `${name}`, "jumpgate:role": "bastion" } },
-            parent,
-        );
-        new aws.ec2.EipAssociation(`${name}-eip`, { allocationId: eip.allocationId, instanceId: instance.id }, parent);
+        if ((args.hop ?? 0) === 0) {
+            // The address outlives the instance: a rebuilt bastion keeps its IP (and, via Keys, its host key).
+            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: roleTags }, parent);
+            new aws.ec2.EipAssociation(
+                `${name}-eip`,
+                { allocationId: eip.allocationId, instanceId: instance.id },
+                parent,
+            );
+            this.publicIp = eip.publicIp;
+        }
 
         this.instanceId = instance.id;
-        this.publicIp = eip.publicIp;
         this.privateIp = instance.privateIp;
         this.registerOutputs({ instanceId: this.instanceId, publicIp: this.publicIp, privateIp: this.privateIp });
     }

@@ -17,6 +17,21 @@ export interface TargetSettings {
     instanceType: string;
 }
 
+/** One hop of the bastion chain; the first is the public one, the others sit in management subnets. */
+export interface BastionHopSettings {
+    name: string;
+    instanceType: string;
+}
+
+/** A declared port forward through the last bastion hop to one target's port. */
+export interface TunnelSettings {
+    name: string;
+    /** Target name. */
+    target: string;
+    remotePort: number;
+    localPort: number;
+}
+
 export interface NewNetworkSettings {
     kind: "new";
     vpcCidr: string;
@@ -41,7 +56,10 @@ export interface JumpgateSettings {
     network: NewNetworkSettings | ExistingNetworkSettings;
     os: OsName;
     bastionInstanceType: string;
+    /** The bastion chain, outermost first; one hop named `bastion` by default. */
+    bastions: BastionHopSettings[];
     targets: TargetSettings[];
+    tunnels: TunnelSettings[];
     operatorPublicKeys: string[];
     jumpUser: string;
     loginUser: string;
@@ -64,6 +82,7 @@ export const DEFAULTS = {
     os: "debian-12" as OsName,
     bastionInstanceType: "t4g.nano",
     targets: [{ name: "app-1", instanceType: "t4g.micro" }] as TargetSettings[],
+    tunnels: [] as TunnelSettings[],
     targetInstanceType: "t4g.micro",
     operatorPublicKeys: [] as string[],
     jumpUser: "jump",
@@ -86,6 +105,12 @@ const LOG_RETENTION_DAYS = [
 ];
 /** First host offset used for fixed addresses; AWS reserves the first four of each subnet. */
 export const FIRST_HOST_OFFSET = 10;
+
+/** Names of hops, targets and tunnels: they become SSH aliases and resource names. */
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const NAME_RULE = "must be 2-32 characters of lowercase letters, digits and inner hyphens, starting with a letter";
+/** Longest bastion chain (outer plus inner hops). */
+export const MAX_BASTION_HOPS = 4;
 
 /** One problem with one key. */
 export interface ConfigProblem {
@@ -121,14 +146,23 @@ export function architectureOf(instanceType: string): Architecture | undefined {
     return "x86_64";
 }
 
-/** Subnet CIDRs a new VPC is carved into: public ones first, private ones in the upper half. */
-export function planSubnets(vpcCidr: string, azCount: number): { publicCidrs: Cidr[]; privateCidrs: Cidr[] } {
+/**
+ * Subnet CIDRs a new VPC is carved into: public ones first, private ones in the upper half, and with
+ * `management` (a bastion chain) management subnets for the inner hops right after the public ones.
+ */
+export function planSubnets(
+    vpcCidr: string,
+    azCount: number,
+    management = false,
+): { publicCidrs: Cidr[]; managementCidrs: Cidr[]; privateCidrs: Cidr[] } {
     const vpc = parseCidr(vpcCidr);
-    const newBits = Math.ceil(Math.log2(2 * azCount));
+    const newBits = Math.ceil(Math.log2((management ? 4 : 2) * azCount));
     const half = 2 ** newBits / 2;
-    const publicCidrs = Array.from({ length: azCount }, (_, i) => subnet(vpc, newBits, i));
-    const privateCidrs = Array.from({ length: azCount }, (_, i) => subnet(vpc, newBits, half + i));
-    return { publicCidrs, privateCidrs };
+    const block = (i: number) => subnet(vpc, newBits, i);
+    const publicCidrs = Array.from({ length: azCount }, (_, i) => block(i));
+    const managementCidrs = management ? Array.from({ length: azCount }, (_, i) => block(azCount + i)) : [];
+    const privateCidrs = Array.from({ length: azCount }, (_, i) => block(half + i));
+    return { publicCidrs, managementCidrs, privateCidrs };
 }
 
 /** How many fixed target addresses fit in a subnet (offsets from FIRST_HOST_OFFSET up to the last usable one). */
@@ -226,6 +260,10 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
 
     const sshPort = int("sshPort", DEFAULTS.sshPort, 1, 65535);
 
+    // The chain's length decides the subnet layout, so read it before the network.
+    const rawBastions = json<unknown>("bastions", undefined, setPath("bastions[0].name", "bastion"));
+    const management = Array.isArray(rawBastions) && rawBastions.length > 1;
+
     // --- network: a new VPC or an existing one
     let network: JumpgateSettings["network"];
     const existing = json<unknown>("existingVpc", undefined, setPath("existingVpc.vpcId", "vpc-0123456789abcdef0"));
@@ -260,7 +298,7 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
                     set("vpcCidr", DEFAULTS.vpcCidr),
                 );
             } else {
-                const { privateCidrs } = planSubnets(vpcCidr, azCount);
+                const { privateCidrs } = planSubnets(vpcCidr, azCount, management);
                 if (privateCidrs[0]!.prefix > 28) {
                     problem(
                         "vpcCidr",
@@ -303,11 +341,11 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
                 instanceType?: unknown;
             } | null;
             const name = entry?.name;
-            if (typeof name !== "string" || !/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name)) {
+            if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
                 problem(
                     `${key}.name`,
                     typeof name === "string" ? name : JSON.stringify(name),
-                    "must be 2-32 characters of lowercase letters, digits and inner hyphens, starting with a letter",
+                    NAME_RULE,
                     setPath(`${key}.name`, `app-${i + 1}`),
                 );
                 return;
@@ -347,7 +385,7 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
             targets.push({ name, instanceType });
         });
         if (network.kind === "new" && problems.every((p) => p.key !== "vpcCidr")) {
-            const { privateCidrs } = planSubnets(network.vpcCidr, network.azCount);
+            const { privateCidrs } = planSubnets(network.vpcCidr, network.azCount, management);
             const capacity = targetCapacity(privateCidrs[0]!) * privateCidrs.length;
             if (rawTargets.length > capacity) {
                 problem(
@@ -358,6 +396,125 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
                 );
             }
         }
+    }
+
+    // --- the bastion chain: outermost first
+    const bastions: BastionHopSettings[] = [];
+    if (rawBastions === undefined) {
+        bastions.push({ name: "bastion", instanceType: bastionInstanceType });
+    } else if (!Array.isArray(rawBastions) || rawBastions.length < 1 || rawBastions.length > MAX_BASTION_HOPS) {
+        problem(
+            "bastions",
+            JSON.stringify(rawBastions),
+            `must be a list of 1 to ${MAX_BASTION_HOPS} hops {name, instanceType}, outermost first`,
+            setPath("bastions[0].name", "bastion"),
+        );
+    } else {
+        const targetNames = new Set(targets.map((t) => t.name));
+        rawBastions.forEach((b: unknown, i) => {
+            const key = `bastions[${i}]`;
+            const entry = (typeof b === "string" ? { name: b } : b) as {
+                name?: unknown;
+                instanceType?: unknown;
+            } | null;
+            const name = entry?.name;
+            if (typeof name !== "string" || !NAME_PATTERN.test(name) || name.startsWith("tunnel-")) {
+                problem(
+                    `${key}.name`,
+                    JSON.stringify(name),
+                    NAME_RULE,
+                    setPath(`${key}.name`, i === 0 ? "bastion" : `inner-${i}`),
+                );
+                return;
+            }
+            if (bastions.some((h) => h.name === name) || targetNames.has(name)) {
+                problem(
+                    `${key}.name`,
+                    name,
+                    "is used by another hop or a target; SSH aliases must be unique",
+                    setPath(`${key}.name`, `inner-${i}`),
+                );
+            }
+            const instanceType = entry?.instanceType ?? bastionInstanceType;
+            if (typeof instanceType !== "string") {
+                problem(
+                    `${key}.instanceType`,
+                    JSON.stringify(instanceType),
+                    "must be a string",
+                    setPath(`${key}.instanceType`, DEFAULTS.bastionInstanceType),
+                );
+                return;
+            }
+            checkInstanceType(
+                `${key}.instanceType`,
+                instanceType,
+                setPath(`${key}.instanceType`, DEFAULTS.bastionInstanceType),
+            );
+            bastions.push({ name, instanceType });
+        });
+    }
+
+    // --- declared tunnels through the last hop
+    const rawTunnels = json<unknown>("tunnels", DEFAULTS.tunnels, setPath("tunnels[0].name", "db"));
+    const tunnels: TunnelSettings[] = [];
+    if (!Array.isArray(rawTunnels)) {
+        problem(
+            "tunnels",
+            JSON.stringify(rawTunnels),
+            "must be a list of {name, target, remotePort, localPort}",
+            setPath("tunnels[0].name", "db"),
+        );
+    } else {
+        rawTunnels.forEach((t: unknown, i) => {
+            const key = `tunnels[${i}]`;
+            const entry = (t ?? {}) as { name?: unknown; target?: unknown; remotePort?: unknown; localPort?: unknown };
+            const before = problems.length;
+            if (typeof entry.name !== "string" || !NAME_PATTERN.test(entry.name)) {
+                problem(`${key}.name`, JSON.stringify(entry.name), NAME_RULE, setPath(`${key}.name`, `tunnel${i + 1}`));
+            } else if (tunnels.some((x) => x.name === entry.name)) {
+                problem(
+                    `${key}.name`,
+                    entry.name,
+                    "is used by another tunnel; names must be unique",
+                    setPath(`${key}.name`, `${entry.name}-${i + 1}`),
+                );
+            }
+            if (typeof entry.target !== "string" || !targets.some((x) => x.name === entry.target)) {
+                problem(
+                    `${key}.target`,
+                    JSON.stringify(entry.target),
+                    `must name a target (${targets.map((x) => x.name).join(", ")})`,
+                    setPath(`${key}.target`, targets[0]?.name ?? "app-1"),
+                );
+            }
+            for (const port of ["remotePort", "localPort"] as const) {
+                const v = entry[port];
+                if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) {
+                    problem(
+                        `${key}.${port}`,
+                        JSON.stringify(v),
+                        "must be a port number from 1 to 65535",
+                        setPath(`${key}.${port}`, "5432"),
+                    );
+                }
+            }
+            if (typeof entry.localPort === "number" && tunnels.some((x) => x.localPort === entry.localPort)) {
+                problem(
+                    `${key}.localPort`,
+                    String(entry.localPort),
+                    "is used by another tunnel on this machine",
+                    setPath(`${key}.localPort`, String(entry.localPort + 1)),
+                );
+            }
+            if (problems.length === before) {
+                tunnels.push({
+                    name: String(entry.name),
+                    target: String(entry.target),
+                    remotePort: Number(entry.remotePort),
+                    localPort: Number(entry.localPort),
+                });
+            }
+        });
     }
 
     const operatorPublicKeys = stringList(
@@ -465,7 +622,9 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
         network,
         os,
         bastionInstanceType,
+        bastions,
         targets,
+        tunnels,
         operatorPublicKeys,
         jumpUser,
         loginUser,

@@ -1,10 +1,11 @@
-// The whole environment: network, keys, security groups, targets and bastion, composed from validated
-// settings, plus everything the operator needs to connect (ssh config, pinned known_hosts, commands).
+// The whole environment: network, keys, security groups, targets and the bastion chain, composed from
+// validated settings, plus everything the operator needs to connect (ssh config, pinned known_hosts,
+// commands).
 import * as pulumi from "@pulumi/pulumi";
-import { JumpgateSettings, targetPlacement, targetCapacity } from "./config";
+import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { Bastion } from "./bastion";
 import { Keys } from "./keys";
-import { existingNetwork, Network, NetworkLayout } from "./network";
+import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
 import { Targets } from "./targets";
@@ -20,6 +21,24 @@ import {
 export interface JumpgateArgs {
     /** Validated settings (see `readSettings`). Required. */
     settings: JumpgateSettings;
+}
+
+/** The `index`-th fixed address of a subnet list, round-robin, checked to fit. */
+function fixedAddress(
+    subnets: SubnetRef[],
+    index: number,
+    what: string,
+): { subnetId: pulumi.Output<string>; privateIp: pulumi.Output<string> } {
+    const { subnetIndex, offset } = targetPlacement(index, subnets.length);
+    const subnet = subnets[subnetIndex]!;
+    const privateIp = subnet.cidrBlock.apply((cidrText) => {
+        const cidr = parseCidr(cidrText);
+        if (offset - FIRST_HOST_OFFSET >= targetCapacity(cidr)) {
+            throw new Error(`${what} does not fit in subnet ${cidrText}; use fewer hosts or larger subnets`);
+        }
+        return hostAt(cidr, offset);
+    });
+    return { subnetId: subnet.id, privateIp };
 }
 
 export class Jumpgate extends pulumi.ComponentResource {
@@ -38,6 +57,7 @@ export class Jumpgate extends pulumi.ComponentResource {
         const s = args.settings;
         const tags = { ...s.tags, "jumpgate:stack": s.stack, ManagedBy: "pulumi", Project: "jumpgate" };
         const parent = { parent: this };
+        const chained = s.bastions.length > 1;
 
         const network: NetworkLayout =
             s.network.kind === "new"
@@ -48,6 +68,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                           azCount: s.network.azCount,
                           natGateways: s.network.natGateways,
                           flowLogRetentionDays: s.network.flowLogRetentionDays,
+                          managementSubnets: chained,
                           tags,
                       },
                       parent,
@@ -57,42 +78,48 @@ export class Jumpgate extends pulumi.ComponentResource {
         const keys = new Keys(
             name,
             {
-                hostNames: ["bastion", ...s.targets.map((t) => t.name)],
+                hostNames: [...s.bastions.map((b) => b.name), ...s.targets.map((t) => t.name)],
                 operatorPublicKeys: s.operatorPublicKeys,
             },
             parent,
         );
 
+        // Fixed addresses, round-robin over the subnets: known before any instance exists.
+        const targetPlacements = s.targets.map((t, i) => fixedAddress(network.privateSubnets, i, `target ${t.name}`));
+        // Inner hops go into management subnets (an existing VPC's private subnets), after the targets there.
+        const innerSubnets = network.managementSubnets.length > 0 ? network.managementSubnets : network.privateSubnets;
+        const innerOffset = network.managementSubnets.length > 0 ? 0 : s.targets.length;
+        const innerPlacements = s.bastions
+            .slice(1)
+            .map((b, k) => fixedAddress(innerSubnets, innerOffset + k, `bastion hop ${b.name}`));
+
+        const targetIp = (name: string) => targetPlacements[s.targets.findIndex((t) => t.name === name)]!.privateIp;
         const access = new SshAccess(
             name,
-            { vpcId: network.vpcId, allowedCidrs: s.allowedCidrs, sshPort: s.sshPort, tags },
+            {
+                vpcId: network.vpcId,
+                allowedCidrs: s.allowedCidrs,
+                sshPort: s.sshPort,
+                hops: s.bastions.map((b) => b.name),
+                tunnels: s.tunnels.map((t) => ({ name: t.name, targetIp: targetIp(t.target), port: t.remotePort })),
+                tags,
+            },
             parent,
         );
 
-        // Fixed target addresses, round-robin over the private subnets: known before any instance exists.
-        const placements = s.targets.map((t, i) => {
-            const { subnetIndex, offset } = targetPlacement(i, network.privateSubnets.length);
-            const subnet = network.privateSubnets[subnetIndex]!;
-            const privateIp = subnet.cidrBlock.apply((cidrText) => {
-                const cidr = parseCidr(cidrText);
-                if (offset - 10 >= targetCapacity(cidr)) {
-                    throw new Error(
-                        `target ${t.name} does not fit in private subnet ${cidrText}; use fewer targets or larger subnets`,
-                    );
-                }
-                return hostAt(cidr, offset);
-            });
-            return { subnetId: subnet.id, privateIp };
-        });
-        const endpoints: pulumi.Output<TargetEndpoint[]> = pulumi
-            .all(placements.map((p) => p.privateIp))
-            .apply((ips) => s.targets.map((t, i) => ({ name: t.name, privateIp: ips[i]!, port: TARGET_SSH_PORT })));
+        // What the last hop may forward to: every target's SSH port and each declared tunnel.
+        const endpoint = (name: string, ip: pulumi.Output<string>, port: number) =>
+            ip.apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
+        const targetEndpoints = s.targets.map((t, i) =>
+            endpoint(t.name, targetPlacements[i]!.privateIp, TARGET_SSH_PORT),
+        );
+        const tunnelEndpoints = s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, targetIp(t.target), t.remotePort));
 
         const targets = new Targets(
             name,
             {
                 targets: s.targets,
-                placements,
+                placements: targetPlacements,
                 securityGroupId: access.targetSecurityGroupId,
                 hostKeys: keys.hostKeys,
                 operatorPublicKeys: keys.operatorPublicKeys,
@@ -106,51 +133,74 @@ export class Jumpgate extends pulumi.ComponentResource {
             parent,
         );
 
-        const bastion = new Bastion(
-            `${name}-bastion`,
-            {
-                subnetId: network.publicSubnets[0]!.id,
-                securityGroupId: access.bastionSecurityGroupId,
-                hostKey: keys.hostKeys["bastion"]!,
-                operatorPublicKeys: keys.operatorPublicKeys,
-                targets: endpoints,
-                os: s.os,
-                instanceType: s.bastionInstanceType,
-                rootVolumeSizeGb: s.rootVolumeSizeGb,
-                sshPort: s.sshPort,
-                jumpUser: s.jumpUser,
-                fail2ban: s.fail2ban,
-                upgrades: s.upgrades,
-                tags,
-            },
-            parent,
-        );
-
-        const targetKeys = s.targets.map((t) => keys.hostKeys[t.name]!.publicKeyOpenssh);
-        const inventory: pulumi.Output<SshClientInventory> = pulumi
-            .all([bastion.publicIp, keys.hostKeys["bastion"]!.publicKeyOpenssh, endpoints, pulumi.all(targetKeys)])
-            .apply(([publicIp, bastionKey, eps, keysOfTargets]) => ({
-                stack: s.stack,
-                bastion: {
-                    name: "bastion",
-                    hostName: publicIp,
-                    port: s.sshPort,
-                    user: s.jumpUser,
-                    hostPublicKey: bastionKey,
+        const hops = s.bastions.map((hop, k) => {
+            const isLast = k === s.bastions.length - 1;
+            const next = s.bastions[k + 1];
+            const forwardTo = isLast
+                ? pulumi.all([...targetEndpoints, ...tunnelEndpoints])
+                : pulumi.all([endpoint(next!.name, innerPlacements[k]!.privateIp, TARGET_SSH_PORT)]);
+            return new Bastion(
+                `${name}-${hop.name}`,
+                {
+                    hop: k,
+                    subnetId: k === 0 ? network.publicSubnets[0]!.id : innerPlacements[k - 1]!.subnetId,
+                    privateIp: k === 0 ? undefined : innerPlacements[k - 1]!.privateIp,
+                    securityGroupId: access.hopSecurityGroupIds[hop.name]!,
+                    hostKey: keys.hostKeys[hop.name]!,
+                    operatorPublicKeys: keys.operatorPublicKeys,
+                    targets: forwardTo,
+                    os: s.os,
+                    instanceType: hop.instanceType,
+                    rootVolumeSizeGb: s.rootVolumeSizeGb,
+                    sshPort: k === 0 ? s.sshPort : TARGET_SSH_PORT,
+                    jumpUser: s.jumpUser,
+                    fail2ban: s.fail2ban,
+                    upgrades: s.upgrades,
+                    tags,
                 },
+                parent,
+            );
+        });
+        const outer = hops[0]!;
+        const bastionPublicIp = outer.publicIp!;
+
+        const hopAddresses = hops.map((h, k) => (k === 0 ? bastionPublicIp : h.privateIp));
+        const inventory: pulumi.Output<SshClientInventory> = pulumi
+            .all([
+                pulumi.all(hopAddresses),
+                pulumi.all(s.bastions.map((b) => keys.hostKeys[b.name]!.publicKeyOpenssh)),
+                pulumi.all(targetEndpoints),
+                pulumi.all(s.targets.map((t) => keys.hostKeys[t.name]!.publicKeyOpenssh)),
+                pulumi.all(s.tunnels.map((t) => targetIp(t.target))),
+            ])
+            .apply(([hopIps, hopKeys, eps, targetKeys, tunnelIps]) => ({
+                stack: s.stack,
+                bastions: s.bastions.map((b, k) => ({
+                    name: b.name,
+                    hostName: hopIps[k]!,
+                    port: k === 0 ? s.sshPort : TARGET_SSH_PORT,
+                    user: s.jumpUser,
+                    hostPublicKey: hopKeys[k]!,
+                })),
                 targets: eps.map((e, i) => ({
                     name: e.name,
                     hostName: e.privateIp,
                     port: e.port,
                     user: s.loginUser,
-                    hostPublicKey: keysOfTargets[i]!,
+                    hostPublicKey: targetKeys[i]!,
+                })),
+                tunnels: s.tunnels.map((t, i) => ({
+                    name: t.name,
+                    targetHost: tunnelIps[i]!,
+                    remotePort: t.remotePort,
+                    localPort: t.localPort,
                 })),
                 identityFile: s.identityFile,
                 knownHostsFile: defaultKnownHostsFile(s.stack),
                 controlMaster: s.controlMaster,
             }));
 
-        this.bastionPublicIp = bastion.publicIp;
+        this.bastionPublicIp = bastionPublicIp;
         // Instance addresses as AWS reports them (equal to the planned ones).
         this.targets = pulumi.all(targets.privateIps);
         this.sshConfig = inventory.apply((inv) => renderSshConfig(inv, "proxyjump"));

@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { NatGatewayMode, planSubnets } from "./config";
-import { formatCidr } from "./net/cidr";
+import { Cidr, formatCidr } from "./net/cidr";
 
 /** A subnet as the rest of the program needs it. */
 export interface SubnetRef {
@@ -16,6 +16,8 @@ export interface NetworkLayout {
     vpcId: pulumi.Output<string>;
     publicSubnets: SubnetRef[];
     privateSubnets: SubnetRef[];
+    /** Subnets for inner bastion hops; empty without a chain (an existing VPC uses its private subnets). */
+    managementSubnets: SubnetRef[];
 }
 
 export interface NetworkArgs {
@@ -27,6 +29,8 @@ export interface NetworkArgs {
     natGateways?: NatGatewayMode;
     /** Days the VPC flow logs are kept (0 = forever). Defaults to 90. */
     flowLogRetentionDays?: number;
+    /** Add a management subnet per AZ for inner bastion hops. Defaults to false. */
+    managementSubnets?: boolean;
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
@@ -36,6 +40,7 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
     readonly vpcId: pulumi.Output<string>;
     readonly publicSubnets: SubnetRef[];
     readonly privateSubnets: SubnetRef[];
+    readonly managementSubnets: SubnetRef[];
     readonly flowLogGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -72,7 +77,7 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
                     throw new Error(`azCount is ${azCount} but the region has only ${names.length} zones`);
                 return names[i]!;
             });
-        const { publicCidrs, privateCidrs } = planSubnets(vpcCidr, azCount);
+        const { publicCidrs, managementCidrs, privateCidrs } = planSubnets(vpcCidr, azCount, args.managementSubnets);
 
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: named("igw") }, parent);
         const publicRoutes = new aws.ec2.RouteTable(
@@ -120,35 +125,38 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
             );
         });
 
-        const privateSubnets = privateCidrs.map((cidr, i) => {
+        // Private and management subnets reach the internet (package mirrors) only through NAT.
+        const natSubnet = (tier: "private" | "management", cidr: Cidr, i: number) => {
             const s = new aws.ec2.Subnet(
-                `${name}-private-${i}`,
+                `${name}-${tier}-${i}`,
                 {
                     vpcId: vpc.id,
                     cidrBlock: formatCidr(cidr),
                     availabilityZone: zone(i),
                     mapPublicIpOnLaunch: false,
-                    tags: { ...named(`private-${i}`), "jumpgate:tier": "private" },
+                    tags: { ...named(`${tier}-${i}`), "jumpgate:tier": tier },
                 },
                 parent,
             );
             const nat = nats[Math.min(i, nats.length - 1)];
             const routes = new aws.ec2.RouteTable(
-                `${name}-private-rt-${i}`,
+                `${name}-${tier}-rt-${i}`,
                 {
                     vpcId: vpc.id,
                     routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
-                    tags: named(`private-${i}`),
+                    tags: named(`${tier}-${i}`),
                 },
                 parent,
             );
             new aws.ec2.RouteTableAssociation(
-                `${name}-private-${i}`,
+                `${name}-${tier}-${i}`,
                 { subnetId: s.id, routeTableId: routes.id },
                 parent,
             );
             return s;
-        });
+        };
+        const managementSubnets = managementCidrs.map((cidr, i) => natSubnet("management", cidr, i));
+        const privateSubnets = privateCidrs.map((cidr, i) => natSubnet("private", cidr, i));
 
         // Flow logs: who talked to the bastion and targets, kept in CloudWatch.
         const logGroup = new aws.cloudwatch.LogGroup(
@@ -216,6 +224,7 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
         this.vpcId = vpc.id;
         this.publicSubnets = publicSubnets.map((s) => ({ id: s.id, cidrBlock: s.cidrBlock }));
         this.privateSubnets = privateSubnets.map((s) => ({ id: s.id, cidrBlock: s.cidrBlock }));
+        this.managementSubnets = managementSubnets.map((s) => ({ id: s.id, cidrBlock: s.cidrBlock }));
         this.flowLogGroupName = logGroup.name;
         this.registerOutputs({ vpcId: this.vpcId, flowLogGroupName: this.flowLogGroupName });
     }
@@ -245,5 +254,6 @@ export function existingNetwork(
         vpcId: pulumi.output(vpcId),
         publicSubnets: publicSubnetIds.map((id) => ref(id, "existingVpc.publicSubnetIds")),
         privateSubnets: privateSubnetIds.map((id) => ref(id, "existingVpc.privateSubnetIds")),
+        managementSubnets: [],
     };
 }

@@ -13,16 +13,28 @@ export interface SshEndpoint {
     hostPublicKey: string;
 }
 
+/** A declared tunnel: a local port forwarded through the last bastion hop to one target's port. */
+export interface SshTunnel {
+    name: string;
+    /** The target's private address (the literal host the bastion's PermitOpen lists). */
+    targetHost: string;
+    remotePort: number;
+    localPort: number;
+}
+
 /** Everything the client side is rendered from. */
 export interface SshClientInventory {
     stack: string;
-    bastion: SshEndpoint;
+    /** The bastion chain, outermost first; one hop named `bastion` by default. */
+    bastions: SshEndpoint[];
     targets: SshEndpoint[];
+    /** Declared tunnels. Defaults to none. */
+    tunnels?: SshTunnel[];
     /** Private key path on the operator's machine. */
     identityFile: string;
     /** Pinned known_hosts path on the operator's machine. */
     knownHostsFile: string;
-    /** Multiplex the bastion hop (ControlMaster auto, ControlPersist 10m). */
+    /** Multiplex the bastion hops (ControlMaster auto, ControlPersist 10m). */
     controlMaster: boolean;
 }
 
@@ -64,33 +76,54 @@ function commonLines(inv: SshClientInventory, alias: string, e: SshEndpoint): [s
     ];
 }
 
-/** The `sshConfig` output: one `Host` block for the bastion and one per target. */
+/** How a host reaches the hops before it: `ProxyJump a,b` or `ProxyCommand ssh -W %h:%p b`. */
+function jumpLine(aliases: string[], style: JumpStyle): [string, string][] {
+    if (aliases.length === 0) return [];
+    return style === "proxyjump"
+        ? [["ProxyJump", aliases.join(",")]]
+        : [["ProxyCommand", `ssh -W %h:%p ${aliases[aliases.length - 1]}`]];
+}
+
+/**
+ * The `sshConfig` output: a `Host` block per bastion hop (each jumping through the ones before it), per
+ * target (jumping through the whole chain) and per declared tunnel.
+ */
 export function renderSshConfig(inv: SshClientInventory, style: JumpStyle = "proxyjump"): string {
-    const bastionAlias = hostAlias(inv.stack, "bastion");
-    const bastionLines = commonLines(inv, bastionAlias, inv.bastion);
-    if (inv.controlMaster) {
-        bastionLines.push(
-            ["ControlMaster", "auto"],
-            ["ControlPath", "~/.ssh/cm-jumpgate-%C"],
-            ["ControlPersist", "10m"],
-        );
-    }
-    const blocks = [hostBlock(bastionAlias, bastionLines)];
+    const hopAliases = inv.bastions.map((b) => hostAlias(inv.stack, b.name));
+    const withJump = (lines: [string, string | number][], jump: [string, string][]) => {
+        lines.splice(3, 0, ...jump);
+        return lines;
+    };
+    const blocks = inv.bastions.map((hop, k) => {
+        const lines = withJump(commonLines(inv, hopAliases[k]!, hop), jumpLine(hopAliases.slice(0, k), style));
+        if (inv.controlMaster) {
+            lines.push(["ControlMaster", "auto"], ["ControlPath", "~/.ssh/cm-jumpgate-%C"], ["ControlPersist", "10m"]);
+        }
+        return hostBlock(hopAliases[k]!, lines);
+    });
     for (const t of inv.targets) {
         const alias = hostAlias(inv.stack, t.name);
-        const jump: [string, string] =
-            style === "proxyjump" ? ["ProxyJump", bastionAlias] : ["ProxyCommand", `ssh -W %h:%p ${bastionAlias}`];
-        const lines = commonLines(inv, alias, t);
-        lines.splice(3, 0, jump);
-        blocks.push(hostBlock(alias, lines));
+        blocks.push(hostBlock(alias, withJump(commonLines(inv, alias, t), jumpLine(hopAliases, style))));
     }
-    const header = `# jumpgate stack ${inv.stack}: generated, do not edit. Targets are reached through ${bastionAlias}.`;
+    const last = inv.bastions[inv.bastions.length - 1]!;
+    const lastAlias = hopAliases[hopAliases.length - 1]!;
+    for (const tunnel of inv.tunnels ?? []) {
+        // The tunnel logs in to the last hop (pinned under its alias) and forwards one declared port.
+        const lines = withJump(commonLines(inv, lastAlias, last), jumpLine(hopAliases.slice(0, -1), style));
+        lines.push(["LocalForward", `127.0.0.1:${tunnel.localPort} ${tunnel.targetHost}:${tunnel.remotePort}`]);
+        lines.push(["ExitOnForwardFailure", "yes"]);
+        // No session: the jump user's shell is nologin. SessionType needs OpenSSH 8.7; older clients use -N.
+        if (style === "proxyjump") lines.push(["SessionType", "none"]);
+        lines.push(["RequestTTY", "no"]);
+        blocks.push(hostBlock(hostAlias(inv.stack, `tunnel-${tunnel.name}`), lines));
+    }
+    const header = `# jumpgate stack ${inv.stack}: generated, do not edit. Targets are reached through ${hopAliases.join(", then ")}.`;
     return `${header}\n${blocks.join("\n\n")}\n`;
 }
 
 /** The `knownHosts` output: each host's pinned key under its alias (matching HostKeyAlias). */
 export function renderKnownHosts(inv: SshClientInventory): string {
-    const lines = [inv.bastion, ...inv.targets].map((e) => {
+    const lines = [...inv.bastions, ...inv.targets].map((e) => {
         const [type, blob] = e.hostPublicKey.trim().split(/\s+/);
         return `${hostAlias(inv.stack, e.name)} ${type} ${blob}`;
     });

@@ -88,13 +88,15 @@ describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("sshConfig judged by ssh -G"
     it("omits multiplexing when controlMaster is off", () => {
         const inv: SshClientInventory = {
             stack: "s",
-            bastion: {
-                name: "bastion",
-                hostName: "198.51.100.9",
-                port: 2222,
-                user: "jump",
-                hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c",
-            },
+            bastions: [
+                {
+                    name: "bastion",
+                    hostName: "198.51.100.9",
+                    port: 2222,
+                    user: "jump",
+                    hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c",
+                },
+            ],
             targets: [],
             identityFile: "~/.ssh/k",
             knownHostsFile: "~/.ssh/kh",
@@ -103,6 +105,68 @@ describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("sshConfig judged by ssh -G"
         const g = effective(renderSshConfig(inv), "s-bastion");
         expect(one(g, "controlmaster")).toBe("false");
         expect(one(g, "port")).toBe("2222");
-        expect(renderKnownHosts(inv)).toBe(`s-bastion ${inv.bastion.hostPublicKey}\n`);
+        expect(renderKnownHosts(inv)).toBe(`s-bastion ${inv.bastions[0]!.hostPublicKey}\n`);
+    });
+});
+
+describe.runIf(toolsAvailable("ssh"))("chained bastions and tunnels judged by ssh -G", () => {
+    let sshConfig: string;
+    let proxyCommandConfig: string;
+    let knownHosts: string;
+    beforeAll(async () => {
+        const run = await plan(
+            {
+                "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }],
+                "jumpgate:targets": [{ name: "app-1" }, { name: "db-1" }],
+                "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
+            },
+            "prod",
+        );
+        sshConfig = String(run.outputs.sshConfig);
+        proxyCommandConfig = String(run.outputs.sshConfigProxyCommand);
+        knownHosts = String(run.outputs.knownHosts);
+    });
+
+    it("reaches targets through the whole chain, outer hop first", () => {
+        const g = effective(sshConfig, "prod-db-1");
+        expect(one(g, "proxyjump")).toBe("prod-edge,prod-mgmt");
+        // With a chain the VPC is cut in /19s: public, management, then private in the upper half.
+        expect(one(g, "hostname")).toBe("10.42.160.10");
+        expect(one(g, "hostkeyalias")).toBe("prod-db-1");
+    });
+
+    it("reaches the inner hop through the outer one, on its private address", () => {
+        const inner = effective(sshConfig, "prod-mgmt");
+        expect(one(inner, "proxyjump")).toBe("prod-edge");
+        expect(one(inner, "hostname")).toMatch(/^10\.42\.64\.10$/);
+        expect(one(inner, "user")).toBe("jump");
+        const outer = effective(sshConfig, "prod-edge");
+        expect(outer.has("proxyjump")).toBe(false);
+        expect(one(outer, "hostname")).toMatch(/^198\.51\.100\.\d+$/);
+    });
+
+    it("chains ProxyCommand hop by hop for old clients", () => {
+        expect(one(effective(proxyCommandConfig, "prod-mgmt"), "proxycommand")).toBe("ssh -W %h:%p prod-edge");
+        expect(one(effective(proxyCommandConfig, "prod-app-1"), "proxycommand")).toBe("ssh -W %h:%p prod-mgmt");
+    });
+
+    it("opens a declared tunnel as a forward-only login to the last hop", () => {
+        const g = effective(sshConfig, "prod-tunnel-pg");
+        expect(g.get("localforward")).toEqual(["[127.0.0.1]:15432 [10.42.160.10]:5432"]);
+        expect(one(g, "exitonforwardfailure")).toBe("yes");
+        expect(one(g, "sessiontype")).toBe("none");
+        expect(one(g, "hostkeyalias")).toBe("prod-mgmt");
+        expect(one(g, "proxyjump")).toBe("prod-edge");
+        expect(one(g, "stricthostkeychecking")).toBe("true");
+        expect(one(effective(proxyCommandConfig, "prod-tunnel-pg"), "sessiontype")).toBe("default");
+    });
+
+    it("pins every hop and target", () => {
+        expect(
+            knownHosts
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split(" ")[0]),
+        ).toEqual(["prod-edge", "prod-mgmt", "prod-app-1", "prod-db-1"]);
     });
 });
