@@ -1,0 +1,94 @@
+// Turns an offline run of the real program into the lab's plan: the instances, their user data, and the
+// security-group rules as the program created them, with group references resolved to member addresses.
+import { readSettings } from "../components/config";
+import { OfflineRun, PlannedResource, PROJECT, readStackConfig, runOffline } from "../offline/run";
+import { LabFirewallRule, LabHost, LabPlan } from "./model";
+
+const INSTANCE = "aws:ec2/instance:Instance";
+const SUBNET = "aws:ec2/subnet:Subnet";
+const EIP = "aws:ec2/eip:Eip";
+const EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+
+const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
+
+/** The lab plan of a finished offline run. */
+export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>): LabPlan {
+    const get = (key: string) => {
+        const v = config[`${PROJECT}:${key}`] ?? config[key];
+        return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
+    };
+    const settings = readSettings(get, run.stack);
+    const of = (type: string) => run.resources.filter((r) => r.type === type);
+    const instances = of(INSTANCE);
+    const groupsOf = (i: PlannedResource) => (i.inputs.vpcSecurityGroupIds ?? []) as string[];
+    const ipOf = (i: PlannedResource) => str(i.state.privateIp);
+    const subnetCidr = (i: PlannedResource) => {
+        const s = of(SUBNET).find((x) => x.id === i.inputs.subnetId);
+        if (s) return str(s.inputs.cidrBlock);
+        // Existing-VPC stacks: the subnet was looked up, not created.
+        const call = run.calls.find(
+            (c) => c.token === "aws:ec2/getSubnet:getSubnet" && c.inputs.id === i.inputs.subnetId,
+        );
+        if (!call) throw new Error(`no subnet ${str(i.inputs.subnetId)} for ${i.name}`);
+        return str(call.result.cidrBlock);
+    };
+
+    const rule = (r: PlannedResource): LabFirewallRule => {
+        const referenced = r.inputs.referencedSecurityGroupId;
+        const cidrs = referenced
+            ? instances.filter((i) => groupsOf(i).includes(str(referenced))).map((i) => `${ipOf(i)}/32`)
+            : [str(r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6)];
+        return {
+            protocol: str(r.inputs.ipProtocol) as LabFirewallRule["protocol"],
+            fromPort: Number(r.inputs.fromPort ?? 0),
+            toPort: Number(r.inputs.toPort ?? 0),
+            cidrs,
+            description: str(r.inputs.description),
+        };
+    };
+    const rulesFor = (type: string, i: PlannedResource) =>
+        of(type)
+            .filter((r) => groupsOf(i).includes(str(r.inputs.securityGroupId)))
+            .map(rule);
+
+    const hosts: LabHost[] = instances.map((i) => {
+        const tags = (i.inputs.tags ?? {}) as Record<string, string>;
+        const role = tags["jumpgate:role"] === "bastion" ? "bastion" : "target";
+        const association = of(EIP_ASSOCIATION).find((a) => a.inputs.instanceId === i.id);
+        const eip = association && of(EIP).find((e) => e.state.allocationId === association.inputs.allocationId);
+        return {
+            name: role === "bastion" ? "bastion" : (tags["jumpgate:target"] ?? i.name),
+            role,
+            publicIp: eip ? str(eip.state.publicIp) : undefined,
+            privateIp: ipOf(i),
+            subnetCidr: subnetCidr(i),
+            cloudInit: str(i.inputs.userData),
+            ingress: rulesFor(INGRESS, i),
+            egress: rulesFor(EGRESS, i),
+        };
+    });
+    const privateKey = run.outputs.privateKeyOpenssh;
+    if (typeof privateKey !== "string") {
+        throw new Error("the lab needs the generated operator key; unset operatorPublicKeys for the lab stack");
+    }
+    return {
+        stack: run.stack,
+        allowedCidrs: settings.allowedCidrs,
+        sshPort: settings.sshPort,
+        jumpUser: settings.jumpUser,
+        loginUser: settings.loginUser,
+        hosts: [...hosts.filter((h) => h.role === "bastion"), ...hosts.filter((h) => h.role === "target")],
+        sshConfig: str(run.outputs.sshConfig),
+        knownHosts: str(run.outputs.knownHosts),
+        privateKeyOpenssh: privateKey,
+    };
+}
+
+/** Plans `stack` offline with fresh random keys (hosts that will run must not share reproducible keys). */
+export async function labPlanForStack(stack: string, dir?: string): Promise<LabPlan> {
+    const config = readStackConfig(stack, dir);
+    const run = await runOffline({ stack, config, keys: "random" });
+    return labPlanFromRun(run, config);
+}

@@ -1,0 +1,62 @@
+// The operator's ssh_config, pointed at the lab's files (pure). Only the key, known_hosts and control
+// socket paths change: HostName, aliases, ProxyJump and every other option stay as the plan made them,
+// since the lab stands the plan's own addresses up for real.
+
+export interface LabClientPaths {
+    /** Absolute path of the private key file. */
+    identityFile: string;
+    /** Absolute path of the known_hosts file. */
+    knownHostsFile: string;
+    /** Absolute directory for ControlPath sockets. */
+    controlDir: string;
+}
+
+/** Longest usable unix socket path (sun_path is 108 bytes on Linux, ssh appends a random suffix while binding). */
+const MAX_CONTROL_PATH = 90;
+
+function quote(path: string): string {
+    if (/[\s"]/.test(path)) {
+        if (path.includes('"')) throw new Error(`path ${path} contains a double quote`);
+        return `"${path}"`;
+    }
+    return path;
+}
+
+/** Rewrites IdentityFile, UserKnownHostsFile and ControlPath lines of `sshConfig` to the lab's files. */
+export function rewriteSshConfig(sshConfig: string, paths: LabClientPaths): string {
+    const controlPath = `${paths.controlDir}/cm-%C`;
+    // %C expands to 40 hex characters.
+    if (controlPath.length - 2 + 40 > MAX_CONTROL_PATH) {
+        throw new Error(`ControlPath ${controlPath} would be too long for a unix socket; use a shorter lab dir`);
+    }
+    const replacements: Record<string, string> = {
+        identityfile: quote(paths.identityFile),
+        userknownhostsfile: quote(paths.knownHostsFile),
+        controlpath: quote(controlPath),
+    };
+    return sshConfig
+        .split("\n")
+        .map((line) => {
+            const m = /^(\s*)([A-Za-z]+)(\s*=\s*|\s+)(.*)$/.exec(line);
+            if (!m) return line;
+            const value = replacements[m[2].toLowerCase()];
+            return value === undefined ? line : `${m[1]}${m[2]}${m[3]}${value}`;
+        })
+        .join("\n");
+}
+
+/** The first IdentityFile's base name in `sshConfig` (the key file keeps its name in the lab), if sane. */
+export function identityFileName(sshConfig: string): string {
+    const m = /^\s*IdentityFile(?:\s*=\s*|\s+)"?([^"\s]+)"?\s*$/im.exec(sshConfig);
+    const base = m ? (m[1].split("/").pop() ?? "") : "";
+    return /^[A-Za-z0-9._-]+$/.test(base) && !base.startsWith(".") ? base : "id_ed25519";
+}
+
+/** `Host` aliases defined in `sshConfig`, in order (patterns with wildcards are left out). */
+export function sshAliases(sshConfig: string): string[] {
+    const aliases: string[] = [];
+    for (const m of sshConfig.matchAll(/^\s*Host(?:\s*=\s*|\s+)(.+)$/gim)) {
+        for (const a of m[1].trim().split(/\s+/)) if (!/[*?!]/.test(a)) aliases.push(a);
+    }
+    return aliases;
+}

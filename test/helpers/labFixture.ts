@@ -1,0 +1,48 @@
+// The lab's plan for its tests: the real program run offline (as `npm run lab` does), with fresh
+// random ED25519 keys, so the hosts boot exactly the cloud-config documents `pulumi up` would send.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { labPlanFromRun } from "../../lab/fromPlan";
+import type { LabPlan } from "../../lab/model";
+import { runOffline } from "../../offline/run";
+import { BASE_CONFIG } from "./program";
+
+export interface KeyPair {
+    publicKey: string;
+    privateKey: string;
+}
+
+/** A fresh ED25519 key pair from ssh-keygen (for impostor keys). */
+export function sshKeygen(comment: string): KeyPair {
+    const dir = mkdtempSync(join(tmpdir(), "jg-key-"));
+    try {
+        const file = join(dir, "key");
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdio: "ignore" });
+        return { privateKey: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+export interface LabPlanOptions {
+    /** Stack name (default `e2e`; short, so namespace names stay readable). */
+    stack?: string;
+    /** fail2banMaxRetry (default 3, so the ban test is quick). */
+    maxRetry?: number;
+    /** Extra stack config (`jumpgate:key` → value). */
+    config?: Record<string, unknown>;
+}
+
+/** The program's plan for a bastion and two targets (app-1, db-1) in two private subnets, as a LabPlan. */
+export async function programLabPlan(opts: LabPlanOptions = {}): Promise<LabPlan> {
+    const config = {
+        ...BASE_CONFIG,
+        "jumpgate:targets": [{ name: "app-1" }, { name: "db-1" }],
+        "jumpgate:fail2banMaxRetry": opts.maxRetry ?? 3,
+        ...opts.config,
+    };
+    const run = await runOffline({ stack: opts.stack ?? "e2e", config, keys: "random" });
+    return labPlanFromRun(run, config);
+}
