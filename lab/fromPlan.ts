@@ -86,9 +86,13 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
     };
 }
 
-/** Plans `stack` offline with fresh random keys (hosts that will run must not share reproducible keys). */
-export async function labPlanForStack(stack: string, dir?: string): Promise<LabPlan> {
-    const config = readStackConfig(stack, dir);
+/** Plans `stack` with `config` offline, with fresh random keys (hosts that run must not share reproducible keys). */
+export async function labPlanForConfig(stack: string, config: Record<string, unknown>): Promise<LabPlan> {
     const run = await runOffline({ stack, config, keys: "random" });
     return labPlanFromRun(run, config);
+}
+
+/** Plans `stack` from its `Pulumi.<stack>.yaml`. */
+export async function labPlanForStack(stack: string, dir?: string): Promise<LabPlan> {
+    return labPlanForConfig(stack, readStackConfig(stack, dir));
 }

@@ -2,6 +2,7 @@
 // one process (median of several runs after a warm-up), with the ratio to the 1-target plan.
 import { performance } from "node:perf_hooks";
 import { runOffline } from "../offline/run";
+import { benchLab } from "./benchLab";
 
 const SIZES = [1, 10, 100, 500];
 
@@ -53,7 +54,8 @@ process.setSourceMapsEnabled(false);
 async function main(): Promise<void> {
     const what = process.argv[2] ?? "plan";
     if (what === "plan") return benchPlan();
-    throw new Error(`unknown benchmark ${what}; available: plan`);
+    if (what === "lab") return benchLab();
+    throw new Error(`unknown benchmark ${what}; available: plan, lab`);
 }
 
 main().catch((e: unknown) => {

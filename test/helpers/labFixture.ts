@@ -4,9 +4,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labPlanFromRun } from "../../lab/fromPlan";
+import { labPlanForConfig } from "../../lab/fromPlan";
 import type { LabPlan } from "../../lab/model";
-import { runOffline } from "../../offline/run";
 import { BASE_CONFIG } from "./program";
 
 export interface KeyPair {
@@ -43,6 +42,5 @@ export async function programLabPlan(opts: LabPlanOptions = {}): Promise<LabPlan
         "jumpgate:fail2banMaxRetry": opts.maxRetry ?? 3,
         ...opts.config,
     };
-    const run = await runOffline({ stack: opts.stack ?? "e2e", config, keys: "random" });
-    return labPlanFromRun(run, config);
+    return labPlanForConfig(opts.stack ?? "e2e", config);
 }
