@@ -15,10 +15,15 @@ export const KEX_ALGORITHMS: readonly string[] = [
     "diffie-hellman-group18-sha512",
 ];
 
-/** Ciphers: AEAD first, then CTR modes (with etm MACs). Order may be tuned by a benchmark, here only. */
+/**
+ * Ciphers, fastest first through the bastion as `npm run bench -- lab` measured it (scp of 256 MiB,
+ * two runs: aes256-gcm 68 and 82 MiB/s, chacha20-poly1305 62 and 69, aes128-gcm 53 and 68, CTR modes
+ * 36-57). AEAD first; CTR modes need a separate etm MAC. The client's own preference decides which
+ * one a connection uses; this order is the server's offer.
+ */
 export const CIPHERS: readonly string[] = [
-    "chacha20-poly1305@openssh.com",
     "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com",
     "aes128-gcm@openssh.com",
     "aes256-ctr",
     "aes192-ctr",
