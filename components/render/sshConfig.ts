@@ -112,8 +112,9 @@ export function renderSshConfig(inv: SshClientInventory, style: JumpStyle = "pro
         const lines = withJump(commonLines(inv, lastAlias, last), jumpLine(hopAliases.slice(0, -1), style));
         lines.push(["LocalForward", `127.0.0.1:${tunnel.localPort} ${tunnel.targetHost}:${tunnel.remotePort}`]);
         lines.push(["ExitOnForwardFailure", "yes"]);
-        // No session: the jump user's shell is nologin. SessionType needs OpenSSH 8.7; older clients use -N.
-        if (style === "proxyjump") lines.push(["SessionType", "none"]);
+        // No session: the jump user's shell is nologin. SessionType needs OpenSSH 8.7; IgnoreUnknown (6.3+)
+        // keeps older clients reading the config, and they open the tunnel with `ssh -N`.
+        if (style === "proxyjump") lines.push(["IgnoreUnknown", "SessionType"], ["SessionType", "none"]);
         lines.push(["RequestTTY", "no"]);
         blocks.push(hostBlock(hostAlias(inv.stack, `tunnel-${tunnel.name}`), lines));
     }
@@ -134,17 +135,25 @@ export function renderKnownHosts(inv: SshClientInventory): string {
 export function renderSshCommands(inv: SshClientInventory): {
     ssh: Record<string, string>;
     scp: string;
+    rsync: string;
+    ansible: string;
     tunnel: string;
 } {
-    const bastionAlias = hostAlias(inv.stack, "bastion");
+    const hops = inv.bastions.map((b) => hostAlias(inv.stack, b.name));
+    // The whole chain, outermost first, as -J and ProxyJump take it.
+    const jump = hops.join(",");
     const ssh = Object.fromEntries(inv.targets.map((t) => [t.name, `ssh ${hostAlias(inv.stack, t.name)}`]));
     const first = inv.targets[0];
-    if (!first) return { ssh, scp: "", tunnel: "" };
+    if (!first) return { ssh, scp: "", rsync: "", ansible: "", tunnel: "" };
     const firstAlias = hostAlias(inv.stack, first.name);
     return {
         ssh,
-        scp: `scp -J ${bastionAlias} ./file.txt ${firstAlias}:/tmp/`,
-        // The bastion forwards only to targets' SSH ports, so the tunnel carries SSH; use it as a plain port.
-        tunnel: `ssh -N -L 127.0.0.1:2201:${first.hostName}:${first.port} ${bastionAlias}`,
+        scp: `scp -J ${jump} ./file.txt ${firstAlias}:/tmp/`,
+        rsync: `rsync -av -e 'ssh -J ${jump}' ./dir/ ${firstAlias}:/tmp/dir/`,
+        // An INI inventory line. The host is the alias, so the installed config supplies address, user, key
+        // and pinned host key; the jump it already holds is spelled out too, the way Ansible users expect it.
+        ansible: `${firstAlias} ansible_ssh_common_args='-o ProxyJump=${jump}'`,
+        // The last hop forwards only to targets' SSH (and declared tunnel) ports, so this tunnel carries SSH.
+        tunnel: `ssh -N -L 127.0.0.1:2201:${first.hostName}:${first.port} ${hops[hops.length - 1]}`,
     };
 }

@@ -264,6 +264,8 @@ describe("default stack", () => {
             expect(run.outputs.sshCommands).toEqual({
                 ssh: { "app-1": "ssh test-app-1", "db-1": "ssh test-db-1" },
                 scp: "scp -J test-bastion ./file.txt test-app-1:/tmp/",
+                rsync: "rsync -av -e 'ssh -J test-bastion' ./dir/ test-app-1:/tmp/dir/",
+                ansible: "test-app-1 ansible_ssh_common_args='-o ProxyJump=test-bastion'",
                 tunnel: "ssh -N -L 127.0.0.1:2201:10.42.128.10:22 test-bastion",
             });
         });

@@ -1,0 +1,312 @@
+// `jumpgate-ssh doctor`: checks what the installed stack needs from the operator's side, in the order
+// ssh trips over it: the client version, permissions ssh enforces, the Include, the pinned keys, and
+// finally what `ssh -G` makes of every host. One line per check; any FAIL makes the exit status 1.
+import { readdirSync, Stats } from "node:fs";
+import { join, resolve } from "node:path";
+import { lstatOrUndefined, octal, readIfExists, sha256 } from "./fsplan";
+import { HomeInfo, installPaths, Manifest, sectionBegin, sectionEnd } from "./install";
+import { atLeast, DASH_G_SINCE, DashGResult, MINIMUM, PROXYJUMP_SINCE, SshVersion, versionString } from "./openssh";
+import { shortStackName } from "./outputs";
+import { firstArg, firstValue, includeCovers, parseConf } from "./sshconf";
+
+export interface Check {
+    ok: boolean;
+    what: string;
+    detail: string;
+    fix?: string;
+}
+
+export interface DoctorOptions extends HomeInfo {
+    stack?: string;
+    sshVersion?: SshVersion;
+    /** `ssh -G [-F config] alias` with HOME set to the home. */
+    dashG: (alias: string, config?: string) => DashGResult;
+    uid: number;
+}
+
+export function formatCheck(c: Check): string {
+    return `${c.ok ? "ok  " : "FAIL"}  ${c.what}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ""}`;
+}
+
+/** ssh's rule for config and known_hosts files: owned by you or root, writable by no one else. */
+function ownerAndModeOk(st: Stats, uid: number): boolean {
+    return (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+}
+
+/** The stacks installed in the home: one manifest each. */
+export function installedStacks(home: string): string[] {
+    const dir = installPaths(home, "x").confDir;
+    if (!lstatOrUndefined(dir)) return [];
+    return readdirSync(dir)
+        .map((n) => /^\.jumpgate-(.+)\.json$/.exec(n)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+export function runDoctor(opts: DoctorOptions): Check[] {
+    const home = resolve(opts.home);
+    const checks: Check[] = [];
+    const v = opts.sshVersion;
+    if (!v) {
+        checks.push({
+            ok: false,
+            what: "OpenSSH client",
+            detail: "`ssh -V` did not run or is not OpenSSH",
+            fix: "install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client)",
+        });
+    } else if (!atLeast(v, MINIMUM)) {
+        checks.push({
+            ok: false,
+            what: "OpenSSH client",
+            detail: `${versionString(v)} is older than 6.7`,
+            fix: "upgrade OpenSSH",
+        });
+    } else {
+        const pj = atLeast(v, PROXYJUMP_SINCE);
+        checks.push({
+            ok: true,
+            what: "OpenSSH client",
+            detail: `${versionString(v)}: ${pj ? "ProxyJump and Include supported" : "no ProxyJump or Include (7.3+), the ProxyCommand variant is needed"}`,
+        });
+    }
+
+    const sshDir = installPaths(home, "x").sshDir;
+    const dirSt = lstatOrUndefined(sshDir);
+    if (!dirSt?.isDirectory()) {
+        checks.push({ ok: false, what: sshDir, detail: "missing", fix: "npx jumpgate-ssh install --stack <stack>" });
+        return checks;
+    }
+    const dirOk = (dirSt.uid === opts.uid || dirSt.uid === 0) && (dirSt.mode & 0o022) === 0;
+    checks.push({
+        ok: dirOk,
+        what: sshDir,
+        detail: `mode ${octal(dirSt.mode)}${dirOk ? "" : ", writable by others"}`,
+        fix: dirOk ? undefined : `chmod 700 ${sshDir}`,
+    });
+
+    const stacks = opts.stack ? [shortStackName(opts.stack)] : installedStacks(home);
+    if (stacks.length === 0) {
+        checks.push({
+            ok: false,
+            what: "stacks",
+            detail: `no jumpgate stack installed in ${sshDir}`,
+            fix: "npx jumpgate-ssh install --stack <stack>",
+        });
+    }
+    for (const stack of stacks) checks.push(...checkStack(stack, home, opts));
+    return checks;
+}
+
+function checkStack(stack: string, home: string, opts: DoctorOptions): Check[] {
+    const checks: Check[] = [];
+    const paths = installPaths(home, stack);
+    const reinstall = `npx jumpgate-ssh install --stack ${stack}`;
+    let manifest: Manifest | undefined;
+    try {
+        manifest = JSON.parse(readIfExists(paths.manifest) ?? "null") as Manifest | undefined;
+    } catch {
+        manifest = undefined;
+    }
+    if (!manifest?.files) {
+        checks.push({
+            ok: false,
+            what: `stack ${stack}`,
+            detail: `not installed (no ${paths.manifest})`,
+            fix: reinstall,
+        });
+        return checks;
+    }
+    const v = opts.sshVersion;
+    if (v && manifest.style === "proxyjump" && !atLeast(v, PROXYJUMP_SINCE)) {
+        checks.push({
+            ok: false,
+            what: `stack ${stack}`,
+            detail: `the ProxyJump variant is installed but ${versionString(v)} rejects ProxyJump and Include ("Bad configuration option")`,
+            fix: `${reinstall} (installs the ProxyCommand variant)`,
+        });
+    } else {
+        checks.push({
+            ok: true,
+            what: `stack ${stack}`,
+            detail: `${manifest.style} variant, hosts ${manifest.hosts.filter((h) => h !== "*").join(", ")}${
+                v && manifest.style === "proxycommand" && atLeast(v, PROXYJUMP_SINCE)
+                    ? ` (${versionString(v)} can use ProxyJump: ${reinstall})`
+                    : ""
+            }`,
+        });
+    }
+
+    for (const f of manifest.files) {
+        const st = lstatOrUndefined(f.path);
+        const content = readIfExists(f.path);
+        if (!st || content === undefined) {
+            checks.push({ ok: false, what: f.path, detail: "missing", fix: reinstall });
+            continue;
+        }
+        const isKey = f.path === paths.key;
+        if (isKey ? (st.mode & 0o077) !== 0 : !ownerAndModeOk(st, opts.uid)) {
+            checks.push({
+                ok: false,
+                what: f.path,
+                detail: isKey
+                    ? `mode ${octal(st.mode)}: ssh ignores a private key others can read ("UNPROTECTED PRIVATE KEY FILE")`
+                    : `mode ${octal(st.mode)}, owner ${st.uid}: ssh refuses it ("Bad owner or permissions")`,
+                fix: `chmod 600 ${f.path}`,
+            });
+        } else if (sha256(content) !== f.sha256) {
+            checks.push({
+                ok: false,
+                what: f.path,
+                detail: "changed since jumpgate-ssh installed it",
+                fix: `${reinstall}${isKey ? " --force" : ""}`,
+            });
+        } else {
+            checks.push({ ok: true, what: f.path, detail: `${f.label}, mode ${octal(st.mode)}` });
+        }
+    }
+
+    // ~/.ssh/config: ssh enforces its permissions, and it must pull the stack in.
+    const cfgSt = lstatOrUndefined(paths.userConfig);
+    const cfgText = readIfExists(paths.userConfig);
+    let confText: string | undefined;
+    if (cfgText === undefined || !cfgSt) {
+        checks.push({ ok: false, what: paths.userConfig, detail: "missing", fix: reinstall });
+    } else {
+        const st = cfgSt.isSymbolicLink() ? undefined : cfgSt;
+        if (st && !ownerAndModeOk(st, opts.uid)) {
+            checks.push({
+                ok: false,
+                what: paths.userConfig,
+                detail: `mode ${octal(st.mode)}, owner ${st.uid}: ssh refuses it ("Bad owner or permissions")`,
+                fix: `chmod 600 ${paths.userConfig}`,
+            });
+        }
+        if (manifest.layout === "include") {
+            const tildeHome = opts.envHome !== undefined && resolve(opts.envHome) === home ? home : undefined;
+            const covered = includeCovers(parseConf(cfgText), paths.conf, tildeHome);
+            checks.push({
+                ok: covered,
+                what: paths.userConfig,
+                detail: covered
+                    ? `an Include before any Host block pulls in ${paths.conf}`
+                    : `no Include before the first Host/Match block pulls in ${paths.conf}`,
+                fix: covered ? undefined : reinstall,
+            });
+            confText = readIfExists(paths.conf);
+        } else {
+            const lines = cfgText.split("\n");
+            const b = lines.indexOf(sectionBegin(stack));
+            const e = lines.indexOf(sectionEnd(stack), b + 1);
+            checks.push({
+                ok: b >= 0 && e > b,
+                what: paths.userConfig,
+                detail:
+                    b >= 0 && e > b ? `holds the block for stack ${stack}` : `the block for stack ${stack} is missing`,
+                fix: b >= 0 && e > b ? undefined : reinstall,
+            });
+            if (b >= 0 && e > b) confText = lines.slice(b + 1, e).join("\n");
+        }
+    }
+    if (confText === undefined) return checks;
+    const conf = parseConf(confText);
+    // The inline block ends with `Host *` (it hands the rest of ~/.ssh/config back to every host).
+    conf.blocks = conf.blocks.filter((b) => b.patterns.join(" ") !== "*");
+
+    // Pinned keys for every alias the config checks against, and the key files it offers.
+    const knownHosts = readIfExists(paths.knownHosts) ?? "";
+    const pinned = new Set(
+        knownHosts
+            .split("\n")
+            .filter((l) => l.trim() && !l.startsWith("#"))
+            .flatMap((l) => (l.split(/\s+/)[0] ?? "").split(",")),
+    );
+    const unpinned = conf.blocks
+        .map((b) => firstValue(b, "hostkeyalias") ?? b.patterns[0]!)
+        .filter((a) => !pinned.has(a));
+    checks.push({
+        ok: unpinned.length === 0,
+        what: paths.knownHosts,
+        detail: unpinned.length === 0 ? `pins ${pinned.size} host keys` : `no pinned key for ${unpinned.join(", ")}`,
+        fix: unpinned.length === 0 ? undefined : reinstall,
+    });
+    const identityFiles = new Set(conf.blocks.map((b) => firstArg(b, "identityfile")).filter((x): x is string => !!x));
+    for (const id of identityFiles) {
+        if (id === paths.key) continue; // checked above
+        const file = id.startsWith("~/") ? join(opts.passwdHome, id.slice(2)) : id;
+        const st = lstatOrUndefined(file);
+        checks.push(
+            !st
+                ? {
+                      ok: false,
+                      what: file,
+                      detail: "IdentityFile does not exist",
+                      fix: "put your private key there, or set jumpgate:identityFile to its path and pulumi up",
+                  }
+                : (st.mode & 0o077) !== 0
+                  ? {
+                        ok: false,
+                        what: file,
+                        detail: `mode ${octal(st.mode)}: ssh ignores it ("UNPROTECTED PRIVATE KEY FILE")`,
+                        fix: `chmod 600 ${file}`,
+                    }
+                  : { ok: true, what: file, detail: `your private key, mode ${octal(st.mode)}` },
+        );
+    }
+
+    // What ssh itself makes of each alias.
+    if (v && !atLeast(v, DASH_G_SINCE)) {
+        checks.push({ ok: true, what: "ssh -G", detail: `skipped: ${versionString(v)} has no ssh -G (6.8+)` });
+        return checks;
+    }
+    const config = home !== resolve(opts.passwdHome) ? paths.userConfig : undefined;
+    for (const b of conf.blocks) checks.push(checkDashG(b.patterns[0]!, b, opts.dashG(b.patterns[0]!, config)));
+    return checks;
+}
+
+/** Compares `ssh -G alias` with the settings of the installed Host block. */
+function checkDashG(alias: string, block: ReturnType<typeof parseConf>["blocks"][number], g: DashGResult): Check {
+    const what = `ssh -G ${alias}`;
+    if (!g.ok) {
+        const first = g.stderr.split("\n").find((l) => l.trim() && !/Pseudo-terminal/.test(l)) ?? "failed";
+        const perms = /Bad owner or permissions on (.+)$/.exec(first);
+        const fix = perms
+            ? `chmod 600 ${perms[1]} (and chown it to yourself)`
+            : /Bad configuration option/.test(first)
+              ? `npx jumpgate-ssh install --stack <stack> (picks the variant your OpenSSH reads), or remove the option`
+              : "see the Troubleshooting section of the jumpgate README";
+        return { ok: false, what, detail: first, fix };
+    }
+    const one = (k: string) => g.values.get(k)?.[0];
+    const knownHosts = firstArg(block, "userknownhostsfile");
+    const expect: [string, string | undefined, string | undefined][] = [
+        ["hostname", firstValue(block, "hostname"), one("hostname")],
+        ["user", firstValue(block, "user"), one("user")],
+        ["port", firstValue(block, "port"), one("port")],
+        ["proxyjump", firstValue(block, "proxyjump"), one("proxyjump")],
+        ["proxycommand", firstValue(block, "proxycommand"), one("proxycommand")],
+        ["hostkeyalias", firstValue(block, "hostkeyalias"), one("hostkeyalias")],
+        ["identityfile", firstArg(block, "identityfile"), one("identityfile")],
+        // -G prints every known_hosts file on one line, space-separated: ours must come first.
+        [
+            "userknownhostsfile",
+            knownHosts,
+            one("userknownhostsfile")?.startsWith(`${knownHosts} `) ? knownHosts : one("userknownhostsfile"),
+        ],
+        [
+            "stricthostkeychecking",
+            firstValue(block, "stricthostkeychecking") === "yes" ? "true" : undefined,
+            one("stricthostkeychecking"),
+        ],
+    ];
+    const wrong = expect.filter(([, want, got]) => want !== undefined && want !== got);
+    if (wrong.length > 0) {
+        return {
+            ok: false,
+            what,
+            detail: wrong.map(([k, want, got]) => `${k} is ${got ?? "unset"}, expected ${want}`).join(", "),
+            fix: "an earlier Host or Match block in ~/.ssh/config sets it first: keep the jumpgate Include at the very top",
+        };
+    }
+    const via = one("proxyjump") ?? (one("proxycommand") ? "ProxyCommand" : undefined);
+    return { ok: true, what, detail: `${one("user")}@${one("hostname")}:${one("port")}${via ? ` via ${via}` : ""}` };
+}

@@ -1,0 +1,179 @@
+// `npx jumpgate-ssh install|uninstall|doctor`: the operator's ~/.ssh in one command. Thin: parses the
+// arguments and calls cli/install.ts (plan, then apply) or cli/doctor.ts.
+import { readFileSync } from "node:fs";
+import * as os from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { formatCheck, installedStacks, runDoctor } from "./doctor";
+import { apply, describe } from "./fsplan";
+import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
+import { parseSshVersion, sshDashG, sshVersionText, SshVersion, versionString } from "./openssh";
+import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
+
+export const USAGE = `Usage: npx jumpgate-ssh <command> [options]
+
+Commands:
+  install     write ~/.ssh/config.d/jumpgate-<stack>.conf, ~/.ssh/jumpgate-<stack>_known_hosts and (when
+              jumpgate generated the key) ~/.ssh/jumpgate-<stack>_ed25519, and put "Include config.d/*" at
+              the top of ~/.ssh/config (with a backup). Safe to re-run.
+  uninstall   remove exactly what install wrote for the stack
+  doctor      check the OpenSSH version, permissions, the Include, the pinned keys and ssh -G per host
+
+Options:
+  --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
+  --from FILE    read the outputs from FILE, or '-' for stdin, instead of running
+                 pulumi stack output --json --show-secrets
+  --home DIR     install into DIR/.ssh instead of $HOME/.ssh
+  --force        replace files jumpgate-ssh did not write (a backup of each is kept), remove changed files
+  --dry-run      print what install/uninstall would do, change nothing
+  -h, --help     this text
+`;
+
+export interface Io {
+    out: (s: string) => void;
+    err: (s: string) => void;
+    env: NodeJS.ProcessEnv;
+    readStdin: () => string;
+    runPulumi: OutputsSource["runPulumi"];
+    sshVersionText: () => string | undefined;
+    passwdHome: () => string;
+    uid: () => number;
+    now: () => Date;
+}
+
+export function processIo(): Io {
+    return {
+        out: (s) => process.stdout.write(s),
+        err: (s) => process.stderr.write(s),
+        env: process.env,
+        readStdin: () => readFileSync(0, "utf8"),
+        runPulumi: runPulumiCli,
+        sshVersionText,
+        passwdHome: () => os.userInfo().homedir,
+        uid: () => (typeof process.getuid === "function" ? process.getuid() : 0),
+        now: () => new Date(),
+    };
+}
+
+function report(io: Io, title: string, plan: Plan, lines: string[], dryRun: boolean): void {
+    io.out(`${title}\n`);
+    for (const l of lines) io.out(`  ${l}\n`);
+    for (const u of plan.unchanged) io.out(`  unchanged ${u}\n`);
+    for (const n of plan.notes) io.out(`  note: ${n}\n`);
+    if (dryRun) io.out("  (dry run: nothing was changed)\n");
+}
+
+function install(
+    values: { stack?: string; from?: string; force?: boolean; "dry-run"?: boolean },
+    info: HomeInfo,
+    sshVersion: SshVersion | undefined,
+    io: Io,
+): number {
+    const { text, source } = readOutputsText({
+        from: values.from,
+        stack: values.stack,
+        readStdin: io.readStdin,
+        runPulumi: io.runPulumi,
+    });
+    const outputs = parseOutputs(text, source, values.stack);
+    const plan = planInstall(outputs, { ...info, force: values.force ?? false, sshVersion, now: io.now() });
+    const dryRun = values["dry-run"] ?? false;
+    const lines = dryRun ? plan.actions.map((a) => `[dry run] ${describe(a)}`) : apply(plan.actions);
+    const how = `${plan.style === "proxyjump" ? "ProxyJump" : "ProxyCommand"}${sshVersion ? `, ${versionString(sshVersion)}` : ""}`;
+    const state = plan.actions.length === 0 ? " (up to date, nothing changed)" : "";
+    report(io, `jumpgate-ssh: stack ${plan.stack} in ${plan.paths.sshDir} (${how})${state}`, plan, lines, dryRun);
+    if (!dryRun) {
+        io.out(`Try: ssh ${plan.example}    Check: npx jumpgate-ssh doctor --stack ${plan.stack}\n`);
+    }
+    return 0;
+}
+
+function uninstall(values: { stack?: string; force?: boolean; "dry-run"?: boolean }, info: HomeInfo, io: Io): number {
+    let stack = values.stack;
+    if (stack === undefined) {
+        const installed = installedStacks(info.home);
+        if (installed.length !== 1) {
+            throw new CliError(
+                installed.length === 0
+                    ? `no jumpgate stack is installed in ${info.home}/.ssh`
+                    : `several stacks are installed (${installed.join(", ")}): pass --stack`,
+                installed.length === 0 ? 0 : 2,
+            );
+        }
+        stack = installed[0]!;
+    }
+    const plan = planUninstall({ ...info, stack, force: values.force ?? false, now: io.now() });
+    const dryRun = values["dry-run"] ?? false;
+    const lines = dryRun ? plan.actions.map((a) => `[dry run] ${describe(a)}`) : apply(plan.actions);
+    report(io, `jumpgate-ssh: uninstall stack ${plan.stack} from ${plan.paths.sshDir}`, plan, lines, dryRun);
+    return 0;
+}
+
+export function main(argv: string[], io: Io = processIo()): number {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                stack: { type: "string" },
+                from: { type: "string" },
+                home: { type: "string" },
+                force: { type: "boolean" },
+                "dry-run": { type: "boolean" },
+                // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
+                "ssh-version": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (e) {
+        io.err(`jumpgate-ssh: ${(e as Error).message}\n\n${USAGE}`);
+        return 2;
+    }
+    const { values, positionals } = parsed;
+    const command = positionals[0];
+    if (values.help || command === undefined || command === "help") {
+        (command === undefined && !values.help ? io.err : io.out)(USAGE);
+        return command === undefined && !values.help ? 2 : 0;
+    }
+    if (positionals.length > 1 || !["install", "uninstall", "doctor"].includes(command)) {
+        io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
+        return 2;
+    }
+    if (values.from !== undefined && command !== "install") {
+        io.err(`jumpgate-ssh: --from only goes with install\n`);
+        return 2;
+    }
+    const home = resolve(values.home ?? io.env.HOME ?? os.homedir());
+    const info: HomeInfo = { home, envHome: io.env.HOME, passwdHome: io.passwdHome() };
+    const versionText = values["ssh-version"] ?? io.sshVersionText();
+    const sshVersion = versionText === undefined ? undefined : parseSshVersion(versionText);
+    if (values["ssh-version"] !== undefined && !sshVersion) {
+        io.err(
+            `jumpgate-ssh: --ssh-version ${JSON.stringify(values["ssh-version"])} is not an \`ssh -V\` line (OpenSSH_9.2p1 ...)\n`,
+        );
+        return 2;
+    }
+    try {
+        if (command === "install") return install(values, info, sshVersion, io);
+        if (command === "uninstall") return uninstall(values, info, io);
+        io.out(`jumpgate-ssh doctor: ${home}/.ssh\n`);
+        const checks = runDoctor({
+            ...info,
+            stack: values.stack,
+            sshVersion,
+            uid: io.uid(),
+            dashG: (alias, config) => sshDashG(alias, home, config),
+        });
+        for (const c of checks) io.out(`${formatCheck(c)}\n`);
+        const failed = checks.filter((c) => !c.ok).length;
+        io.out(failed === 0 ? "all checks passed\n" : `${failed} check(s) failed\n`);
+        return failed === 0 ? 0 : 1;
+    } catch (e) {
+        if (!(e instanceof CliError)) throw e;
+        const untouched =
+            command === "doctor" || e.exitCode === 0 || e.touched ? "" : `\nnothing in ${home}/.ssh was changed`;
+        (e.exitCode === 0 ? io.out : io.err)(`jumpgate-ssh: ${e.message}${untouched}\n`);
+        return e.exitCode;
+    }
+}
