@@ -156,7 +156,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     jumpUser: s.jumpUser,
                     fail2ban: s.fail2ban,
                     upgrades: s.upgrades,
-                    tags,
+                    tags: { ...tags, "jumpgate:bastion": hop.name },
                 },
                 parent,
             );

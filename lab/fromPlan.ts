@@ -53,13 +53,16 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
             .filter((r) => groupsOf(i).includes(str(r.inputs.securityGroupId)))
             .map(rule);
 
+    const hopOf = new Map<string, number>();
+    const hop = (h: LabHost) => hopOf.get(h.name) ?? 0;
     const hosts: LabHost[] = instances.map((i) => {
         const tags = (i.inputs.tags ?? {}) as Record<string, string>;
         const role = tags["jumpgate:role"] === "bastion" ? "bastion" : "target";
+        if (role === "bastion") hopOf.set(tags["jumpgate:bastion"] ?? i.name, Number(tags["jumpgate:hop"] ?? 0));
         const association = of(EIP_ASSOCIATION).find((a) => a.inputs.instanceId === i.id);
         const eip = association && of(EIP).find((e) => e.state.allocationId === association.inputs.allocationId);
         return {
-            name: role === "bastion" ? "bastion" : (tags["jumpgate:target"] ?? i.name),
+            name: (role === "bastion" ? tags["jumpgate:bastion"] : tags["jumpgate:target"]) ?? i.name,
             role,
             publicIp: eip ? str(eip.state.publicIp) : undefined,
             privateIp: ipOf(i),
@@ -79,7 +82,11 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
         sshPort: settings.sshPort,
         jumpUser: settings.jumpUser,
         loginUser: settings.loginUser,
-        hosts: [...hosts.filter((h) => h.role === "bastion"), ...hosts.filter((h) => h.role === "target")],
+        // The public bastion first, then the inner hops in chain order, then the targets.
+        hosts: [
+            ...hosts.filter((h) => h.role === "bastion").sort((a, b) => hop(a) - hop(b)),
+            ...hosts.filter((h) => h.role === "target"),
+        ],
         sshConfig: str(run.outputs.sshConfig),
         knownHosts: str(run.outputs.knownHosts),
         privateKeyOpenssh: privateKey,

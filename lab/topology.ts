@@ -140,9 +140,13 @@ const HOSTILE_OFFSETS = [66, 67, 68, 99, 100, 200, 4, 5, 6];
 
 function validatePlan(plan: LabPlan): void {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(plan.stack)) throw new Error(`stack name '${plan.stack}' is not usable`);
-    const bastions = plan.hosts.filter((h) => h.role === "bastion");
-    if (bastions.length !== 1) throw new Error(`a lab plan needs exactly one bastion, got ${bastions.length}`);
-    if (!bastions[0].publicIp || !isIpv4(bastions[0].publicIp)) throw new Error("the bastion has no IPv4 publicIp");
+    // One public bastion; the inner hops of a chain are bastions too, but live on the VPC side only.
+    const publicHosts = plan.hosts.filter((h) => h.publicIp !== undefined);
+    if (publicHosts.length !== 1 || publicHosts[0].role !== "bastion")
+        throw new Error(
+            `a lab plan needs exactly one bastion with a public IP, got ${publicHosts.length} public host(s)`,
+        );
+    if (!isIpv4(publicHosts[0].publicIp as string)) throw new Error("the bastion has no IPv4 publicIp");
     const names = new Set<string>();
     for (const h of plan.hosts) {
         if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(h.name)) throw new Error(`host name '${h.name}' is not usable`);
@@ -182,7 +186,7 @@ export function labTopology(plan: LabPlan): LabTopology {
         return { cidr, prefix: c.prefix, gateway: intToIp(c.network + 1), bridge: `br${i}` };
     });
     const planSubnets = subnetCidrs.map(parseCidr4);
-    const bastion = plan.hosts.find((h) => h.role === "bastion") as LabHost;
+    const bastion = plan.hosts.find((h) => h.publicIp !== undefined) as LabHost;
 
     // Addresses the lab may not give to a peer: the plan's own and anything inside a plan subnet.
     const taken = new Set<number>([
@@ -249,11 +253,11 @@ export function labTopology(plan: LabPlan): LabTopology {
             ns: nsName(stack, h.name),
             privateIp: h.privateIp,
             subnet,
-            privateIf: h.role === "bastion" ? "priv0" : "eth0",
+            privateIf: h.publicIp ? "priv0" : "eth0",
             vpcPort: `h${i}`,
             routes: subnets.filter((s) => s !== subnet).map((s) => s.cidr),
         };
-        if (h.role === "bastion") {
+        if (h.publicIp) {
             node.publicIp = h.publicIp;
             node.publicIf = "pub0";
             node.inetPort = "v-bastion";
