@@ -78,7 +78,9 @@ describe("labTopology", () => {
         expect(() => labTopology(edit((p) => (p.hosts[1].name = "client")))).toThrow(/reserved/);
         expect(() => labTopology(edit((p) => (p.hosts[1].privateIp = "10.42.0.99")))).toThrow(/not in/);
         expect(() => labTopology(edit((p) => (p.hosts[1].privateIp = "10.42.128.1")))).toThrow(/reserved address/);
-        expect(() => labTopology(edit((p) => delete p.hosts[0].publicIp))).toThrow(/one bastion with a public IP, got 0/);
+        expect(() => labTopology(edit((p) => delete p.hosts[0].publicIp))).toThrow(
+            /one bastion with a public IP, got 0/,
+        );
         expect(() => labTopology(edit((p) => (p.hosts[1].publicIp = "198.51.100.99")))).toThrow(/got 2 public host/);
         expect(() => labTopology(edit((p) => (p.hosts[0].publicIp = "2001:db8::1")))).toThrow(/no IPv4 publicIp/);
         expect(() => labTopology(edit((p) => (p.hosts = p.hosts.slice(1))))).toThrow(/exactly one bastion/);
