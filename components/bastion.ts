@@ -38,6 +38,8 @@ export interface BastionArgs {
     hop?: number;
     /** Fixed private address (inner hops). Defaults to one AWS assigns. */
     privateIp?: pulumi.Input<string>;
+    /** Resources the instances wait for, so their first boot finds the internet (the network's routing). Defaults to none. */
+    bootAfter?: pulumi.Resource[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
@@ -122,7 +124,12 @@ export class Bastion extends pulumi.ComponentResource {
                 tags: roleTags,
             }),
             // A fixed address is still held by the old instance until it is gone.
-            { ...parent, ...IGNORE_AMI_DRIFT, deleteBeforeReplace: args.privateIp !== undefined },
+            {
+                ...parent,
+                ...IGNORE_AMI_DRIFT,
+                deleteBeforeReplace: args.privateIp !== undefined,
+                dependsOn: args.bootAfter,
+            },
         );
 
         if ((args.hop ?? 0) === 0) {

@@ -18,6 +18,8 @@ export interface NetworkLayout {
     privateSubnets: SubnetRef[];
     /** Subnets for inner bastion hops; empty without a chain (an existing VPC uses its private subnets). */
     managementSubnets: SubnetRef[];
+    /** Route table associations: hosts wait for them so their first boot finds the internet (IGW or NAT). */
+    routing: pulumi.Resource[];
 }
 
 export interface NetworkArgs {
@@ -41,10 +43,12 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
     readonly publicSubnets: SubnetRef[];
     readonly privateSubnets: SubnetRef[];
     readonly managementSubnets: SubnetRef[];
+    readonly routing: pulumi.Resource[] = [];
     readonly flowLogGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:network:Network", name, args, opts);
+        const routing = this.routing;
         const vpcCidr = args.vpcCidr ?? "10.42.0.0/16";
         const azCount = args.azCount ?? 2;
         const natGateways = args.natGateways ?? "single";
@@ -103,10 +107,12 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
                 },
                 parent,
             );
-            new aws.ec2.RouteTableAssociation(
-                `${name}-public-${i}`,
-                { subnetId: s.id, routeTableId: publicRoutes.id },
-                parent,
+            routing.push(
+                new aws.ec2.RouteTableAssociation(
+                    `${name}-public-${i}`,
+                    { subnetId: s.id, routeTableId: publicRoutes.id },
+                    parent,
+                ),
             );
             return s;
         });
@@ -148,10 +154,12 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
                 },
                 parent,
             );
-            new aws.ec2.RouteTableAssociation(
-                `${name}-${tier}-${i}`,
-                { subnetId: s.id, routeTableId: routes.id },
-                parent,
+            routing.push(
+                new aws.ec2.RouteTableAssociation(
+                    `${name}-${tier}-${i}`,
+                    { subnetId: s.id, routeTableId: routes.id },
+                    parent,
+                ),
             );
             return s;
         };
@@ -255,5 +263,6 @@ export function existingNetwork(
         publicSubnets: publicSubnetIds.map((id) => ref(id, "existingVpc.publicSubnetIds")),
         privateSubnets: privateSubnetIds.map((id) => ref(id, "existingVpc.privateSubnetIds")),
         managementSubnets: [],
+        routing: [],
     };
 }

@@ -37,6 +37,8 @@ export interface TargetsArgs {
     fail2ban: Fail2banSettings;
     /** Unattended-upgrade settings. Defaults to no automatic reboot. */
     upgrades?: UpgradeSettings;
+    /** Resources the instances wait for, so their first boot finds the internet (the network's routing). Defaults to none. */
+    bootAfter?: pulumi.Resource[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
@@ -106,6 +108,7 @@ export class Targets extends pulumi.ComponentResource {
                 {
                     ...parent,
                     ...IGNORE_AMI_DRIFT,
+                    dependsOn: args.bootAfter,
                     // The fixed address is still held by the old instance until it is gone.
                     deleteBeforeReplace: true,
                 },

@@ -24,6 +24,8 @@ export interface OfflineRunOptions {
 export interface PlannedResource extends SimResource {
     /** `type::name` of the parent resource, undefined for the stack itself. */
     parent?: string;
+    /** `type::name` of each resource named in its `dependsOn` option. */
+    dependsOn: string[];
 }
 
 export interface OfflineRun {
@@ -92,6 +94,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     await pulumi.runtime.setMocks(sim, PROJECT, options.stack, false);
 
     const parents = new Map<string, string | undefined>();
+    const dependsOn = new Map<string, string[]>();
     // Constructor order is deterministic; the order registrations reach the engine is not.
     const order = new Map<string, number>();
 
@@ -112,6 +115,12 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 order.set(key, order.size);
 
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
+                const explicit = args.opts.dependsOn;
+                const list = Array.isArray(explicit) ? explicit : explicit ? [explicit] : [];
+                dependsOn.set(
+                    key,
+                    list.flatMap((d) => (pulumi.Resource.isInstance(d) ? [keyOf.get(d) ?? "?"] : [])),
+                );
                 return undefined;
             });
             try {
@@ -139,7 +148,10 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const rank = (r: SimResource) => order.get(resourceKey(r.type, r.name)) ?? -1;
     const resources = [...sim.resources]
         .sort((a, b) => rank(a) - rank(b))
-        .map((r) => ({ ...r, parent: parents.get(resourceKey(r.type, r.name)) }));
+        .map((r) => {
+            const key = resourceKey(r.type, r.name);
+            return { ...r, parent: parents.get(key), dependsOn: dependsOn.get(key) ?? [] };
+        });
     return {
         stack: options.stack,
         region,

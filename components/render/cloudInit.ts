@@ -172,6 +172,9 @@ function document(p: HostParts): string {
         groups: [p.group],
         users: [p.user],
         write_files: files,
+        // The bastion has no public address until its Elastic IP is associated, and targets none until the
+        // NAT route exists: apt waits it out (retries with backoff) instead of failing the first boot.
+        apt: { conf: APT_RETRIES },
         // package_update also makes Ubuntu 24.04 pick fail2ban from noble-updates (see fail2ban.ts).
         package_update: true,
         package_upgrade: false,
@@ -186,6 +189,9 @@ function document(p: HostParts): string {
     // YAML 1.1 output: cloud-init's PyYAML reads 1.1, so strings such as "no" or "0600" get quoted.
     return `#cloud-config\n${stringify(config, { version: "1.1", lineWidth: 0 })}`;
 }
+
+/** apt settings cloud-init writes before it installs packages (apt 2.3+ backs off between retries). */
+export const APT_RETRIES = 'Acquire::Retries "20";\nAcquire::Retries::Delay::Maximum "30";\n';
 
 function withNewline(text: string): string {
     return text.endsWith("\n") ? text : `${text}\n`;

@@ -202,6 +202,15 @@ describe("default stack", () => {
             }
         });
 
+        it("boot only after every subnet routes to the internet, so cloud-init can install packages", () => {
+            const associations = ofType(run, "aws:ec2/routeTableAssociation:RouteTableAssociation").map((r) =>
+                resourceKey(r.type, r.name),
+            );
+            expect(associations).toHaveLength(4);
+            for (const i of ofType(run, T.instance))
+                expect(i.dependsOn.sort(), i.name).toEqual([...associations].sort());
+        });
+
         it("keep host keys out of the instances' subtree, so replacing an instance keeps its key", () => {
             const keys = ofType(run, T.privateKey);
             expect(keys.map((k) => k.name).sort()).toEqual([

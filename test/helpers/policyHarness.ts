@@ -161,6 +161,7 @@ export function withResource(
         secretInputs: [],
         state: structuredClone(resource.inputs),
         parent: resource.parent ? resourceKey(resource.parent.type, resource.parent.name) : undefined,
+        dependsOn: [],
     });
     return copy;
 }

@@ -273,6 +273,18 @@ describe.runIf(toolsAvailable("apt-config"))("unattended upgrades, read by apt-c
         expect(v).not.toContain("Automatic-Reboot-Time");
     });
 
+    it("retries downloads with backoff on every host, so a first boot outlasts a late EIP or NAT route", () => {
+        for (const [name, doc] of Object.entries(DOCS)) {
+            const file = join(work, "94cloud-init-config");
+            const apt = parseCloudConfig(doc).extra.apt as { conf?: string } | undefined;
+            writeFileSync(file, apt?.conf ?? "");
+            const r = spawnSync("apt-config", ["-c", file, "dump"], { encoding: "utf8", timeout: TIMEOUT_MS });
+            expect(r.stderr, name).toBe("");
+            expect(r.stdout, name).toContain('Acquire::Retries "20";');
+            expect(r.stdout, name).toContain('Acquire::Retries::Delay::Maximum "30";');
+        }
+    });
+
     it("reboots at the configured time when a reboot window is set", () => {
         const v = aptView(DOCS["bastion-ubuntu"] ?? "");
         expect(v).toContain('Unattended-Upgrade::Automatic-Reboot "true";');
