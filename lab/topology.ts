@@ -12,30 +12,24 @@
 // namespace has one bridge per subnet holding the AWS-style router address (network + 1) and
 // forwards between subnets only: it has no leg on the public side, so targets cannot reach it.
 import { createHash } from "node:crypto";
+import { formatIp, parseIp } from "../components/net/cidr";
 import type { LabHost, LabPlan } from "./model";
 
 // ---------------------------------------------------------------- IPv4 helpers
 
 /** Parses dotted-quad IPv4 into a 32-bit unsigned number; throws when it is not one. */
 export function ipToInt(ip: string): number {
-    const parts = ip.split(".");
-    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
-        throw new Error(`invalid IPv4 address '${ip}'`);
-    }
-    return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+    const parsed = parseIp(ip);
+    if (parsed?.version !== 4) throw new Error(`invalid IPv4 address '${ip}'`);
+    return Number(parsed.value);
 }
 
 export function intToIp(n: number): string {
-    return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+    return formatIp(BigInt(n), 4);
 }
 
 export function isIpv4(ip: string): boolean {
-    try {
-        ipToInt(ip);
-        return true;
-    } catch {
-        return false;
-    }
+    return parseIp(ip)?.version === 4;
 }
 
 export interface Cidr4 {

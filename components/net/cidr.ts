@@ -11,7 +11,8 @@ export interface Cidr {
 
 const bits = (v: 4 | 6): number => (v === 4 ? 32 : 128);
 
-function ipToBigInt(ip: string): { version: 4 | 6; value: bigint } | undefined {
+/** An IPv4 or IPv6 address as an integer, or undefined when `ip` is neither. */
+export function parseIp(ip: string): { version: 4 | 6; value: bigint } | undefined {
     if (isIPv4(ip)) {
         const value = ip.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
         return { version: 4, value };
@@ -55,7 +56,7 @@ export function formatIp(value: bigint, version: 4 | 6): string {
 export function cidrProblem(text: string): string | undefined {
     const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
     if (!m) return "is not in address/prefix form (e.g. 203.0.113.0/24 or 2001:db8::/48)";
-    const ip = ipToBigInt(m[1]!);
+    const ip = parseIp(m[1]!);
     if (!ip) return "does not start with a valid IPv4 or IPv6 address";
     const prefix = Number(m[2]);
     if (prefix > bits(ip.version)) return `has a prefix longer than /${bits(ip.version)}`;
@@ -71,7 +72,7 @@ export function parseCidr(text: string): Cidr {
     const problem = cidrProblem(text);
     if (problem) throw new Error(`${text} ${problem}`);
     const [addr, prefix] = text.split("/") as [string, string];
-    const ip = ipToBigInt(addr)!;
+    const ip = parseIp(addr)!;
     return { version: ip.version, network: ip.value, prefix: Number(prefix) };
 }
 
@@ -94,7 +95,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 
 /** True when `ip` lies inside `c`. */
 export function contains(c: Cidr, ip: string): boolean {
-    const parsed = ipToBigInt(ip);
+    const parsed = parseIp(ip);
     return !!parsed && parsed.version === c.version && parsed.value >= c.network && parsed.value < c.network + size(c);
 }
 
