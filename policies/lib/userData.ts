@@ -2,12 +2,26 @@
 // keys sit. cloud-init installs host keys from `ssh_keys.<type>_private` (or a write_files entry at
 // /etc/ssh/ssh_host_<type>_key); any other private key in user data is a leaked credential.
 import { gunzipSync } from "node:zlib";
+import { ResourceValidationArgs } from "@pulumi/policy";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 
 export const USER_DATA_TYPES = {
     instance: "aws:ec2/instance:Instance",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
 } as const;
+
+const USER_DATA_TYPE_LIST: readonly string[] = Object.values(USER_DATA_TYPES);
+
+/**
+ * The user data a user-data policy checks: marks the policy not applicable to anything but instances
+ * and launch templates, then reads the text as `userDataText` does.
+ */
+export function userDataOf(args: ResourceValidationArgs): { text: string; prop: string } | undefined {
+    if (!USER_DATA_TYPE_LIST.includes(args.type)) {
+        args.notApplicable("Policy only applies to instances and launch templates");
+    }
+    return userDataText(args.type, args.props);
+}
 
 /**
  * User data as text, from whichever property carries it; undefined if there is none. Reads through the

@@ -1,9 +1,7 @@
 // Advisory: jumpgate pins host keys by generating them and passing them in user data. That is what
 // lets ssh trust a host without a first-use prompt, but the key is then readable through the EC2 API.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { findPrivateKeys, USER_DATA_TYPES, userDataText } from "../lib/userData";
-
-const TYPES: readonly string[] = Object.values(USER_DATA_TYPES);
+import { findPrivateKeys, userDataOf } from "../lib/userData";
 
 export const userDataHostKeysReadable: ResourceValidationPolicy = {
     name: "user-data-host-keys-readable",
@@ -13,8 +11,7 @@ export const userDataHostKeysReadable: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "medium",
     validateResource: (args, reportViolation) => {
-        if (!TYPES.includes(args.type)) args.notApplicable("Policy only applies to instances and launch templates");
-        const userData = userDataText(args.type, args.props);
+        const userData = userDataOf(args);
         if (!userData) return;
         const hostKeys = findPrivateKeys(userData.text).filter((k) => k.hostKey);
         if (hostKeys.length === 0) return;

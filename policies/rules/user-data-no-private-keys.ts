@@ -2,9 +2,7 @@
 // client config can be written before boot). Anything else - an operator key, a deploy key, a TLS key -
 // is readable by everyone who can describe the instance.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { findPrivateKeys, USER_DATA_TYPES, userDataText } from "../lib/userData";
-
-const TYPES: readonly string[] = Object.values(USER_DATA_TYPES);
+import { findPrivateKeys, userDataOf } from "../lib/userData";
 
 export const userDataNoPrivateKeys: ResourceValidationPolicy = {
     name: "user-data-no-private-keys",
@@ -14,8 +12,7 @@ export const userDataNoPrivateKeys: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     severity: "critical",
     validateResource: (args, reportViolation) => {
-        if (!TYPES.includes(args.type)) args.notApplicable("Policy only applies to instances and launch templates");
-        const userData = userDataText(args.type, args.props);
+        const userData = userDataOf(args);
         if (!userData) return;
         for (const key of findPrivateKeys(userData.text).filter((k) => !k.hostKey)) {
             reportViolation(

@@ -1,8 +1,6 @@
 // User data must not undo the sshd baseline: no password logins, no root logins.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { cloudConfigEnablesPasswords, setsYes, USER_DATA_TYPES, userDataText } from "../lib/userData";
-
-const TYPES: readonly string[] = Object.values(USER_DATA_TYPES);
+import { cloudConfigEnablesPasswords, setsYes, userDataOf } from "../lib/userData";
 
 export const userDataSshdHardened: ResourceValidationPolicy = {
     name: "user-data-sshd-hardened",
@@ -12,8 +10,7 @@ export const userDataSshdHardened: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     severity: "critical",
     validateResource: (args, reportViolation) => {
-        if (!TYPES.includes(args.type)) args.notApplicable("Policy only applies to instances and launch templates");
-        const userData = userDataText(args.type, args.props);
+        const userData = userDataOf(args);
         if (!userData) return;
         const { text, prop } = userData;
         for (const keyword of ["PasswordAuthentication", "PermitRootLogin"]) {
