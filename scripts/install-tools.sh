@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab runs and the tests judge with: OpenSSH 9.2, fail2ban 1.0.2,
-# cloud-init 22.4, ssh-audit and nftables on Debian 12. Needs root. Used by .ci/run as well.
+# Installs the Debian packages listed in scripts/debian-packages.txt: the tools the lab runs and the tests
+# judge with (OpenSSH, fail2ban, cloud-init, ssh-audit, nftables, ...). Needs root. Used by .ci/run as well.
 set -euo pipefail
+cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
+mapfile -t packages < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' debian-packages.txt)
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    openssh-server openssh-client fail2ban python3-systemd ssh-audit cloud-init nftables iproute2 procps util-linux \
-    >/dev/null
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

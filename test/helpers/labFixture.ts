@@ -1,11 +1,12 @@
 // The lab's plan for its tests: the real program run offline (as `npm run lab` does), with fresh
 // random ED25519 keys, so the hosts boot exactly the cloud-config documents `pulumi up` would send.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labPlanForConfig } from "../../lab/fromPlan";
 import type { LabPlan } from "../../lab/model";
+import { listNamespaces } from "../../lab/netns";
 import { BASE_CONFIG } from "./program";
 
 export interface KeyPair {
@@ -43,4 +44,21 @@ export async function programLabPlan(opts: LabPlanOptions = {}): Promise<LabPlan
         ...opts.config,
     };
     return labPlanForConfig(opts.stack ?? "e2e", config);
+}
+
+/**
+ * What a stack's lab left on this machine: namespaces, /etc/netns entries and the lab dir. Suites call
+ * it in afterAll, after their own `labDown`, and throw on anything left, so a failed test cannot leave
+ * state behind that fails the next one.
+ */
+export function labLeftovers(stack: string, dir: string): string[] {
+    const prefix = `jg-${stack}-`;
+    const netnsEtc = existsSync("/etc/netns") ? readdirSync("/etc/netns") : [];
+    return [
+        ...listNamespaces()
+            .filter((n) => n.startsWith(prefix))
+            .map((n) => `namespace ${n}`),
+        ...netnsEtc.filter((n) => n.startsWith(prefix)).map((n) => `/etc/netns/${n}`),
+        ...(dir && existsSync(dir) ? [`lab dir ${dir}`] : []),
+    ];
 }

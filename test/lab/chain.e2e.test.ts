@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labUp, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { programLabPlan } from "../helpers/labFixture";
+import { labLeftovers, programLabPlan } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "ch";
@@ -53,8 +53,11 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
 
     afterAll(async () => {
         for (const child of started) child.kill("SIGKILL");
-        if (plan && dir) await labDown(plan.stack, dir);
+        if (!plan) return;
+        await labDown(plan.stack, dir);
+        const left = labLeftovers(plan.stack, dir);
         if (dir) rmSync(dir, { recursive: true, force: true });
+        if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
     }, 60_000);
 
     it("stands up both hops: the outer in the public subnet with the EIP, the inner in a management subnet", () => {

@@ -14,7 +14,7 @@ import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labStatus, labUp, type LabState } from "../../lab/lab";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
-import { programLabPlan, sshKeygen } from "../helpers/labFixture";
+import { labLeftovers, programLabPlan, sshKeygen } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const MACHINE_FILES = [
@@ -95,6 +95,7 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
     let bastionAlias = "";
     let machineBefore: (readonly [string, string])[] = [];
     let dir = "";
+    let scratch = "";
     let state: LabState;
     const timings: Record<string, number> = {};
 
@@ -125,6 +126,7 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
         // The machine's accounts, and the login records sshd would write if it shared /var/log.
         machineBefore = MACHINE_FILES.filter((f) => existsSync(f)).map((f) => [f, sha(f)] as const);
         dir = mkdtempSync("/tmp/jg-lab-");
+        scratch = mkdtempSync("/tmp/jg-lab-scratch-");
         const t0 = Date.now();
         const up = await labUp(plan, dir);
         timings.up = Date.now() - t0;
@@ -133,10 +135,15 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
     }, 120_000);
 
     afterAll(async () => {
-        // Harmless when test 6 already took it down; cleans up after a failure anywhere.
-        if (plan && dir) await labDown(plan.stack, dir);
-        if (dir) rmSync(dir, { recursive: true, force: true });
         console.log("lab e2e timings (ms):", JSON.stringify(timings));
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
+        if (!plan) return;
+        // Harmless when test 6 already took it down; cleans up after a failure anywhere, and says so
+        // (as a failure of this hook) if the teardown itself left something for the next suite.
+        await labDown(plan.stack, dir);
+        const left = labLeftovers(plan.stack, dir);
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
     }, 60_000);
 
     it("writes the operator's files: ssh_config from the plan with lab paths, known_hosts, 0600 key in a 0700 dir", () => {
@@ -167,7 +174,8 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
             expect(res.status, res.stderr).toBe(0);
             expect(res.stdout.trim()).toBe(host?.hostname);
 
-            const payload = join(dir, `payload-${t.name}.txt`);
+            // Outside the lab dir: a failure here must not leave a file that test 6's teardown check finds.
+            const payload = join(scratch, `payload-${t.name}.txt`);
             writeFileSync(payload, `jumpgate lab scp probe for ${t.name} ${Date.now()}\n`);
             const up = client("scp", ["-q", payload, `${alias}:payload.txt`]);
             expect(up.status, up.stderr).toBe(0);
