@@ -26,6 +26,8 @@ export interface PlannedResource extends SimResource {
     parent?: string;
     /** `type::name` of each resource named in its `dependsOn` option. */
     dependsOn: string[];
+    /** Input names in its `ignoreChanges` option: Pulumi keeps their prior value on update and replace. */
+    ignoreChanges: string[];
 }
 
 export interface OfflineRun {
@@ -95,6 +97,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
 
     const parents = new Map<string, string | undefined>();
     const dependsOn = new Map<string, string[]>();
+    const ignoreChanges = new Map<string, string[]>();
     // Constructor order is deterministic; the order registrations reach the engine is not.
     const order = new Map<string, number>();
 
@@ -121,6 +124,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                     key,
                     list.flatMap((d) => (pulumi.Resource.isInstance(d) ? [keyOf.get(d) ?? "?"] : [])),
                 );
+                if (args.opts.ignoreChanges?.length) ignoreChanges.set(key, args.opts.ignoreChanges);
                 return undefined;
             });
             try {
@@ -150,7 +154,12 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         .sort((a, b) => rank(a) - rank(b))
         .map((r) => {
             const key = resourceKey(r.type, r.name);
-            return { ...r, parent: parents.get(key), dependsOn: dependsOn.get(key) ?? [] };
+            return {
+                ...r,
+                parent: parents.get(key),
+                dependsOn: dependsOn.get(key) ?? [],
+                ignoreChanges: ignoreChanges.get(key) ?? [],
+            };
         });
     return {
         stack: options.stack,

@@ -162,6 +162,7 @@ export function withResource(
         state: structuredClone(resource.inputs),
         parent: resource.parent ? resourceKey(resource.parent.type, resource.parent.name) : undefined,
         dependsOn: [],
+        ignoreChanges: [],
     });
     return copy;
 }

@@ -1,6 +1,6 @@
 // `npm run plan` as a user runs it: the tree, the outputs, secrets redacted, and clear failures.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, cpSync, writeFileSync } from "node:fs";
+import { mkdtempSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,6 +26,9 @@ describe("npm run plan", () => {
         expect(r.stdout).toContain("privateKeyOpenssh: [secret]");
         expect(r.stdout).not.toContain("PRIVATE KEY");
         expect(r.stdout).toContain("ProxyJump dev-bastion");
+        expect(r.stdout).toMatch(/Estimated monthly cost, eu-central-1, on-demand, 730 h\/month/);
+        expect(r.stdout).toMatch(/dev-bastion-instance {2}t4g\.nano instance\s+\$\d+\.\d\d/);
+        expect(r.stdout).toMatch(/ {2}Total\s+\$\d+\.\d\d\n/);
     });
 
     it("shows secrets only with --show-secrets", () => {
@@ -54,5 +57,37 @@ describe("npm run plan", () => {
         const r = runPlan(["--stack", "nope"]);
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("Pulumi.nope.yaml");
+    });
+
+    it("saves a plan without secrets and compares a changed stack against it", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "jg-compare-"));
+        cpSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const stackFile = path.join(dir, "Pulumi.day2.yaml");
+        const config = "config:\n  aws:region: eu-central-1\n  jumpgate:allowedCidrs:\n    - 203.0.113.0/24\n";
+        writeFileSync(stackFile, `${config}  jumpgate:targets:\n    - name: app-1\n    - name: app-2\n`);
+        const savedFile = path.join(dir, "before.json");
+        const save = runPlan(["--stack", "day2", "--save", savedFile], dir);
+        expect(save.status).toBe(0);
+        expect(save.stderr).toContain(`to ${savedFile} (secret inputs as salted digests)`);
+        const saved = readFileSync(savedFile, "utf8");
+        expect(saved).not.toContain("PRIVATE KEY");
+        expect(saved).toContain('"secretDigest": "sha256:');
+
+        writeFileSync(stackFile, `${config}  jumpgate:targets:\n    - name: app-1\n`);
+        const r = runPlan(["--stack", "day2", "--compare", savedFile], dir);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("jumpgate offline plan comparison: stack day2");
+        expect(r.stdout).toContain("!!! 1 instance(s) will be DESTROYED: day2-app-2");
+        expect(r.stdout).toContain("-/+ REPLACE  aws:ec2/instance:Instance  day2-bastion-instance");
+        expect(r.stdout).toMatch(/Estimated monthly cost: \$\d+\.\d\d -> \$\d+\.\d\d/);
+        expect(r.stdout).not.toContain("PRIVATE KEY");
+    });
+
+    it("refuses a file that is not a saved plan, before running anything", () => {
+        const r = runPlan(["--stack", "dev", "--compare", path.join(root, "package.json")]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("is not a saved jumpgate plan");
+        expect(r.stderr).toContain("npm run plan -- --save");
+        expect(r.stdout).toBe("");
     });
 });

@@ -1,0 +1,196 @@
+// Estimated monthly cost of what a run would build, from the dated price table in ./prices.json.
+// Whatever the table cannot price (a region or instance type it lacks) is listed as "no price", never
+// guessed; usage-based charges use the table's stated assumptions.
+import prices from "./prices.json";
+
+export interface Price {
+    usd: number;
+    /** Which public page confirmed the figure, or "unverified ...". */
+    checked: string;
+}
+
+export interface RegionPrices {
+    instanceHourly: Record<string, Price>;
+    gp3GbMonth: Price;
+    natGatewayHourly: Price;
+    natGatewayPerGb: Price;
+    publicIpv4Hourly: Price;
+    flowLogIngestPerGb: Price;
+    logStorageGbMonth: Price;
+}
+
+interface Assumption {
+    value: number;
+    why: string;
+}
+
+export interface PriceTable {
+    date: string;
+    currency: string;
+    hoursPerMonth: number;
+    assumptions: { natProcessedGbPerMonth: Assumption; flowLogGbPerMonth: Assumption };
+    regions: Record<string, RegionPrices>;
+}
+
+export const PRICES: PriceTable = prices;
+
+/** One charge of one resource; `monthlyUsd` is undefined when the table has no price for it. */
+export interface CostLine {
+    type: string;
+    name: string;
+    item: string;
+    monthlyUsd?: number;
+    /** Why there is no price, when there is none. */
+    noPrice?: string;
+    /** The price is not confirmed by a source (see prices.json). */
+    unverified: boolean;
+    /** The amount rests on an assumed usage volume. */
+    assumed: boolean;
+}
+
+export interface CostEstimate {
+    region: string;
+    date: string;
+    hoursPerMonth: number;
+    lines: CostLine[];
+    /** Sum of the priced lines; a lower bound when `unpriced` > 0. */
+    totalUsd: number;
+    unpriced: number;
+    assumptions: string[];
+}
+
+interface Resource {
+    type: string;
+    name: string;
+    custom: boolean;
+    inputs: Record<string, unknown>;
+}
+
+/** Resource types AWS does not charge for by themselves. */
+const NO_CHARGE = new Set([
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:ec2/eipAssociation:EipAssociation",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "tls:index/privateKey:PrivateKey",
+]);
+
+type Charge = { item: string; price?: Price; quantity: number; noPrice?: string; assumed?: boolean };
+
+/** The charges one resource brings, priced from `region` (undefined when the table lacks the region). */
+function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTable): Charge[] {
+    const hours = table.hoursPerMonth;
+    const i = r.inputs;
+    switch (r.type) {
+        case "aws:ec2/instance:Instance": {
+            const type = String(i.instanceType);
+            const root = (i.rootBlockDevice ?? {}) as { volumeSize?: number; volumeType?: string };
+            const size = root.volumeSize ?? 8;
+            const charges: Charge[] = [
+                {
+                    item: `${type} instance`,
+                    price: region?.instanceHourly[type],
+                    quantity: hours,
+                    noPrice: `no price for instance type ${type}`,
+                },
+                root.volumeType === "gp3"
+                    ? { item: `root volume gp3 ${size} GB`, price: region?.gp3GbMonth, quantity: size }
+                    : {
+                          item: `root volume ${root.volumeType ?? "default"} ${size} GB`,
+                          quantity: size,
+                          noPrice: "only gp3 is in the table",
+                      },
+            ];
+            if (i.associatePublicIpAddress === true) {
+                charges.push({ item: "public IPv4 address", price: region?.publicIpv4Hourly, quantity: hours });
+            }
+            return charges;
+        }
+        case "aws:ec2/eip:Eip":
+            return [{ item: "public IPv4 address (Elastic IP)", price: region?.publicIpv4Hourly, quantity: hours }];
+        case "aws:ec2/natGateway:NatGateway": {
+            const gb = table.assumptions.natProcessedGbPerMonth.value;
+            return [
+                { item: "NAT gateway hours", price: region?.natGatewayHourly, quantity: hours },
+                {
+                    item: `NAT data processed, ${gb} GB assumed`,
+                    price: region?.natGatewayPerGb,
+                    quantity: gb,
+                    assumed: true,
+                },
+            ];
+        }
+        case "aws:ec2/flowLog:FlowLog": {
+            const gb = table.assumptions.flowLogGbPerMonth.value;
+            if (i.logDestinationType !== "cloud-watch-logs")
+                return [
+                    {
+                        item: "flow log delivery",
+                        quantity: 0,
+                        noPrice: "only CloudWatch Logs delivery is in the table",
+                    },
+                ];
+            return [
+                {
+                    item: `flow log ingestion, ${gb} GB assumed`,
+                    price: region?.flowLogIngestPerGb,
+                    quantity: gb,
+                    assumed: true,
+                },
+            ];
+        }
+        case "aws:cloudwatch/logGroup:LogGroup": {
+            const days = Number(i.retentionInDays ?? 0);
+            // Steady state: retention's worth of the assumed monthly volume; never-expiring logs priced after a year.
+            const months = days === 0 ? 12 : days / 30;
+            const gb = table.assumptions.flowLogGbPerMonth.value * months;
+            const item = `log storage, ${gb.toFixed(1)} GB assumed (${days === 0 ? "never expires: after a year" : `${days}-day retention`})`;
+            return [{ item, price: region?.logStorageGbMonth, quantity: gb, assumed: true }];
+        }
+        default:
+            return NO_CHARGE.has(r.type)
+                ? []
+                : [{ item: r.type, quantity: 0, noPrice: `no price for resource type ${r.type}` }];
+    }
+}
+
+export function estimateCost(run: { region: string; resources: Resource[] }, table: PriceTable = PRICES): CostEstimate {
+    const region = table.regions[run.region];
+    const missingRegion = `no price for region ${run.region} (the table has ${Object.keys(table.regions).join(", ")})`;
+    const lines: CostLine[] = run.resources
+        .filter((r) => r.custom)
+        .flatMap((r) =>
+            chargesOf(r, region, table).map((c) => {
+                const base = { type: r.type, name: r.name, item: c.item, assumed: c.assumed ?? false };
+                if (c.price) {
+                    const unverified = c.price.checked.startsWith("unverified");
+                    return { ...base, monthlyUsd: c.price.usd * c.quantity, unverified };
+                }
+                return { ...base, unverified: false, noPrice: region ? (c.noPrice ?? "no price") : missingRegion };
+            }),
+        );
+    const a = table.assumptions;
+    return {
+        region: run.region,
+        date: table.date,
+        hoursPerMonth: table.hoursPerMonth,
+        lines,
+        totalUsd: lines.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0),
+        unpriced: lines.filter((l) => l.monthlyUsd === undefined).length,
+        assumptions: [
+            `${a.natProcessedGbPerMonth.value} GB/month through each NAT gateway: ${a.natProcessedGbPerMonth.why}`,
+            `${a.flowLogGbPerMonth.value} GB/month of flow logs: ${a.flowLogGbPerMonth.why}`,
+            "internet data transfer out and CPU credit surplus of burstable instances are not included",
+        ],
+    };
+}

@@ -1,0 +1,67 @@
+// The monthly cost estimate of the real program, from the dated price table: the default stack's total,
+// and "no price" (never a guess) for a region or instance type the table lacks.
+import { describe, expect, it } from "vitest";
+import { PRICES, estimateCost } from "../../offline/cost";
+import { renderCost } from "../../offline/costReport";
+import { plan } from "../helpers/program";
+
+/** The default stack (bastion t4g.nano, one t4g.micro target, one NAT gateway) priced by hand from the table. */
+function expectedDefaultStack(region: string): number {
+    const p = PRICES.regions[region]!;
+    const h = PRICES.hoursPerMonth;
+    const nat = PRICES.assumptions.natProcessedGbPerMonth.value;
+    const flow = PRICES.assumptions.flowLogGbPerMonth.value;
+    return (
+        h * (p.instanceHourly["t4g.nano"]!.usd + p.instanceHourly["t4g.micro"]!.usd) +
+        2 * 8 * p.gp3GbMonth.usd + // two 8 GB gp3 root volumes
+        h * p.natGatewayHourly.usd +
+        nat * p.natGatewayPerGb.usd +
+        2 * h * p.publicIpv4Hourly.usd + // the bastion's and the NAT gateway's Elastic IPs
+        flow * p.flowLogIngestPerGb.usd +
+        flow * 3 * p.logStorageGbMonth.usd // 90 days of flow logs kept
+    );
+}
+
+describe("monthly cost estimate", () => {
+    it("prices the default stack in eu-central-1 and us-east-1 from the table", async () => {
+        const eu = estimateCost(await plan());
+        expect(eu.unpriced).toBe(0);
+        expect(eu.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1"), 9);
+        expect(eu.totalUsd.toFixed(2)).toBe("58.28");
+        const us = estimateCost(await plan({ "aws:region": "us-east-1" }));
+        expect(us.totalUsd).toBeCloseTo(expectedDefaultStack("us-east-1"), 9);
+        expect(us.totalUsd.toFixed(2)).toBe("51.44");
+        expect(renderCost(eu)).toMatch(/Total\s+\$58\.28\n/);
+    });
+
+    it("says 'no price' for a region the table lacks, and gives no total as if complete", async () => {
+        const e = estimateCost(await plan({ "aws:region": "ap-south-2" }));
+        expect(e.totalUsd).toBe(0);
+        expect(e.unpriced).toBe(e.lines.length);
+        expect(e.lines.every((l) => l.noPrice?.startsWith("no price for region ap-south-2"))).toBe(true);
+        const text = renderCost(e);
+        expect(text).toContain("NO PRICE: no price for region ap-south-2 (the table has us-east-1, eu-central-1)");
+        expect(text).toMatch(/Total\s+at least \$0\.00 \(\d+ charge\(s\) without a price, not counted\)/);
+    });
+
+    it("says 'no price' for an instance type the table lacks and counts the rest", async () => {
+        const e = estimateCost(await plan({ "jumpgate:targets": [{ name: "app-1", instanceType: "m7g.large" }] }));
+        expect(e.lines.filter((l) => l.noPrice)).toEqual([
+            expect.objectContaining({ name: "test-app-1", noPrice: "no price for instance type m7g.large" }),
+        ]);
+        const micro = PRICES.hoursPerMonth * PRICES.regions["eu-central-1"]!.instanceHourly["t4g.micro"]!.usd;
+        expect(e.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1") - micro, 9);
+        expect(renderCost(e)).toContain("at least");
+    });
+
+    it("carries its date, and a source or 'unverified' for every figure, for the types the program uses", () => {
+        expect(PRICES.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        for (const [region, p] of Object.entries(PRICES.regions)) {
+            for (const type of ["t4g.nano", "t4g.micro", "t3.nano", "t3.micro"]) {
+                expect(p.instanceHourly[type], `${region} ${type}`).toBeDefined();
+            }
+            const figures = [...Object.values(p.instanceHourly), p.gp3GbMonth, p.natGatewayHourly, p.publicIpv4Hourly];
+            for (const f of figures) expect(f.checked.length, region).toBeGreaterThan(8);
+        }
+    });
+});
