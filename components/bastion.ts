@@ -121,6 +121,7 @@ export class Bastion extends pulumi.ComponentResource {
                 userData,
                 rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
                 iamInstanceProfile: profile.name,
+                elasticIp: (args.hop ?? 0) === 0,
                 tags: roleTags,
             }),
             // A fixed address is still held by the old instance until it is gone.

@@ -13,6 +13,12 @@ export interface HardenedInstanceInputs {
     tags: Record<string, string>;
     privateIp?: pulumi.Input<string>;
     iamInstanceProfile?: pulumi.Input<string>;
+    /**
+     * An Elastic IP is associated after launch. The provider then reads `associatePublicIpAddress` back as
+     * true, so a `false` here would replace the host after every refresh (terraform-provider-aws#37318);
+     * it is left unset instead (the public subnets do not map public IPs at launch).
+     */
+    elasticIp?: boolean;
 }
 
 /** Instance arguments with the hardening every host gets. */
@@ -24,7 +30,7 @@ export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.Instanc
         vpcSecurityGroupIds: [i.securityGroupId],
         privateIp: i.privateIp,
         iamInstanceProfile: i.iamInstanceProfile,
-        associatePublicIpAddress: false,
+        ...(i.elasticIp ? {} : { associatePublicIpAddress: false }),
         // IMDSv2 only, one hop: containers or forwarded traffic on the host cannot reach credentials.
         metadataOptions: {
             httpEndpoint: "enabled",

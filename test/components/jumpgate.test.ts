@@ -135,8 +135,18 @@ describe("default stack", () => {
                     volumeSize: 8,
                 });
                 expect(i.inputs.userDataReplaceOnChange, i.name).toBe(true);
-                expect(i.inputs.associatePublicIpAddress, i.name).toBe(false);
             }
+        });
+
+        it("leave the public IP flag unset only on the Elastic IP bastion, so a refresh does not replace it", () => {
+            // With an Elastic IP the provider reads associatePublicIpAddress back as true; `false` in the
+            // program would then force a replacement on every refresh (terraform-provider-aws#37318).
+            const bastion = named(run, T.instance, "test-bastion-instance");
+            expect("associatePublicIpAddress" in bastion.inputs).toBe(false);
+            expect(ofType(run, T.eipAssociation).map((a) => a.inputs.instanceId)).toEqual([bastion.id]);
+            // Targets have no Elastic IP: false is what AWS reports, and keeps them off the internet.
+            for (const t of ["test-app-1", "test-db-1"])
+                expect(named(run, T.instance, t).inputs.associatePublicIpAddress, t).toBe(false);
         });
 
         it("place targets at fixed private addresses in private subnets, without public IPs", () => {
