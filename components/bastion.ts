@@ -58,6 +58,9 @@ export class Bastion extends pulumi.ComponentResource {
         const parent = { parent: this };
         const arch = architectureOf(instanceType);
         if (!arch) throw new Error(`bastion instance type ${instanceType} has no Debian or Ubuntu AMI`);
+        // Debian gets the SSM agent from AWS's bucket in this region (Session Manager is the break-glass path).
+        const region = aws.config.region;
+        if (!region) throw new Error("aws:region is not set; fix: pulumi config set aws:region eu-central-1");
 
         const role = new aws.iam.Role(
             `${name}-role`,
@@ -100,6 +103,7 @@ export class Bastion extends pulumi.ComponentResource {
                         targets,
                         fail2ban: args.fail2ban,
                         upgrades: args.upgrades ?? {},
+                        ssmAgentRegion: region,
                     }),
                 ),
         );
