@@ -3,8 +3,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { architectureOf } from "./config";
-import { lookupAmi } from "./ami";
-import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
+import { HostImages, IMAGE_TAG } from "./ami";
+import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderBastionCloudInit } from "./render/cloudInit";
 import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings } from "./render/model";
@@ -22,6 +22,8 @@ export interface BastionArgs {
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
+    /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
+    images: HostImages;
     /** EC2 instance type; its architecture picks the AMI. Defaults to `t4g.nano`. */
     instanceType?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -108,8 +110,10 @@ export class Bastion extends pulumi.ComponentResource {
                 ),
         );
 
+        const image = args.images.for(arch);
         const roleTags = {
             ...tags,
+            [IMAGE_TAG]: `${image.key} ${image.source}`,
             Name: `${name}`,
             "jumpgate:role": "bastion",
             "jumpgate:hop": String(args.hop ?? 0),
@@ -117,7 +121,7 @@ export class Bastion extends pulumi.ComponentResource {
         const instance = new aws.ec2.Instance(
             `${name}-instance`,
             hardenedInstanceArgs({
-                ami: lookupAmi(os, arch, parent),
+                ami: image.amiId,
                 instanceType,
                 subnetId: args.subnetId,
                 privateIp: args.privateIp,
@@ -131,7 +135,6 @@ export class Bastion extends pulumi.ComponentResource {
             // A fixed address is still held by the old instance until it is gone.
             {
                 ...parent,
-                ...IGNORE_AMI_DRIFT,
                 deleteBeforeReplace: args.privateIp !== undefined,
                 dependsOn: args.bootAfter,
             },

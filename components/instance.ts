@@ -1,5 +1,6 @@
 // Settings every jumpgate instance shares, in one place: IMDSv2 only, encrypted gp3 root volume,
-// user data replaced on change, and no replacement just because a newer AMI was published.
+// user data replaced on change. The AMI is an input like any other: hosts boot the image they are
+// given (pinned or recorded, see ami.ts), on creation and on every replacement.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -52,9 +53,3 @@ export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.Instanc
         volumeTags: i.tags,
     };
 }
-
-/**
- * New AMIs are published often; following them would replace hosts on unrelated `pulumi up`s.
- * Unattended upgrades keep hosts patched; `pulumi up --replace <urn>` moves to a new image.
- */
-export const IGNORE_AMI_DRIFT: pulumi.CustomResourceOptions = { ignoreChanges: ["ami"] };

@@ -2,7 +2,7 @@
 // and prints what it would build. Not `pulumi preview`: no AWS account and no Pulumi CLI involved.
 import { parseArgs } from "node:util";
 import { readStackConfig, runOffline } from "../offline/run";
-import { renderOutputs, renderTree } from "../offline/tree";
+import { renderImages, renderOutputs, renderTree } from "../offline/tree";
 
 // The Pulumi runtime records a stack trace for every internal promise; mapping each through source
 // maps made large plans superlinear (500 targets: 23 s with, 12 s without, measured by npm run bench).
@@ -36,6 +36,9 @@ async function main(): Promise<void> {
             "",
             `Resources: ${custom} to create, in ${run.resources.length - custom - 1} components`,
             renderTree(run),
+            "",
+            "Images (what each host boots, and why):",
+            renderImages(run),
             "",
             "Outputs:",
             renderOutputs(run, values["show-secrets"]!),

@@ -180,12 +180,15 @@ describe("default stack", () => {
             );
         });
 
-        it("look up Debian 12 AMIs for each instance type's architecture", () => {
+        it("look up Debian 12 AMIs once per architecture, shared by every host of it", () => {
             const amiCalls = run.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
             const archOf = (c: (typeof amiCalls)[number]) =>
                 (c.inputs.filters as { name: string; values: string[] }[]).find((f) => f.name === "architecture")!
                     .values[0];
-            expect(amiCalls.map(archOf).sort()).toEqual(["arm64", "arm64", "x86_64"]);
+            expect(amiCalls.map(archOf).sort()).toEqual(["arm64", "x86_64"]);
+            const arm = amiCalls.find((c) => archOf(c) === "arm64")!;
+            for (const host of ["test-bastion-instance", "test-app-1"])
+                expect(named(run, T.instance, host).inputs.ami, host).toBe(arm.result.id);
             for (const c of amiCalls) {
                 expect(c.inputs.owners).toEqual(["136693071363"]);
                 expect(c.inputs.mostRecent).toBe(true);
