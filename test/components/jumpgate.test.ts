@@ -215,6 +215,18 @@ describe("default stack", () => {
             }
         });
 
+        it("install the signed SSM agent on the Debian bastion from its region, within AWS's 16 KiB user data", () => {
+            const bastion = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
+            expect(bastion.runcmd?.at(-1)).toEqual([
+                "/usr/local/sbin/jumpgate-install-ssm-agent",
+                "https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
+            ]);
+            // Targets have no instance profile, so no agent either.
+            expect(str(named(run, T.instance, "test-app-1").inputs.userData)).not.toContain("ssm-agent");
+            for (const i of ofType(run, T.instance))
+                expect(Buffer.byteLength(str(i.inputs.userData)), i.name).toBeLessThanOrEqual(16 * 1024);
+        });
+
         it("boot only after every subnet routes to the internet, so cloud-init can install packages", () => {
             const associations = ofType(run, "aws:ec2/routeTableAssociation:RouteTableAssociation").map((r) =>
                 resourceKey(r.type, r.name),
