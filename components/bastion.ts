@@ -3,8 +3,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { architectureOf } from "./config";
-import { lookupAmi } from "./ami";
-import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
+import { HostImages, IMAGE_TAG } from "./ami";
+import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderBastionCloudInit } from "./render/cloudInit";
 import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings } from "./render/model";
@@ -22,6 +22,8 @@ export interface BastionArgs {
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
+    /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
+    images: HostImages;
     /** EC2 instance type; its architecture picks the AMI. Defaults to `t4g.nano`. */
     instanceType?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -58,6 +60,9 @@ export class Bastion extends pulumi.ComponentResource {
         const parent = { parent: this };
         const arch = architectureOf(instanceType);
         if (!arch) throw new Error(`bastion instance type ${instanceType} has no Debian or Ubuntu AMI`);
+        // Debian gets the SSM agent from AWS's bucket in this region (Session Manager is the break-glass path).
+        const region = aws.config.region;
+        if (!region) throw new Error("aws:region is not set; fix: pulumi config set aws:region eu-central-1");
 
         const role = new aws.iam.Role(
             `${name}-role`,
@@ -100,12 +105,15 @@ export class Bastion extends pulumi.ComponentResource {
                         targets,
                         fail2ban: args.fail2ban,
                         upgrades: args.upgrades ?? {},
+                        ssmAgentRegion: region,
                     }),
                 ),
         );
 
+        const image = args.images.for(arch);
         const roleTags = {
             ...tags,
+            [IMAGE_TAG]: `${image.key} ${image.source}`,
             Name: `${name}`,
             "jumpgate:role": "bastion",
             "jumpgate:hop": String(args.hop ?? 0),
@@ -113,7 +121,7 @@ export class Bastion extends pulumi.ComponentResource {
         const instance = new aws.ec2.Instance(
             `${name}-instance`,
             hardenedInstanceArgs({
-                ami: lookupAmi(os, arch, parent),
+                ami: image.amiId,
                 instanceType,
                 subnetId: args.subnetId,
                 privateIp: args.privateIp,
@@ -121,12 +129,12 @@ export class Bastion extends pulumi.ComponentResource {
                 userData,
                 rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
                 iamInstanceProfile: profile.name,
+                elasticIp: (args.hop ?? 0) === 0,
                 tags: roleTags,
             }),
             // A fixed address is still held by the old instance until it is gone.
             {
                 ...parent,
-                ...IGNORE_AMI_DRIFT,
                 deleteBeforeReplace: args.privateIp !== undefined,
                 dependsOn: args.bootAfter,
             },

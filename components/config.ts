@@ -69,6 +69,8 @@ export interface JumpgateSettings {
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
     tags: Record<string, string>;
+    /** Pinned images by `<os>/<arch>` (only keys of `os`); unpinned architectures use the recorded lookup. */
+    amiIds: Record<string, string>;
 }
 
 /** Defaults, mirrored by the `config:` section of Pulumi.yaml (a test keeps the two equal). */
@@ -315,6 +317,8 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
     // --- hosts
     const os = str("os", DEFAULTS.os) as OsName;
     if (!OS_NAMES.includes(os)) problem("os", os, `must be one of ${OS_NAMES.join(", ")}`, set("os", DEFAULTS.os));
+
+    const amiIds = readAmiPins(json<unknown>("amiIds", {}, amiPinCommand(os, "arm64")), os, problem);
 
     const bastionInstanceType = str("bastionInstanceType", DEFAULTS.bastionInstanceType);
     checkInstanceType(
@@ -634,6 +638,7 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
         fail2ban,
         upgrades: rebootTime === "" ? {} : { rebootTime },
         tags: tags as Record<string, string>,
+        amiIds,
     };
 
     function checkInstanceType(key: string, value: string, fix: string): void {
@@ -702,6 +707,63 @@ function readExistingVpc(
         }
     });
     return { kind: "existing", vpcId, ...lists };
+}
+
+/** `pulumi config set` pinning the image of one OS and architecture (brackets: OS names contain dots). */
+export function amiPinCommand(os: string, arch: string, amiId = "ami-0123456789abcdef0"): string {
+    return `pulumi config set --path 'amiIds["${os}/${arch}"]' ${amiId}`;
+}
+
+/** `amiIds`: `{"<os>/<arch>": "ami-..."}`; a pin of another OS than `os` is refused, never silently used or kept. */
+function readAmiPins(
+    value: unknown,
+    os: OsName,
+    problem: (key: string, value: string | undefined, message: string, fix: string) => void,
+): Record<string, string> {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        problem(
+            "amiIds",
+            JSON.stringify(value),
+            'must be a map {"<os>/<arch>": "ami-..."}',
+            amiPinCommand(os, "arm64"),
+        );
+        return {};
+    }
+    const pins: Record<string, string> = {};
+    for (const [key, id] of Object.entries(value as Record<string, unknown>)) {
+        const path = `amiIds["${key}"]`;
+        const [keyOs, arch] = key.split("/");
+        const remove = `pulumi config rm --path '${path}'`;
+        if (
+            !OS_NAMES.includes(keyOs as OsName) ||
+            (arch !== "arm64" && arch !== "x86_64") ||
+            key.split("/").length !== 2
+        ) {
+            problem(
+                path,
+                JSON.stringify(id),
+                `key must be <os>/<arch>, os one of ${OS_NAMES.join(", ")}, arch arm64 or x86_64`,
+                remove,
+            );
+        } else if (keyOs !== os) {
+            problem(
+                path,
+                JSON.stringify(id),
+                `pins a ${keyOs} image, but os is ${os}: hosts boot ${os} (every host is replaced) and this pin would be ignored`,
+                `${remove}  (and pin the ${os} image the plan shows: ${amiPinCommand(os, arch, "<ami-id>")})`,
+            );
+        } else if (typeof id !== "string" || !/^ami-[0-9a-f]{8,17}$/.test(id)) {
+            problem(
+                path,
+                JSON.stringify(id),
+                "must be an AMI ID: ami- and 8 to 17 lowercase hex digits",
+                amiPinCommand(os, arch),
+            );
+        } else {
+            pins[key] = id;
+        }
+    }
+    return pins;
 }
 
 /** Why `key` is not an OpenSSH public key the hardened sshd accepts, or undefined. */

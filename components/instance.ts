@@ -1,5 +1,6 @@
 // Settings every jumpgate instance shares, in one place: IMDSv2 only, encrypted gp3 root volume,
-// user data replaced on change, and no replacement just because a newer AMI was published.
+// user data replaced on change. The AMI is an input like any other: hosts boot the image they are
+// given (pinned or recorded, see ami.ts), on creation and on every replacement.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -13,6 +14,12 @@ export interface HardenedInstanceInputs {
     tags: Record<string, string>;
     privateIp?: pulumi.Input<string>;
     iamInstanceProfile?: pulumi.Input<string>;
+    /**
+     * An Elastic IP is associated after launch. The provider then reads `associatePublicIpAddress` back as
+     * true, so a `false` here would replace the host after every refresh (terraform-provider-aws#37318);
+     * it is left unset instead (the public subnets do not map public IPs at launch).
+     */
+    elasticIp?: boolean;
 }
 
 /** Instance arguments with the hardening every host gets. */
@@ -24,7 +31,7 @@ export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.Instanc
         vpcSecurityGroupIds: [i.securityGroupId],
         privateIp: i.privateIp,
         iamInstanceProfile: i.iamInstanceProfile,
-        associatePublicIpAddress: false,
+        ...(i.elasticIp ? {} : { associatePublicIpAddress: false }),
         // IMDSv2 only, one hop: containers or forwarded traffic on the host cannot reach credentials.
         metadataOptions: {
             httpEndpoint: "enabled",
@@ -46,9 +53,3 @@ export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.Instanc
         volumeTags: i.tags,
     };
 }
-
-/**
- * New AMIs are published often; following them would replace hosts on unrelated `pulumi up`s.
- * Unattended upgrades keep hosts patched; `pulumi up --replace <urn>` moves to a new image.
- */
-export const IGNORE_AMI_DRIFT: pulumi.CustomResourceOptions = { ignoreChanges: ["ami"] };

@@ -3,6 +3,7 @@
 // commands).
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
+import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { Keys } from "./keys";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
@@ -115,6 +116,9 @@ export class Jumpgate extends pulumi.ComponentResource {
         );
         const tunnelEndpoints = s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, targetIp(t.target), t.remotePort));
 
+        // One image per architecture for every host of the OS, pinned in config or recorded at first deploy.
+        const images = new HostImages(name, s.os, s.amiIds, this);
+
         const targets = new Targets(
             name,
             {
@@ -124,6 +128,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                 hostKeys: keys.hostKeys,
                 operatorPublicKeys: keys.operatorPublicKeys,
                 os: s.os,
+                images,
                 loginUser: s.loginUser,
                 rootVolumeSizeGb: s.rootVolumeSizeGb,
                 fail2ban: s.fail2ban,
@@ -151,6 +156,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     operatorPublicKeys: keys.operatorPublicKeys,
                     targets: forwardTo,
                     os: s.os,
+                    images,
                     instanceType: hop.instanceType,
                     rootVolumeSizeGb: s.rootVolumeSizeGb,
                     sshPort: k === 0 ? s.sshPort : TARGET_SSH_PORT,

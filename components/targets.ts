@@ -4,8 +4,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { architectureOf, TargetSettings } from "./config";
-import { lookupAmi } from "./ami";
-import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
+import { HostImages, IMAGE_TAG } from "./ami";
+import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderTargetCloudInit } from "./render/cloudInit";
 import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
@@ -29,6 +29,8 @@ export interface TargetsArgs {
     operatorPublicKeys: pulumi.Input<string[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
+    /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
+    images: HostImages;
     /** The login user on targets. Defaults to `ops`. */
     loginUser?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -54,7 +56,6 @@ export class Targets extends pulumi.ComponentResource {
         const os = args.os ?? "debian-12";
         const tags = args.tags ?? {};
         const parent = { parent: this };
-        const amis = new Map<string, pulumi.Output<string>>();
         const privateIps: Record<string, pulumi.Output<string>> = {};
         const instanceIds: Record<string, pulumi.Output<string>> = {};
 
@@ -64,7 +65,7 @@ export class Targets extends pulumi.ComponentResource {
                 throw new Error(
                     `target ${target.name}: instance type ${target.instanceType} has no Debian or Ubuntu AMI`,
                 );
-            if (!amis.has(arch)) amis.set(arch, lookupAmi(os, arch, parent));
+            const image = args.images.for(arch);
             const placement = args.placements[i]!;
             const hostKey = args.hostKeys[target.name]!;
             const userData = pulumi.secret(
@@ -91,7 +92,7 @@ export class Targets extends pulumi.ComponentResource {
             const instance = new aws.ec2.Instance(
                 `${name}-${target.name}`,
                 hardenedInstanceArgs({
-                    ami: amis.get(arch)!,
+                    ami: image.amiId,
                     instanceType: target.instanceType,
                     subnetId: placement.subnetId,
                     privateIp: placement.privateIp,
@@ -103,11 +104,11 @@ export class Targets extends pulumi.ComponentResource {
                         Name: `${name}-${target.name}`,
                         "jumpgate:role": "target",
                         "jumpgate:target": target.name,
+                        [IMAGE_TAG]: `${image.key} ${image.source}`,
                     },
                 }),
                 {
                     ...parent,
-                    ...IGNORE_AMI_DRIFT,
                     dependsOn: args.bootAfter,
                     // The fixed address is still held by the old instance until it is gone.
                     deleteBeforeReplace: true,

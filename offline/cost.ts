@@ -68,6 +68,7 @@ interface Resource {
 
 /** Resource types AWS does not charge for by themselves. */
 const NO_CHARGE = new Set([
+    "pulumi:index:Stash",
     "aws:ec2/vpc:Vpc",
     "aws:ec2/subnet:Subnet",
     "aws:ec2/internetGateway:InternetGateway",

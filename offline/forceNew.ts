@@ -134,6 +134,13 @@ export const FORCE_NEW: Record<string, ForceNewRule> = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": securityGroupRule(
         "vpc_security_group_egress_rule.go (shares the ingress rule's schema)",
     ),
+    "pulumi:index:Stash": {
+        // The engine's built-in Stash: a new input is recorded as `input`, `output` keeps the first value
+        // until the Stash itself is replaced (pulumi/pulumi pkg/resource/deploy/builtins.go).
+        paths: [],
+        inPlaceNotes: { input: "the recorded value (output) stays until the Stash is replaced" },
+        source: "pulumi/pulumi pkg/resource/deploy/builtins.go",
+    },
     "aws:ec2/internetGateway:InternetGateway": {
         // vpcId is not ForceNew: a change detaches and attaches the same gateway.
         paths: [],

@@ -18,7 +18,17 @@ export interface OfflineRunOptions {
     /** Deterministic keys for plans and tests, random keys for hosts that will really run. Defaults to deterministic. */
     keys?: SimulatedAwsOptions["keys"];
     existingSubnets?: SimulatedAwsOptions["existingSubnets"];
+    /** Publication date of the newest image of every AMI series (see SimulatedAwsOptions). */
+    newestImage?: string;
+    /**
+     * What earlier deploys recorded in Stash resources, by resource name, as a stack's state holds it.
+     * Without an entry a Stash is new and records its input, as on a first `pulumi up`.
+     */
+    stashed?: Record<string, unknown>;
 }
+
+/** Pulumi's built-in Stash: its output is the input it was created with, until it is replaced. */
+const STASH = "pulumi:index:Stash";
 
 /** A registered resource and the component it belongs to. */
 export interface PlannedResource extends SimResource {
@@ -91,9 +101,22 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         region,
         keys: options.keys ?? "deterministic",
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
+        newestImage: options.newestImage,
     });
+    // The engine, not AWS, keeps a Stash's value; the simulated AWS still records the resource.
+    const engine: pulumi.runtime.Mocks = {
+        call: (args) => sim.call(args),
+        newResource: (args) => {
+            const result = sim.newResource(args) as { id: string | undefined; state: Record<string, unknown> };
+            if (args.type === STASH) {
+                const inputs = args.inputs as { input?: unknown };
+                result.state.output = options.stashed?.[args.name] ?? inputs.input;
+            }
+            return result;
+        },
+    };
     pulumi.runtime.setAllConfig(config);
-    await pulumi.runtime.setMocks(sim, PROJECT, options.stack, false);
+    await pulumi.runtime.setMocks(engine, PROJECT, options.stack, false);
 
     const parents = new Map<string, string | undefined>();
     const dependsOn = new Map<string, string[]>();
@@ -106,11 +129,15 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     let programError: unknown;
     // An apply that throws (e.g. an existing subnet in another VPC) fails `pulumi up` through an
     // unhandled rejection; here it fails the run the same way.
+    // A resource whose input failed is never registered, so the stack would wait forever: fail the run.
+    let failRun: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (failRun = reject));
     const onRejection = (reason: unknown) => {
         programError ??= reason;
+        failRun(programError);
     };
     process.on("unhandledRejection", onRejection);
-    const outputs = await pulumi.runtime
+    const running = pulumi.runtime
         .runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
                 const key = resourceKey(args.type, args.name);
@@ -118,13 +145,13 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 order.set(key, order.size);
 
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
+                ignoreChanges.set(key, args.opts.ignoreChanges ?? []);
                 const explicit = args.opts.dependsOn;
                 const list = Array.isArray(explicit) ? explicit : explicit ? [explicit] : [];
                 dependsOn.set(
                     key,
                     list.flatMap((d) => (pulumi.Resource.isInstance(d) ? [keyOf.get(d) ?? "?"] : [])),
                 );
-                if (args.opts.ignoreChanges?.length) ignoreChanges.set(key, args.opts.ignoreChanges);
                 return undefined;
             });
             try {
@@ -143,6 +170,10 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         .catch((e: unknown) => {
             throw programError ?? e;
         });
+    const outputs = await Promise.race([running, failed]).catch((e: unknown) => {
+        process.off("unhandledRejection", onRejection);
+        throw e;
+    });
     // Let the stack's own output registration drain, or it lands in the next run's mock monitor.
     await pulumi.runtime.disconnect();
     await new Promise((resolve) => setImmediate(resolve));

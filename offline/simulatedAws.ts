@@ -17,7 +17,12 @@ export interface SimulatedAwsOptions {
     keys: "deterministic" | "random";
     /** Subnets that exist before the program runs (existing-VPC mode): id to VPC and CIDR. */
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
+    /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
+    newestImage?: string;
 }
+
+/** Publication of the oldest image every simulated AMI series has. */
+export const FIRST_IMAGE_PUBLISHED = "20261101-2100";
 
 /** A resource the program registered, with what it was given and what the simulator returned. */
 export interface SimResource {
@@ -224,6 +229,32 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
         return result;
     }
 
+    /**
+     * Official images matching an AMI query, oldest first: every series (owners, name pattern, other
+     * filters) has one image per publication, with a stable id; an `image-id` filter narrows to those ids.
+     */
+    private amiImages(inputs: Record<string, unknown>) {
+        const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+        const pattern = filters.find((f) => f.name === "name")?.values[0] ?? "image-*";
+        const architecture = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
+        const imageIds = filters.find((f) => f.name === "image-id")?.values;
+        const series = JSON.stringify({
+            owners: inputs.owners,
+            nameRegex: inputs.nameRegex,
+            filters: filters.filter((f) => f.name !== "image-id"),
+        });
+        const published = new Set([FIRST_IMAGE_PUBLISHED, this.options.newestImage ?? FIRST_IMAGE_PUBLISHED]);
+        return [...published]
+            .sort()
+            .map((date) => ({
+                id: `ami-${hex(series + date, 17)}`,
+                date,
+                name: pattern.replace("*", date),
+                architecture,
+            }))
+            .filter((image) => !imageIds || imageIds.includes(image.id));
+    }
+
     private invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
         switch (token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
@@ -236,18 +267,29 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 };
             }
             case "aws:ec2/getAmi:getAmi": {
-                const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
-                const pattern = filters.find((f) => f.name === "name")?.values[0] ?? "image-*";
-                const architecture = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
+                const images = this.amiImages(inputs);
+                // As the provider: no match fails, and several match only with mostRecent.
+                if (images.length === 0) throw new Error(`simulated AWS: no EC2 AMI matches ${JSON.stringify(inputs)}`);
+                if (images.length > 1 && inputs.mostRecent !== true)
+                    throw new Error("simulated AWS: several EC2 AMIs match; set mostRecent or narrow the filters");
+                const image = images[images.length - 1]!;
+                const d = image.date;
                 return {
-                    id: `ami-${hex(JSON.stringify(inputs), 17)}`,
-                    name: pattern.replace("*", "20261101-2100"),
-                    architecture,
+                    id: image.id,
+                    imageId: image.id,
+                    name: image.name,
+                    creationDate: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:00.000Z`,
+                    architecture: image.architecture,
                     ownerId: ((inputs.owners ?? []) as string[])[0] ?? ACCOUNT,
                     rootDeviceType: "ebs",
                     virtualizationType: "hvm",
                     state: "available",
                 };
+            }
+            case "aws:ec2/getAmiIds:getAmiIds": {
+                // An empty list is no error here; newest first unless sortAscending.
+                const ids = this.amiImages(inputs).map((i) => i.id);
+                return { id: this.options.region, ids: inputs.sortAscending === true ? ids : ids.reverse() };
             }
             case "aws:ec2/getSubnet:getSubnet": {
                 const id = String(inputs.id);

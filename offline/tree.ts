@@ -1,5 +1,7 @@
 // Renders an offline run as text: the resource tree by component, then the stack outputs with
 // secrets redacted unless asked for.
+import { amiPinCommand } from "../components/config";
+import { IMAGE_TAG } from "../components/ami";
 import { OfflineRun, PlannedResource, resourceKey } from "./run";
 
 /** A short, human detail for the resources a reviewer looks at first. */
@@ -26,6 +28,8 @@ function detail(r: PlannedResource): string {
             return `retention ${String(i.retentionInDays)} days`;
         case "tls:index/privateKey:PrivateKey":
             return String(i.algorithm);
+        case "pulumi:index:Stash":
+            return `recorded ${String(r.state.output)}`;
         default:
             return "";
     }
@@ -72,6 +76,33 @@ export function renderOutputs(run: OfflineRun, showSecrets: boolean): string {
                     .join("\n")}`;
             }
             return `${name}: ${typeof value === "string" ? value : JSON.stringify(value, null, 2).replace(/\n/g, "\n  ")}`;
+        })
+        .join("\n");
+}
+
+/** Which image each host boots and why; a recorded image comes with the command that pins it. */
+export function renderImages(run: OfflineRun): string {
+    // The newest-image lookups (getAmi); the checks of chosen images are getAmiIds.
+    const amiCalls = run.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
+    const filter = (c: (typeof amiCalls)[number], name: string) =>
+        (c.inputs.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === name)?.values;
+    return run.resources
+        .filter((r) => r.type === "aws:ec2/instance:Instance")
+        .map((r) => {
+            const ami = String(r.inputs.ami);
+            const [key = "?", source] = String((r.inputs.tags as Record<string, string>)[IMAGE_TAG]).split(" ");
+            const [os = "?", arch = "?"] = key.split("/");
+            const newest = amiCalls.find((c) => filter(c, "architecture")?.[0] === arch);
+            const why =
+                source === "pinned"
+                    ? `pinned in config (amiIds["${key}"])`
+                    : `newest ${key} image, recorded in state at the first deploy; pin it: ${amiPinCommand(os, arch, ami)}`;
+            const newer =
+                newest && newest.result.id !== ami
+                    ? `; newer image published: ${String(newest.result.id)} (${String(newest.result.name)})`
+                    : "";
+            const name = newest?.result.id === ami ? String(newest.result.name) : "(an earlier image)";
+            return `  ${r.name}  ${ami} ${name}  ${why}${newer}`;
         })
         .join("\n");
 }

@@ -9,7 +9,7 @@ import { estimateCost } from "../offline/cost";
 import { renderCost } from "../offline/costReport";
 import { readSavedPlan, toSavedPlan } from "../offline/planFile";
 import { OfflineRun, readStackConfig, runOffline } from "../offline/run";
-import { renderOutputs, renderTree } from "../offline/tree";
+import { renderImages, renderOutputs, renderTree } from "../offline/tree";
 
 // The Pulumi runtime records a stack trace for every internal promise; mapping each through source
 // maps made large plans superlinear (500 targets: 23 s with, 12 s without, measured by npm run bench).
@@ -23,6 +23,9 @@ function renderPlan(run: OfflineRun, showSecrets: boolean): string {
         "",
         `Resources: ${custom} to create, in ${run.resources.length - custom - 1} components`,
         renderTree(run),
+        "",
+        "Images (what each host boots, and why):",
+        renderImages(run),
         "",
         "Outputs:",
         renderOutputs(run, showSecrets),

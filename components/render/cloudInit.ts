@@ -18,6 +18,7 @@ import {
     renderBastionSshd,
     renderTargetSshd,
 } from "./sshd";
+import { SSM_AGENT_INSTALLER_PATH, renderSsmAgentInstaller, ssmAgentBaseUrl } from "./ssmAgent";
 
 /** apt configuration for unattended upgrades; `52` sorts after the packages' `20auto-upgrades` and `50unattended-upgrades`. */
 export const UNATTENDED_UPGRADES_PATH = "/etc/apt/apt.conf.d/52jumpgate-unattended";
@@ -96,6 +97,10 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         sshd: renderBastionSshd(spec),
         jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os),
         upgrades: spec.upgrades,
+        ssmAgentBaseUrl:
+            spec.os === "debian-12" && spec.ssmAgentRegion !== undefined
+                ? ssmAgentBaseUrl(spec.ssmAgentRegion)
+                : undefined,
     });
 }
 
@@ -138,6 +143,8 @@ interface HostParts {
     unitDropIn?: string;
     jail: string;
     upgrades: UpgradeSettings;
+    /** Debian bastions: install AWS's signed SSM agent from this bucket (Ubuntu's AMIs ship it). */
+    ssmAgentBaseUrl?: string;
 }
 
 /** Assembles one document; the key order is the order a reader follows the boot. */
@@ -158,6 +165,16 @@ function document(p: HostParts): string {
             permissions: "0644",
             defer: true,
         },
+        ...(p.ssmAgentBaseUrl === undefined
+            ? []
+            : [
+                  {
+                      path: SSM_AGENT_INSTALLER_PATH,
+                      content: renderSsmAgentInstaller(),
+                      owner: "root:root",
+                      permissions: "0700",
+                  },
+              ]),
     ];
     const config = {
         ...(p.hostname === undefined ? {} : { hostname: p.hostname }),
@@ -178,12 +195,15 @@ function document(p: HostParts): string {
         // package_update also makes Ubuntu 24.04 pick fail2ban from noble-updates (see fail2ban.ts).
         package_update: true,
         package_upgrade: false,
-        packages: [...PACKAGES],
+        // curl fetches the SSM agent (gpgv, which checks it, comes with apt).
+        packages: p.ssmAgentBaseUrl === undefined ? [...PACKAGES] : [...PACKAGES, "curl"],
         runcmd: [
             ...sshServiceCommands(p.os),
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
             ["systemctl", "restart", "fail2ban.service"],
+            // Last: a refused install (logged, cloud-init reports the error) holds nothing else up.
+            ...(p.ssmAgentBaseUrl === undefined ? [] : [[SSM_AGENT_INSTALLER_PATH, p.ssmAgentBaseUrl]]),
         ],
     };
     // YAML 1.1 output: cloud-init's PyYAML reads 1.1, so strings such as "no" or "0600" get quoted.

@@ -5,3 +5,4 @@ export * from "./crypto";
 export * from "./sshd";
 export * from "./fail2ban";
 export * from "./cloudInit";
+export * from "./ssmAgent";

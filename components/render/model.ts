@@ -57,6 +57,8 @@ export interface BastionHostSpec {
     targets: TargetEndpoint[];
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
+    /** AWS region: on Debian the SSM agent is installed, signature-checked, from AWS's bucket there. Undefined: not installed. */
+    ssmAgentRegion?: string;
 }
 
 /** Everything a target's cloud-init document needs. */

@@ -195,6 +195,39 @@ describe("readSettings", () => {
         }
     });
 
+    it("reads image pins for the configured OS and refuses malformed ones, all at once", () => {
+        expect(settingsFrom({ ...base, amiIds: { "debian-12/arm64": "ami-0123456789abcdef0" } }).amiIds).toEqual({
+            "debian-12/arm64": "ami-0123456789abcdef0",
+        });
+        expect(settingsFrom(base).amiIds).toEqual({});
+        const problems = problemsOf({
+            ...base,
+            amiIds: {
+                "debian-12/arm64": "ami-XYZ",
+                "debian-12/riscv": "ami-0123456789abcdef0",
+                "ubuntu-24.04/x86_64": "ami-0123456789abcdef0",
+            },
+        });
+        expect(problems.map((p) => [p.key, p.message.split(":")[0], p.fix])).toEqual([
+            [
+                'amiIds["debian-12/arm64"]',
+                "must be an AMI ID",
+                `pulumi config set --path 'amiIds["debian-12/arm64"]' ami-0123456789abcdef0`,
+            ],
+            [
+                'amiIds["debian-12/riscv"]',
+                "key must be <os>/<arch>, os one of debian-12, ubuntu-24.04, arch arm64 or x86_64",
+                `pulumi config rm --path 'amiIds["debian-12/riscv"]'`,
+            ],
+            [
+                'amiIds["ubuntu-24.04/x86_64"]',
+                "pins a ubuntu-24.04 image, but os is debian-12",
+                `pulumi config rm --path 'amiIds["ubuntu-24.04/x86_64"]'  (and pin the debian-12 image the plan shows: pulumi config set --path 'amiIds["debian-12/x86_64"]' <ami-id>)`,
+            ],
+        ]);
+        expect(problemsOf({ ...base, amiIds: ["ami-0123456789abcdef0"] })[0]).toMatchObject({ key: "amiIds" });
+    });
+
     it("says when a list key is not valid JSON", () => {
         const [p] = problemsOf({ allowedCidrs: "203.0.113.0/24" });
         expect(p!.message).toContain("not valid JSON");

@@ -135,8 +135,18 @@ describe("default stack", () => {
                     volumeSize: 8,
                 });
                 expect(i.inputs.userDataReplaceOnChange, i.name).toBe(true);
-                expect(i.inputs.associatePublicIpAddress, i.name).toBe(false);
             }
+        });
+
+        it("leave the public IP flag unset only on the Elastic IP bastion, so a refresh does not replace it", () => {
+            // With an Elastic IP the provider reads associatePublicIpAddress back as true; `false` in the
+            // program would then force a replacement on every refresh (terraform-provider-aws#37318).
+            const bastion = named(run, T.instance, "test-bastion-instance");
+            expect("associatePublicIpAddress" in bastion.inputs).toBe(false);
+            expect(ofType(run, T.eipAssociation).map((a) => a.inputs.instanceId)).toEqual([bastion.id]);
+            // Targets have no Elastic IP: false is what AWS reports, and keeps them off the internet.
+            for (const t of ["test-app-1", "test-db-1"])
+                expect(named(run, T.instance, t).inputs.associatePublicIpAddress, t).toBe(false);
         });
 
         it("place targets at fixed private addresses in private subnets, without public IPs", () => {
@@ -170,12 +180,15 @@ describe("default stack", () => {
             );
         });
 
-        it("look up Debian 12 AMIs for each instance type's architecture", () => {
+        it("look up Debian 12 AMIs once per architecture, shared by every host of it", () => {
             const amiCalls = run.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
             const archOf = (c: (typeof amiCalls)[number]) =>
                 (c.inputs.filters as { name: string; values: string[] }[]).find((f) => f.name === "architecture")!
                     .values[0];
-            expect(amiCalls.map(archOf).sort()).toEqual(["arm64", "arm64", "x86_64"]);
+            expect(amiCalls.map(archOf).sort()).toEqual(["arm64", "x86_64"]);
+            const arm = amiCalls.find((c) => archOf(c) === "arm64")!;
+            for (const host of ["test-bastion-instance", "test-app-1"])
+                expect(named(run, T.instance, host).inputs.ami, host).toBe(arm.result.id);
             for (const c of amiCalls) {
                 expect(c.inputs.owners).toEqual(["136693071363"]);
                 expect(c.inputs.mostRecent).toBe(true);
@@ -200,6 +213,18 @@ describe("default stack", () => {
                 expect(doc.ssh_keys?.ed25519_public?.trim()).toBe(str(key.state.publicKeyOpenssh).trim());
                 expect(instance.secretInputs, instanceName).toContain("userData");
             }
+        });
+
+        it("install the signed SSM agent on the Debian bastion from its region, within AWS's 16 KiB user data", () => {
+            const bastion = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
+            expect(bastion.runcmd?.at(-1)).toEqual([
+                "/usr/local/sbin/jumpgate-install-ssm-agent",
+                "https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
+            ]);
+            // Targets have no instance profile, so no agent either.
+            expect(str(named(run, T.instance, "test-app-1").inputs.userData)).not.toContain("ssm-agent");
+            for (const i of ofType(run, T.instance))
+                expect(Buffer.byteLength(str(i.inputs.userData)), i.name).toBeLessThanOrEqual(16 * 1024);
         });
 
         it("boot only after every subnet routes to the internet, so cloud-init can install packages", () => {

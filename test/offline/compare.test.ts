@@ -14,6 +14,7 @@ const withAction = (c: Comparison, action: Action) =>
 
 const INSTANCES = [`${T.instance} test-app-1`, `${T.instance} test-bastion-instance`];
 const BASTION_EIP_ASSOCIATION = `${T.eipAssociation} test-bastion-eip`;
+const STASH = "pulumi:index:Stash";
 
 let base: OfflineRun;
 let saved: SavedPlan;
@@ -95,7 +96,7 @@ describe("day-two changes (today's behaviour)", () => {
         expect(withAction(c, "replace")).toEqual([`${T.instance} test-bastion-instance`, BASTION_EIP_ASSOCIATION]);
     });
 
-    it("switching the OS replaces every host through its user data, but ignoreChanges keeps the old image", async () => {
+    it("switching the OS replaces every host, and the replacements boot the new OS's image", async () => {
         const { c, text } = await compareWith({ "jumpgate:os": "ubuntu-24.04" });
         expect(
             withAction(c, "replace")
@@ -104,12 +105,45 @@ describe("day-two changes (today's behaviour)", () => {
         ).toEqual(INSTANCES);
         for (const host of c.resources.filter((r) => r.type === T.instance)) {
             expect(host.changes.find((x) => x.path === "ami")).toMatchObject({
-                ignored: true,
-                forcesReplacement: false,
+                ignored: false,
+                forcesReplacement: true,
             });
             expect(host.changes.find((x) => x.path === "userData")).toMatchObject({ forcesReplacement: true });
         }
-        expect(text).toContain("the replacement boots the image recorded in state, not the new one");
+        expect(text).not.toContain("the replacement boots the image recorded in state");
+    });
+
+    it("a newly published image replaces no host; pinning it replaces every host that boots that series", async () => {
+        const LATER = "20261215-0300";
+        const recorded = Object.fromEntries(
+            base.resources.filter((r) => r.type === STASH).map((r) => [r.name, r.state.output]),
+        );
+        const published = comparePlans(saved, await plan({}, "test", { newestImage: LATER, stashed: recorded }));
+        // Only the record of the newest lookup moves (an in-place update of the Stash's input); no host changes.
+        expect(published.resources.filter((r) => r.action !== "same").map((r) => [r.type, r.action])).toEqual([
+            [STASH, "update"],
+        ]);
+
+        // The newest image the lookup finds now (what the warning's pin command names).
+        const lookup = (await plan({}, "test", { newestImage: LATER })).calls.find(
+            (call) => call.token === "aws:ec2/getAmi:getAmi",
+        )!;
+        const newAmi = String(lookup.result.id);
+        expect(newAmi).not.toBe(base.resources.find((r) => r.type === T.instance)!.inputs.ami);
+        const pinned = comparePlans(
+            saved,
+            await plan({ "jumpgate:amiIds": { "debian-12/arm64": newAmi } }, "test", { newestImage: LATER }),
+        );
+        expect(
+            withAction(pinned, "replace")
+                .filter((r) => r.startsWith(T.instance))
+                .sort(),
+        ).toEqual(INSTANCES);
+        for (const host of pinned.resources.filter((r) => r.type === T.instance))
+            expect(host.changes.find((x) => x.path === "ami")).toMatchObject({
+                after: newAmi,
+                forcesReplacement: true,
+            });
     });
 
     it("removing a target says loudly that its host is destroyed", async () => {

@@ -36,6 +36,7 @@ const bastionSpec = sampleBastionSpec();
 const targetSpec = sampleTargetSpec();
 const DOCS: Record<string, string> = {
     "bastion-debian": renderBastionCloudInit(bastionSpec),
+    "bastion-debian-ssm": renderBastionCloudInit({ ...bastionSpec, ssmAgentRegion: "eu-central-1" }),
     "bastion-ubuntu": renderBastionCloudInit({ ...bastionSpec, os: "ubuntu-24.04", upgrades: { rebootTime: "03:30" } }),
     "target-debian": renderTargetCloudInit(targetSpec),
     "target-ubuntu": renderTargetCloudInit({ ...targetSpec, os: "ubuntu-24.04" }),
@@ -123,7 +124,8 @@ describe("document shape", () => {
             expect(c.packages, name).toEqual(
                 expect.arrayContaining(["fail2ban", "python3-systemd", "nftables", "unattended-upgrades"]),
             );
-            expect(c.packages).toEqual([...PACKAGES]);
+            // curl only where the SSM agent is fetched (Debian bastion on AWS).
+            expect(c.packages, name).toEqual(name.endsWith("-ssm") ? [...PACKAGES, "curl"] : [...PACKAGES]);
             expect(c.extra.package_update, name).toBe(true);
         }
     });

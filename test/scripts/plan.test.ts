@@ -31,6 +31,19 @@ describe("npm run plan", () => {
         expect(r.stdout).toMatch(/ {2}Total\s+\$\d+\.\d\d\n/);
     });
 
+    it("says which image each host boots, and how to pin it", () => {
+        const r = runPlan(["--stack", "dev"]);
+        expect(r.status).toBe(0);
+        const images = r.stdout.slice(r.stdout.indexOf("Images ("), r.stdout.indexOf("Outputs:"));
+        for (const host of ["dev-bastion-instance", "dev-app-1", "dev-db-1"])
+            expect(images).toMatch(
+                new RegExp(
+                    `  ${host}  (ami-[0-9a-f]{17}) debian-12-arm64-\\d{8}-\\d{4}  newest debian-12/arm64 image, recorded in state at the first deploy; ` +
+                        `pin it: pulumi config set --path 'amiIds\\["debian-12/arm64"\\]' \\1\n`,
+                ),
+            );
+    });
+
     it("shows secrets only with --show-secrets", () => {
         const r = runPlan(["--stack", "dev", "--show-secrets", "--json"]);
         expect(r.status).toBe(0);
