@@ -132,14 +132,15 @@ export class SshAccess extends pulumi.ComponentResource {
         });
         const last = hops[hops.length - 1]!;
         const lastGroup = hopGroups[hops.length - 1]!;
-        rule("out", `${name}-${last}-ssh-to-targets`, lastGroup.id, "SSH to the targets' group only", TARGET_SSH_PORT, {
+        // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
+        rule("out", `${name}-${last}-ssh-to-targets`, lastGroup.id, "SSH to the targets group only", TARGET_SSH_PORT, {
             groupId: targetSecurityGroup.id,
         });
         rule(
             "in",
             `${name}-targets-ssh-from-${last}`,
             targetSecurityGroup.id,
-            "SSH from the bastion's group only",
+            `SSH from the ${last} group only`,
             TARGET_SSH_PORT,
             { groupId: lastGroup.id },
         );
