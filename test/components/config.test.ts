@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { architectureOf, CONFIG_KEYS, ConfigError, DEFAULTS, readSettings } from "../../components/config";
+import { jumpgateKeys } from "../../components/program";
+import { plan } from "../helpers/program";
 
 const GOOD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c op@laptop";
 
@@ -206,22 +208,33 @@ describe("readSettings", () => {
     });
 
     it("refuses a key it does not know and names the closest one", () => {
-        const problems = problemsOf({ ...base, natGateway: "perAz", sshPorts: "2222", colourScheme: "dark" });
+        const problems = problemsOf({
+            ...base,
+            natGateway: "perAz",
+            sshPorts: "2222",
+            colourScheme: "dark",
+            target: [{ name: "db-1" }],
+        });
         expect(problems.map((p) => [p.key, p.message, p.fix])).toEqual([
             [
                 "natGateway",
                 "is not a jumpgate setting, so it would be ignored; did you mean natGateways?",
-                "pulumi config rm natGateway  (and set its value as natGateways)",
+                "pulumi config rm natGateway && pulumi config set natGateways perAz",
             ],
             [
                 "sshPorts",
                 "is not a jumpgate setting, so it would be ignored; did you mean sshPort?",
-                "pulumi config rm sshPorts  (and set its value as sshPort)",
+                "pulumi config rm sshPorts && pulumi config set sshPort 2222",
             ],
             [
                 "colourScheme",
                 "is not a jumpgate setting, so it would be ignored (Pulumi.yaml lists every key)",
                 "pulumi config rm colourScheme",
+            ],
+            [
+                "target",
+                "is not a jumpgate setting, so it would be ignored; did you mean targets?",
+                "pulumi config rm target  (and set its value as targets)",
             ],
         ]);
     });
@@ -314,6 +327,17 @@ describe("readSettings", () => {
         const [p] = problemsOf({ allowedCidrs: "203.0.113.0/24" });
         expect(p!.message).toContain("not valid JSON");
         expect(p!.fix).toContain("--path");
+    });
+});
+
+describe("unknown keys in a whole run", () => {
+    it("refuses a typo in the jumpgate: namespace and leaves other namespaces alone", async () => {
+        expect(jumpgateKeys({ "aws:region": "x", "jumpgate:natGateway": "perAz", "other:key": "y" })).toEqual([
+            "natGateway",
+        ]);
+        await expect(plan({ "jumpgate:natGateway": "perAz", "aws:profile": "admin" })).rejects.toThrow(
+            /natGateway = "perAz": is not a jumpgate setting, so it would be ignored; did you mean natGateways\?/,
+        );
     });
 });
 
