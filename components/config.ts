@@ -675,7 +675,7 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         "allowPrivateHostsWithoutPackages",
         DEFAULTS.allowPrivateHostsWithoutPackages,
     );
-    problems.push(...unknownKeyProblems(presentKeys, new Set([...CONFIG_KEYS, ...read]), source));
+    problems.push(...unknownKeyProblems(presentKeys, new Set([...CONFIG_KEYS, ...read])));
 
     const settings: JumpgateSettings = {
         stack,
@@ -793,11 +793,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Keys set in the `jumpgate:` namespace that the program does not read: typos, silently ignored otherwise. */
-function unknownKeyProblems(
-    present: readonly string[],
-    known: ReadonlySet<string>,
-    source: ConfigSource,
-): ConfigProblem[] {
+function unknownKeyProblems(present: readonly string[], known: ReadonlySet<string>): ConfigProblem[] {
     return present
         .filter((key) => !known.has(key))
         .map((key) => {
@@ -805,22 +801,16 @@ function unknownKeyProblems(
                 .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
                 .sort((x, y) => x.d - y.d);
             const near = closest && closest.d <= Math.max(2, Math.floor(key.length / 3)) ? closest.k : undefined;
-            const value = source(key);
-            // Scalars can be moved in one command; lists and maps are set again with --path.
-            const scalar = value !== undefined && !/^[[{]/.test(value) && !/\s/.test(value);
             return {
                 key,
-                value,
+                // Not echoed: an unknown key may hold a secret, and this message ends up in logs.
+                value: "(hidden)",
                 message: near
                     ? `is not a jumpgate setting, so it would be ignored; did you mean ${near}?`
                     : "is not a jumpgate setting, so it would be ignored (Pulumi.yaml lists every key)",
                 fix:
                     `pulumi config rm ${key}` +
-                    (near && scalar
-                        ? ` && pulumi config set ${near} ${value}`
-                        : near
-                          ? `  (and set its value as ${near})`
-                          : ""),
+                    (near ? `  (and set the value again as ${near}: pulumi config set ${near} ...)` : ""),
             };
         });
 }

@@ -219,12 +219,12 @@ describe("readSettings", () => {
             [
                 "natGateway",
                 "is not a jumpgate setting, so it would be ignored; did you mean natGateways?",
-                "pulumi config rm natGateway && pulumi config set natGateways perAz",
+                "pulumi config rm natGateway  (and set the value again as natGateways: pulumi config set natGateways ...)",
             ],
             [
                 "sshPorts",
                 "is not a jumpgate setting, so it would be ignored; did you mean sshPort?",
-                "pulumi config rm sshPorts && pulumi config set sshPort 2222",
+                "pulumi config rm sshPorts  (and set the value again as sshPort: pulumi config set sshPort ...)",
             ],
             [
                 "colourScheme",
@@ -234,9 +234,15 @@ describe("readSettings", () => {
             [
                 "target",
                 "is not a jumpgate setting, so it would be ignored; did you mean targets?",
-                "pulumi config rm target  (and set its value as targets)",
+                "pulumi config rm target  (and set the value again as targets: pulumi config set targets ...)",
             ],
         ]);
+    });
+
+    it("never echoes the value of an unknown key, which may be a secret", () => {
+        const problems = problemsOf({ ...base, apiTokn: "s3cr3t-value" });
+        expect(problems.map((p) => p.key)).toEqual(["apiTokn"]);
+        expect(JSON.stringify(problems)).not.toContain("s3cr3t");
     });
 
     it("knows every key it reads", () => {
@@ -336,7 +342,7 @@ describe("unknown keys in a whole run", () => {
             "natGateway",
         ]);
         await expect(plan({ "jumpgate:natGateway": "perAz", "aws:profile": "admin" })).rejects.toThrow(
-            /natGateway = "perAz": is not a jumpgate setting, so it would be ignored; did you mean natGateways\?/,
+            /natGateway = "\(hidden\)": is not a jumpgate setting, so it would be ignored; did you mean natGateways\?/,
         );
     });
 });
