@@ -4,7 +4,9 @@
 import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
 import { defaultIdentityFile } from "./render/sshConfig";
 import { ACCEPTED_USER_KEY_TYPES } from "./render/crypto";
-import { Cidr, cidrProblem, formatCidr, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
+import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "./render/userDataSize";
+import { PACKAGES } from "./render/cloudInit";
+import { Cidr, cidrProblem, formatCidr, hostAt, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
 
 /** Where raw values come from: `pulumi.Config#get` in the program, a plain map in tests. */
 export type ConfigSource = (key: string) => string | undefined;
@@ -71,6 +73,8 @@ export interface JumpgateSettings {
     tags: Record<string, string>;
     /** Pinned images by `<os>/<arch>` (only keys of `os`); unpinned architectures use the recorded lookup. */
     amiIds: Record<string, string>;
+    /** Elastic IPs the account may hold in the region (the bastion's and every NAT gateway's count). */
+    elasticIpQuota: number;
 }
 
 /** Defaults, mirrored by the `config:` section of Pulumi.yaml (a test keeps the two equal). */
@@ -97,7 +101,42 @@ export const DEFAULTS = {
     fail2banBanTimeMaxSeconds: 604800,
     fail2banIgnoreIps: [] as string[],
     upgradesRebootTime: "",
+    elasticIpQuota: 5,
+    allowPrivateHostsWithoutPackages: false,
 };
+
+/** Every key of the `jumpgate:` namespace; anything else set there is a typo and refused. */
+export const CONFIG_KEYS: readonly string[] = [
+    "allowedCidrs",
+    "allowSshFromAnywhere",
+    "sshPort",
+    "vpcCidr",
+    "azCount",
+    "natGateways",
+    "flowLogRetentionDays",
+    "existingVpc",
+    "os",
+    "amiIds",
+    "bastionInstanceType",
+    "targets",
+    "bastions",
+    "tunnels",
+    "operatorPublicKeys",
+    "identityFile",
+    "jumpUser",
+    "loginUser",
+    "controlMaster",
+    "rootVolumeSizeGb",
+    "fail2banMaxRetry",
+    "fail2banFindTimeSeconds",
+    "fail2banBanTimeSeconds",
+    "fail2banBanTimeMaxSeconds",
+    "fail2banIgnoreIps",
+    "upgradesRebootTime",
+    "tags",
+    "elasticIpQuota",
+    "allowPrivateHostsWithoutPackages",
+];
 
 export const OS_NAMES: readonly OsName[] = ["debian-12", "ubuntu-24.04"];
 const NAT_MODES: readonly NatGatewayMode[] = ["none", "single", "perAz"];
@@ -177,9 +216,18 @@ export function targetPlacement(index: number, subnetCount: number): { subnetInd
     return { subnetIndex: index % subnetCount, offset: FIRST_HOST_OFFSET + Math.floor(index / subnetCount) };
 }
 
-/** Reads, defaults and validates every key; throws ConfigError listing all problems. */
-export function readSettings(get: ConfigSource, stack: string): JumpgateSettings {
+/**
+ * Reads, defaults and validates every key; throws ConfigError listing all problems. `presentKeys` are the
+ * keys set in the `jumpgate:` namespace (without the prefix), so an unknown one (a typo) is refused.
+ */
+export function readSettings(source: ConfigSource, stack: string, presentKeys: readonly string[]): JumpgateSettings {
     const problems: ConfigProblem[] = [];
+    // A key read here is known even before it is listed in CONFIG_KEYS (a test keeps the list complete).
+    const read = new Set<string>();
+    const get: ConfigSource = (key) => {
+        read.add(key);
+        return source(key);
+    };
     const problem = (key: string, value: string | undefined, message: string, fix: string) =>
         problems.push({ key, value, message, fix });
     const set = (key: string, value: string) => `pulumi config set ${key} ${value}`;
@@ -245,6 +293,16 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
             return;
         }
         const cidr = parseCidr(text);
+        if (cidr.version === 6) {
+            problem(
+                key,
+                text,
+                "is IPv6, but the network is IPv4-only (VPC, subnets, bastion and its Elastic IP have no IPv6 " +
+                    "addresses; dual-stack is not built yet), so this rule would let nobody in",
+                setPath(key, "<your-public-ipv4>/32"),
+            );
+            return;
+        }
         if (isAnywhere(cidr) && !allowSshFromAnywhere) {
             problem(
                 key,
@@ -617,8 +675,14 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
         );
     }
 
-    if (problems.length > 0) throw new ConfigError(problems);
-    return {
+    const elasticIpQuota = int("elasticIpQuota", DEFAULTS.elasticIpQuota, 1, 10000);
+    const allowPrivateHostsWithoutPackages = bool(
+        "allowPrivateHostsWithoutPackages",
+        DEFAULTS.allowPrivateHostsWithoutPackages,
+    );
+    problems.push(...unknownKeyProblems(presentKeys, new Set([...CONFIG_KEYS, ...read])));
+
+    const settings: JumpgateSettings = {
         stack,
         allowedCidrs,
         allowSshFromAnywhere,
@@ -639,7 +703,18 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
         upgrades: rebootTime === "" ? {} : { rebootTime },
         tags: tags as Record<string, string>,
         amiIds,
+        elasticIpQuota,
     };
+    // Limits of the whole stack. Rendering the bastion's user data needs every key valid.
+    problems.push(
+        ...elasticIpProblems(settings),
+        ...packageRouteProblems(settings, allowPrivateHostsWithoutPackages),
+        ...iamNameProblems(settings),
+        ...tagProblems(settings.tags),
+    );
+    if (problems.length === 0) problems.push(...userDataProblems(settings, management));
+    if (problems.length > 0) throw new ConfigError(problems);
+    return settings;
 
     function checkInstanceType(key: string, value: string, fix: string): void {
         if (!/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/.test(value)) {
@@ -764,6 +839,206 @@ function readAmiPins(
         }
     }
     return pins;
+}
+
+/** Levenshtein distance, to name the known key closest to a typo. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+        }
+        previous = current;
+    }
+    return previous[b.length]!;
+}
+
+/** Keys set in the `jumpgate:` namespace that the program does not read: typos, silently ignored otherwise. */
+function unknownKeyProblems(present: readonly string[], known: ReadonlySet<string>): ConfigProblem[] {
+    return present
+        .filter((key) => !known.has(key))
+        .map((key) => {
+            const [closest] = [...known]
+                .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
+                .sort((x, y) => x.d - y.d);
+            const near = closest && closest.d <= Math.max(2, Math.floor(key.length / 3)) ? closest.k : undefined;
+            return {
+                key,
+                // Not echoed: an unknown key may hold a secret, and this message ends up in logs.
+                value: "(hidden)",
+                message: near
+                    ? `is not a jumpgate setting, so it would be ignored; did you mean ${near}?`
+                    : "is not a jumpgate setting, so it would be ignored (Pulumi.yaml lists every key)",
+                fix:
+                    `pulumi config rm ${key}` +
+                    (near ? `  (and set the value again as ${near}: pulumi config set ${near} ...)` : ""),
+            };
+        });
+}
+
+/** NAT gateways a new VPC gets. */
+export function natGatewayCount(mode: NatGatewayMode, azCount: number): number {
+    return mode === "none" ? 0 : mode === "single" ? 1 : azCount;
+}
+
+/** The bastion's Elastic IP plus one per NAT gateway must fit the region's Elastic IP quota. */
+function elasticIpProblems(s: JumpgateSettings): ConfigProblem[] {
+    const net = s.network;
+    if (net.kind === "new" && !NAT_MODES.includes(net.natGateways)) return [];
+    const nat = net.kind === "new" ? natGatewayCount(net.natGateways, net.azCount) : 0;
+    const needed = 1 + nat;
+    if (needed <= s.elasticIpQuota) return [];
+    const raise =
+        `raise "EC2-VPC Elastic IPs" in Service Quotas (Amazon EC2) to at least ${needed}, then ` +
+        `pulumi config set elasticIpQuota ${needed}`;
+    const perAz = net.kind === "new" && net.natGateways === "perAz";
+    return [
+        {
+            key: perAz ? "natGateways" : "elasticIpQuota",
+            value: perAz ? "perAz" : String(s.elasticIpQuota),
+            message:
+                `needs ${needed} Elastic IPs (1 for the bastion, ${nat} for NAT gateways) but the region's quota is ` +
+                `${s.elasticIpQuota} (elasticIpQuota; AWS's default is 5, and addresses the account already holds ` +
+                "there count too)",
+            fix: perAz ? `pulumi config set natGateways single  (or ${raise})` : raise,
+        },
+    ];
+}
+
+/** With `natGateways: none` the private subnets have no way out: their hosts never get their packages. */
+function packageRouteProblems(s: JumpgateSettings, allowed: boolean): ConfigProblem[] {
+    if (s.network.kind !== "new" || s.network.natGateways !== "none" || allowed) return [];
+    const hosts = [...s.bastions.slice(1), ...s.targets].map((h) => h.name);
+    if (hosts.length === 0) return [];
+    return [
+        {
+            key: "natGateways",
+            value: "none",
+            message:
+                `leaves the private subnets without a route to the package mirrors: the hosts ${hosts.join(", ")} install ` +
+                `${PACKAGES.join(", ")} at first boot and would run without them (no fail2ban bans, no security updates)`,
+            fix:
+                "pulumi config set natGateways single  (or, if the hosts get packages another way or you accept " +
+                "running them without: pulumi config set allowPrivateHostsWithoutPackages true)",
+        },
+    ];
+}
+
+/** IAM role names are at most 64 characters; Pulumi appends `-` and 7 random characters to the logical name. */
+const MAX_ROLE_LOGICAL_NAME = 64 - 8;
+
+/** Role names come from the stack and hop names (`<stack>-<hop>-role`, `<stack>-flow-logs`; see bastion.ts, network.ts). */
+function iamNameProblems(s: JumpgateSettings): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const tooLong = (role: string) =>
+        `makes the IAM role name ${role}-<7 random characters> ${role.length + 8} characters long; IAM allows 64`;
+    s.bastions.forEach((hop, i) => {
+        const role = `${s.stack}-${hop.name}-role`;
+        if (role.length <= MAX_ROLE_LOGICAL_NAME) return;
+        const room = MAX_ROLE_LOGICAL_NAME - `${s.stack}--role`.length;
+        const shorter = hop.name.slice(0, room).replace(/-+$/, "");
+        const key = `bastions[${i}].name`;
+        const fix =
+            room >= 2
+                ? `pulumi config set --path '${key}' ${shorter}  (or use a shorter stack name)`
+                : "use a stack name of at most 40 characters (pulumi stack rename <shorter>)";
+        problems.push({ key, value: hop.name, message: tooLong(role), fix });
+    });
+    const flowLogRole = `${s.stack}-flow-logs`;
+    if (s.network.kind === "new" && flowLogRole.length > MAX_ROLE_LOGICAL_NAME) {
+        problems.push({
+            key: "(stack name)",
+            value: s.stack,
+            message: tooLong(flowLogRole),
+            fix: "use a stack name of at most 46 characters (pulumi stack rename <shorter>)",
+        });
+    }
+    return problems;
+}
+
+/**
+ * Most tags jumpgate adds to one resource (a bastion hop: Name, jumpgate:stack/role/hop/bastion/image,
+ * ManagedBy, Project).
+ */
+export const OWN_TAGS_MAX = 8;
+
+/** AWS takes at most 50 tags per resource, keys up to 128 and values up to 256 characters, no `aws:` keys. */
+function tagProblems(tags: unknown): ConfigProblem[] {
+    if (tags === null || typeof tags !== "object" || Array.isArray(tags)) return [];
+    const entries = Object.entries(tags as Record<string, string>);
+    const problems: ConfigProblem[] = [];
+    const room = 50 - OWN_TAGS_MAX;
+    if (entries.length > room) {
+        const extra = entries.length - room;
+        problems.push({
+            key: "tags",
+            value: `${entries.length} tags`,
+            message: `AWS takes at most 50 tags per resource and jumpgate adds up to ${OWN_TAGS_MAX}, so at most ${room} fit`,
+            fix:
+                `pulumi config rm --path 'tags.${entries[entries.length - 1]![0]}'` +
+                (extra > 1 ? `  (and ${extra - 1} more)` : ""),
+        });
+    }
+    for (const [key, value] of entries) {
+        const why = key.toLowerCase().startsWith("aws:")
+            ? "starts with aws:, a prefix AWS reserves for its own tags"
+            : key.length > 128
+              ? `is ${key.length} characters long; AWS allows tag keys of at most 128`
+              : value.length > 256
+                ? `has a value of ${value.length} characters; AWS allows at most 256`
+                : undefined;
+        if (why)
+            problems.push({ key: `tags.${key}`, value, message: why, fix: `pulumi config rm --path 'tags.${key}'` });
+    }
+    return problems;
+}
+
+/** Target addresses as the program will place them; in an existing VPC the widest IPv4 text (an upper bound). */
+function plannedTargetAddresses(s: JumpgateSettings, management: boolean): string[] {
+    const net = s.network;
+    if (net.kind === "existing") return s.targets.map(() => "255.255.255.255");
+    const { privateCidrs } = planSubnets(net.vpcCidr, net.azCount, management);
+    return s.targets.map((_, i) => {
+        const { subnetIndex, offset } = targetPlacement(i, privateCidrs.length);
+        return hostAt(privateCidrs[subnetIndex]!, offset);
+    });
+}
+
+/** The last hop's user data lists every target and tunnel (PermitOpen); EC2 takes at most 16 KiB of it. */
+function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProblem[] {
+    const ips = plannedTargetAddresses(s, management);
+    const ipOf = (name: string) => ips[s.targets.findIndex((t) => t.name === name)]!;
+    const endpoints = [
+        ...s.targets.map((t, i) => ({ name: t.name, privateIp: ips[i]!, port: 22 })),
+        ...s.tunnels.map((t) => ({ name: `tunnel-${t.name}`, privateIp: ipOf(t.target), port: t.remotePort })),
+    ];
+    const spec = {
+        os: s.os,
+        sshPort: s.bastions.length === 1 ? s.sshPort : 22,
+        jumpUser: s.jumpUser,
+        operatorPublicKeys: s.operatorPublicKeys,
+        fail2ban: s.fail2ban,
+        upgrades: s.upgrades,
+        ssmAgentRegion: LONGEST_REGION_STAND_IN,
+    };
+    const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
+    if (bytes <= USER_DATA_LIMIT_BYTES) return [];
+    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] })) / endpoints.length;
+    const fewer = Math.ceil((bytes - USER_DATA_LIMIT_BYTES) / perEndpoint);
+    const last = s.targets.length - 1;
+    return [
+        {
+            key: "targets",
+            value: `${s.targets.length} targets, ${s.tunnels.length} tunnels`,
+            message:
+                `make the bastion's user data ${bytes} bytes (at most): ` +
+                `it lists every target and tunnel, and EC2 accepts at most ${USER_DATA_LIMIT_BYTES} bytes; ` +
+                `about ${fewer} fewer targets or tunnels fit`,
+            fix: `pulumi config rm --path 'targets[${last}]'  (repeat, or split the targets over two stacks)`,
+        },
+    ];
 }
 
 /** Why `key` is not an OpenSSH public key the hardened sshd accepts, or undefined. */

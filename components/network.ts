@@ -74,7 +74,12 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
             parent,
         );
 
-        const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent).names;
+        // Regular zones only: an opted-in Local or Wavelength zone sorts first by name (eu-central-1-ham-1a)
+        // and lacks NAT gateways and most instance types.
+        const zones = aws.getAvailabilityZonesOutput(
+            { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+            parent,
+        ).names;
         const zone = (i: number) =>
             zones.apply((names) => {
                 if (names.length < azCount)

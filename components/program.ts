@@ -4,11 +4,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, JumpgateSettings, readSettings } from "./config";
 import { Jumpgate } from "./jumpgate";
 
+/** Keys set in the `jumpgate:` namespace of a config map whose keys are `namespace:key`. */
+export function jumpgateKeys(config: Record<string, unknown>): string[] {
+    return Object.keys(config)
+        .filter((k) => k.startsWith("jumpgate:"))
+        .map((k) => k.slice("jumpgate:".length));
+}
+
 /** Reads and validates this stack's configuration; a RunError (no stack trace) lists every problem. */
 export function loadSettings(): JumpgateSettings {
     const config = new pulumi.Config("jumpgate");
     try {
-        return readSettings((key) => config.get(key), pulumi.getStack());
+        return readSettings((key) => config.get(key), pulumi.getStack(), jumpgateKeys(pulumi.runtime.allConfig()));
     } catch (e) {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
         throw e;

@@ -18,7 +18,7 @@ export interface TunnelRule {
 export interface SshAccessArgs {
     /** VPC the groups live in. Required. */
     vpcId: pulumi.Input<string>;
-    /** CIDRs (IPv4 or IPv6) allowed to reach the outer bastion's SSH port. Required. */
+    /** IPv4 CIDRs allowed to reach the outer bastion's SSH port (the network has no IPv6). Required. */
     allowedCidrs: string[];
     /** Port the outer bastion's sshd listens on (inner hops and targets use 22). Defaults to 22. */
     sshPort?: number;
@@ -54,7 +54,7 @@ export class SshAccess extends pulumi.ComponentResource {
             groupId: pulumi.Input<string>,
             description: string,
             port: number,
-            peer: { cidr?: pulumi.Input<string>; cidrIpv6?: string; groupId?: pulumi.Input<string> },
+            peer: { cidr?: pulumi.Input<string>; groupId?: pulumi.Input<string> },
         ) => {
             const ruleArgs = {
                 securityGroupId: groupId,
@@ -63,7 +63,6 @@ export class SshAccess extends pulumi.ComponentResource {
                 fromPort: port,
                 toPort: port,
                 cidrIpv4: peer.cidr,
-                cidrIpv6: peer.cidrIpv6,
                 referencedSecurityGroupId: peer.groupId,
                 tags,
             };
@@ -99,15 +98,11 @@ export class SshAccess extends pulumi.ComponentResource {
 
         const outer = hops[0]!;
         args.allowedCidrs.forEach((cidr, i) => {
-            const v6 = parseCidr(cidr).version === 6;
-            rule(
-                "in",
-                `${name}-${outer}-ssh-in-${i}`,
-                hopGroups[0]!.id,
-                `SSH from allowed CIDR ${cidr}`,
-                sshPort,
-                v6 ? { cidrIpv6: cidr } : { cidr },
-            );
+            if (parseCidr(cidr).version !== 4)
+                throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
+            rule("in", `${name}-${outer}-ssh-in-${i}`, hopGroups[0]!.id, `SSH from allowed CIDR ${cidr}`, sshPort, {
+                cidr,
+            });
         });
         hops.forEach((hop, k) => {
             const next = hops[k + 1];
@@ -132,14 +127,15 @@ export class SshAccess extends pulumi.ComponentResource {
         });
         const last = hops[hops.length - 1]!;
         const lastGroup = hopGroups[hops.length - 1]!;
-        rule("out", `${name}-${last}-ssh-to-targets`, lastGroup.id, "SSH to the targets' group only", TARGET_SSH_PORT, {
+        // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
+        rule("out", `${name}-${last}-ssh-to-targets`, lastGroup.id, "SSH to the targets group only", TARGET_SSH_PORT, {
             groupId: targetSecurityGroup.id,
         });
         rule(
             "in",
             `${name}-targets-ssh-from-${last}`,
             targetSecurityGroup.id,
-            "SSH from the bastion's group only",
+            `SSH from the ${last} group only`,
             TARGET_SSH_PORT,
             { groupId: lastGroup.id },
         );

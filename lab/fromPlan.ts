@@ -1,6 +1,7 @@
 // Turns an offline run of the real program into the lab's plan: the instances, their user data, and the
 // security-group rules as the program created them, with group references resolved to member addresses.
 import { readSettings } from "../components/config";
+import { jumpgateKeys } from "../components/program";
 import { OfflineRun, PlannedResource, PROJECT, readStackConfig, runOffline } from "../offline/run";
 import { LabFirewallRule, LabHost, LabPlan } from "./model";
 
@@ -19,7 +20,9 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
         const v = config[`${PROJECT}:${key}`] ?? config[key];
         return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
     };
-    const settings = readSettings(get, run.stack);
+    // Our keys come namespaced (`jumpgate:key`) or plain; `aws:region` and the like are not ours.
+    const ours = [...jumpgateKeys(config), ...Object.keys(config).filter((k) => !k.includes(":"))];
+    const settings = readSettings(get, run.stack, ours);
     const of = (type: string) => run.resources.filter((r) => r.type === type);
     const instances = of(INSTANCE);
     const groupsOf = (i: PlannedResource) => (i.inputs.vpcSecurityGroupIds ?? []) as string[];

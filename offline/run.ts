@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { readSettings } from "../components/config";
-import { jumpgateProgram } from "../components/program";
+import { jumpgateKeys, jumpgateProgram } from "../components/program";
 import { SimCall, SimResource, SimulatedAws, SimulatedAwsOptions } from "./simulatedAws";
 
 export const PROJECT = "jumpgate";
@@ -94,12 +94,13 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const config = engineConfig(options.config);
     // Validate first, outside the runtime: a failed run leaves the mock runtime unusable for the next
     // run in the same process. The program validates again itself, exactly as under `pulumi up`.
-    readSettings((key) => config[`${PROJECT}:${key}`], options.stack);
+    const settings = readSettings((key) => config[`${PROJECT}:${key}`], options.stack, jumpgateKeys(config));
     const region = config["aws:region"] ?? "us-east-1";
     const sim = new SimulatedAws({
         stack: options.stack,
         region,
         keys: options.keys ?? "deterministic",
+        elasticIpQuota: settings.elasticIpQuota,
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
         newestImage: options.newestImage,
     });

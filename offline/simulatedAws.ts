@@ -1,10 +1,22 @@
 // A small simulated AWS (and tls provider) for `pulumi.runtime.setMocks`: deterministic IDs, ARNs and
-// addresses inside the planned subnets, real ED25519 keys. Invokes it does not know throw, so a new
-// data source cannot silently return nothing.
+// addresses inside the planned subnets, real ED25519 keys. It rejects the inputs the real API rejects
+// (offline/awsRules.ts), so a plan that passes here does not fail at `pulumi up` for those reasons.
+// Invokes it does not know throw, so a new data source cannot silently return nothing.
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { contains, hostAt, parseCidr } from "../components/net/cidr";
+import { hostAt, parseCidr } from "../components/net/cidr";
+import {
+    DEFAULT_ELASTIC_IP_QUOTA,
+    elasticIpQuotaError,
+    IAM_LIMITS,
+    iamName,
+    privateIpError,
+    securityGroupDescriptionError,
+    tagsError,
+    userDataError,
+} from "./awsRules";
 import { ed25519KeyPair, seedFrom } from "./sshKeys";
+import { queryZones, ZoneQuery } from "./zones";
 
 const ACCOUNT = "123456789012";
 /** Documentation range (RFC 5737) the simulated Elastic IPs come from. */
@@ -19,6 +31,8 @@ export interface SimulatedAwsOptions {
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
     /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
     newestImage?: string;
+    /** The account's Elastic IP quota in the region. Defaults to AWS's default, 5. */
+    elasticIpQuota?: number;
 }
 
 /** Publication of the oldest image every simulated AMI series has. */
@@ -105,10 +119,48 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
         }
     }
 
+    /** Throws what AWS answers when `inputs` break one of its rules for this resource type. */
+    private checkInputs(type: string, name: string, inputs: Record<string, unknown>): void {
+        const errors: (string | undefined)[] = [];
+        if (type.startsWith("aws:")) {
+            for (const field of ["tags", "tagsAll"]) {
+                const tags = inputs[field];
+                if (tags && typeof tags === "object") errors.push(tagsError(tags as Record<string, unknown>));
+            }
+        }
+        const rules = (list: unknown) => (Array.isArray(list) ? (list as { description?: unknown }[]) : []);
+        switch (type) {
+            case "aws:ec2/securityGroup:SecurityGroup":
+            case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+                if (typeof inputs.description === "string")
+                    errors.push(securityGroupDescriptionError(inputs.description, "security group"));
+                for (const r of [...rules(inputs.ingress), ...rules(inputs.egress)])
+                    if (typeof r.description === "string")
+                        errors.push(securityGroupDescriptionError(r.description, "rule"));
+                break;
+            case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+            case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+                if (typeof inputs.description === "string")
+                    errors.push(securityGroupDescriptionError(inputs.description, "rule"));
+                break;
+            case "aws:ec2/instance:Instance":
+                if (typeof inputs.userData === "string") errors.push(userDataError(inputs.userData));
+                break;
+            case "aws:ec2/eip:Eip": {
+                const inUse = this.resources.filter((r) => r.type === type).length;
+                errors.push(elasticIpQuotaError(inUse, this.options.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA));
+                break;
+            }
+        }
+        const error = errors.find((e) => e !== undefined);
+        if (error) throw new Error(`simulated AWS: ${name} (${type}): ${error}`);
+    }
+
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const raw = (args.inputs ?? {}) as Record<string, unknown>;
         const secretInputs = Object.keys(raw).filter((k) => isSecretValue(raw[k]));
         const inputs = unwrapSecrets(raw) as Record<string, unknown>;
+        this.checkInputs(args.type, args.name, inputs);
         const prefix = ID_PREFIX[args.type];
         const suffix = hex(`${this.options.stack}/${args.type}/${args.name}`, 17);
         let id = prefix ? `${prefix}-${suffix}` : `${args.name}-${suffix.slice(0, 8)}`;
@@ -134,11 +186,8 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                         `simulated AWS: instance ${args.name} is in unknown subnet ${String(inputs.subnetId)}`,
                     );
                 const fixed = inputs.privateIp as string | undefined;
-                if (fixed && !contains(parseCidr(subnet.cidrBlock), fixed)) {
-                    throw new Error(
-                        `simulated AWS: ${fixed} is not inside subnet ${subnet.cidrBlock} (InvalidParameterValue)`,
-                    );
-                }
+                const ipError = fixed ? privateIpError(fixed, subnet.cidrBlock) : undefined;
+                if (ipError) throw new Error(`simulated AWS: ${args.name} (${args.type}): ${ipError}`);
                 if (fixed && this.usedIps.has(fixed)) throw new Error(`simulated AWS: address ${fixed} is in use`);
                 if (fixed) this.usedIps.add(fixed);
                 const privateIp = fixed ?? this.allocate(subnet.cidrBlock, 10);
@@ -182,7 +231,9 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             }
             case "aws:iam/role:Role":
             case "aws:iam/instanceProfile:InstanceProfile": {
-                const name = (inputs.name as string | undefined) ?? `${args.name}-${suffix.slice(0, 7)}`;
+                const named = iamName(args.type as keyof typeof IAM_LIMITS, args.name, inputs, suffix);
+                if ("error" in named) throw new Error(`simulated AWS: ${args.name} (${args.type}): ${named.error}`);
+                const name = named.name;
                 const kind = args.type === "aws:iam/role:Role" ? "role" : "instance-profile";
                 id = name;
                 state = {
@@ -258,12 +309,14 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
     private invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
         switch (token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-                const names = ["a", "b", "c", "d", "e", "f"].map((z) => `${this.options.region}${z}`);
+                const zones = queryZones(this.options.region, inputs as ZoneQuery);
                 return {
+                    ...inputs,
                     id: this.options.region,
-                    names,
-                    zoneIds: names.map((_, i) => `use1-az${i + 1}`),
-                    state: "available",
+                    region: this.options.region,
+                    names: zones.map((z) => z.zoneName),
+                    zoneIds: zones.map((z) => z.zoneId),
+                    groupNames: [...new Set(zones.map((z) => z.groupName))].sort(),
                 };
             }
             case "aws:ec2/getAmi:getAmi": {

@@ -105,7 +105,7 @@ describe("chain and tunnel config", () => {
     const problems = (values: Record<string, unknown>) => {
         const get = (k: string) => (values[k] === undefined ? undefined : JSON.stringify(values[k]));
         try {
-            readSettings(get, "dev");
+            readSettings(get, "dev", Object.keys(values));
         } catch (e) {
             return (e as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
         }

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { architectureOf, ConfigError, DEFAULTS, readSettings } from "../../components/config";
+import { architectureOf, CONFIG_KEYS, ConfigError, DEFAULTS, readSettings } from "../../components/config";
+import { jumpgateKeys } from "../../components/program";
+import { plan } from "../helpers/program";
 
 const GOOD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c op@laptop";
 
@@ -11,13 +13,13 @@ function settingsFrom(values: Record<string, unknown>, stack = "dev") {
         const v = values[key];
         return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
     };
-    return readSettings(get, stack);
+    return readSettings(get, stack, Object.keys(values));
 }
 
 /** The problems reported for `values` (fails the test if the config is accepted). */
-function problemsOf(values: Record<string, unknown>) {
+function problemsOf(values: Record<string, unknown>, stack = "dev") {
     try {
-        settingsFrom(values);
+        settingsFrom(values, stack);
     } catch (e) {
         expect(e).toBeInstanceOf(ConfigError);
         return (e as ConfigError).problems;
@@ -50,19 +52,19 @@ describe("readSettings", () => {
         expect(p!.fix).toBe("pulumi config set --path 'allowedCidrs[0]' <your-public-ip>/32");
     });
 
-    it("refuses 0.0.0.0/0 and ::/0 unless allowSshFromAnywhere is set", () => {
-        const problems = problemsOf({ allowedCidrs: ["0.0.0.0/0", "::/0"] });
-        expect(problems.map((p) => p.key)).toEqual(["allowedCidrs[0]", "allowedCidrs[1]"]);
+    it("refuses 0.0.0.0/0 unless allowSshFromAnywhere is set", () => {
+        const problems = problemsOf({ allowedCidrs: ["0.0.0.0/0"] });
+        expect(problems.map((p) => p.key)).toEqual(["allowedCidrs[0]"]);
         expect(problems[0]!.fix).toContain("pulumi config set allowSshFromAnywhere true");
-        const s = settingsFrom({ allowedCidrs: ["0.0.0.0/0", "::/0"], allowSshFromAnywhere: "true" });
-        expect(s.allowedCidrs).toEqual(["0.0.0.0/0", "::/0"]);
+        const s = settingsFrom({ allowedCidrs: ["0.0.0.0/0"], allowSshFromAnywhere: "true" });
+        expect(s.allowedCidrs).toEqual(["0.0.0.0/0"]);
     });
 
     it("rejects malformed CIDRs and proposes the network address for host bits", () => {
-        const problems = problemsOf({ allowedCidrs: ["10.0.0.1/24", "bogus", "2001:db8::1/129"] });
+        const problems = problemsOf({ allowedCidrs: ["10.0.0.1/24", "bogus", "2001:db8::1/128"] });
         expect(problems.map((p) => p.key)).toEqual(["allowedCidrs[0]", "allowedCidrs[1]", "allowedCidrs[2]"]);
         expect(problems[0]!.fix).toBe("pulumi config set --path 'allowedCidrs[0]' 10.0.0.0/24");
-        expect(problems[2]!.message).toContain("/128");
+        expect(problems[2]!.message).toContain("IPv4-only");
     });
 
     it("rejects overlapping allowed CIDRs", () => {
@@ -71,8 +73,18 @@ describe("readSettings", () => {
         expect(p!.message).toContain("overlaps 203.0.113.0/24");
     });
 
-    it("accepts IPv6 allowed CIDRs", () => {
-        expect(settingsFrom({ allowedCidrs: ["2001:db8:1::/48", "203.0.113.7/32"] }).allowedCidrs).toHaveLength(2);
+    it("refuses IPv6 allowed CIDRs, even ::/0 with the opt-in: nothing in the network has an IPv6 address", () => {
+        const problems = problemsOf({
+            allowedCidrs: ["2001:db8:1::/48", "203.0.113.7/32", "::/0"],
+            allowSshFromAnywhere: "true",
+        });
+        expect(problems.map((p) => `${p.key}=${p.value}`)).toEqual([
+            "allowedCidrs[0]=2001:db8:1::/48",
+            "allowedCidrs[2]=::/0",
+        ]);
+        expect(problems[0]!.message).toContain("IPv4-only");
+        expect(problems[0]!.message).toContain("dual-stack is not built yet");
+        expect(problems[0]!.fix).toBe("pulumi config set --path 'allowedCidrs[0]' <your-public-ipv4>/32");
     });
 
     it("rejects an unknown os, NAT mode and bad numbers", () => {
@@ -228,10 +240,143 @@ describe("readSettings", () => {
         expect(problemsOf({ ...base, amiIds: ["ami-0123456789abcdef0"] })[0]).toMatchObject({ key: "amiIds" });
     });
 
+    it("refuses a key it does not know and names the closest one", () => {
+        const problems = problemsOf({
+            ...base,
+            natGateway: "perAz",
+            sshPorts: "2222",
+            colourScheme: "dark",
+            target: [{ name: "db-1" }],
+        });
+        expect(problems.map((p) => [p.key, p.message, p.fix])).toEqual([
+            [
+                "natGateway",
+                "is not a jumpgate setting, so it would be ignored; did you mean natGateways?",
+                "pulumi config rm natGateway  (and set the value again as natGateways: pulumi config set natGateways ...)",
+            ],
+            [
+                "sshPorts",
+                "is not a jumpgate setting, so it would be ignored; did you mean sshPort?",
+                "pulumi config rm sshPorts  (and set the value again as sshPort: pulumi config set sshPort ...)",
+            ],
+            [
+                "colourScheme",
+                "is not a jumpgate setting, so it would be ignored (Pulumi.yaml lists every key)",
+                "pulumi config rm colourScheme",
+            ],
+            [
+                "target",
+                "is not a jumpgate setting, so it would be ignored; did you mean targets?",
+                "pulumi config rm target  (and set the value again as targets: pulumi config set targets ...)",
+            ],
+        ]);
+    });
+
+    it("never echoes the value of an unknown key, which may be a secret", () => {
+        const problems = problemsOf({ ...base, apiTokn: "s3cr3t-value" });
+        expect(problems.map((p) => p.key)).toEqual(["apiTokn"]);
+        expect(JSON.stringify(problems)).not.toContain("s3cr3t");
+    });
+
+    it("knows every key it reads", () => {
+        const asked = new Set<string>();
+        readSettings(
+            (key) => {
+                asked.add(key);
+                return key === "allowedCidrs" ? JSON.stringify(base.allowedCidrs) : undefined;
+            },
+            "dev",
+            ["allowedCidrs"],
+        );
+        expect([...asked].filter((k) => !CONFIG_KEYS.includes(k))).toEqual([]);
+    });
+
+    it("refuses natGateways none while private hosts need packages, unless explicitly allowed", () => {
+        const [p] = problemsOf({ ...base, natGateways: "none", bastions: ["edge", "inner"] });
+        expect(p).toMatchObject({ key: "natGateways", value: "none" });
+        expect(p!.message).toContain("the hosts inner, app-1 install fail2ban");
+        expect(p!.message).toContain("no security updates");
+        expect(p!.fix).toContain("pulumi config set natGateways single");
+        expect(p!.fix).toContain("pulumi config set allowPrivateHostsWithoutPackages true");
+        const s = settingsFrom({ ...base, natGateways: "none", allowPrivateHostsWithoutPackages: "true" });
+        expect(s.network).toMatchObject({ natGateways: "none" });
+        // No private host at all: nothing goes without packages.
+        expect(settingsFrom({ ...base, natGateways: "none", targets: [] }).targets).toEqual([]);
+    });
+
+    it("counts Elastic IPs (bastion plus NAT gateways) against the quota before anything is created", () => {
+        const [p] = problemsOf({ ...base, natGateways: "perAz", azCount: "5" });
+        expect(p).toMatchObject({ key: "natGateways", value: "perAz" });
+        expect(p!.message).toContain("needs 6 Elastic IPs (1 for the bastion, 5 for NAT gateways)");
+        expect(p!.message).toContain("quota is 5");
+        expect(p!.fix).toMatch(/^pulumi config set natGateways single /);
+        expect(p!.fix).toContain('raise "EC2-VPC Elastic IPs" in Service Quotas');
+        expect(p!.fix).toContain("pulumi config set elasticIpQuota 6");
+        expect(settingsFrom({ ...base, natGateways: "perAz", azCount: "4" }).elasticIpQuota).toBe(5);
+        expect(settingsFrom({ ...base, natGateways: "perAz", azCount: "5", elasticIpQuota: "6" }).elasticIpQuota).toBe(
+            6,
+        );
+        const [q] = problemsOf({ ...base, elasticIpQuota: "1" });
+        expect(q).toMatchObject({ key: "elasticIpQuota", value: "1" });
+        expect(q!.fix).toContain("pulumi config set elasticIpQuota 2");
+    });
+
+    it("refuses a bastion whose user data would pass EC2's 16 KiB, saying how many targets too many", () => {
+        const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `host-${i + 1}` }));
+        expect(settingsFrom({ ...base, targets: targets(300) }).targets).toHaveLength(300);
+        const [p] = problemsOf({ ...base, targets: targets(800) });
+        expect(p).toMatchObject({ key: "targets", value: "800 targets, 0 tunnels" });
+        const bytes = Number(/user data (\d+) bytes/.exec(p!.message)![1]);
+        expect(bytes).toBeGreaterThan(16384);
+        expect(p!.message).toContain("EC2 accepts at most 16384 bytes");
+        expect(p!.message).toMatch(/about \d+ fewer targets or tunnels fit/);
+        expect(p!.fix).toBe("pulumi config rm --path 'targets[799]'  (repeat, or split the targets over two stacks)");
+    });
+
+    it("refuses hop names that make the bastion's IAM role name longer than 64 characters", () => {
+        const hop = "a-very-long-bastion-hop-name-xy";
+        const problems = problemsOf({ ...base, bastions: [{ name: hop }] }, "platform-production-eu");
+        expect(problems.map((p) => p.key)).toEqual(["bastions[0].name"]);
+        expect(problems[0]!.message).toContain("67 characters long; IAM allows 64");
+        expect(problems[0]!.fix).toMatch(
+            /^pulumi config set --path 'bastions\[0\]\.name' a-very-long-bastion-hop-name /,
+        );
+        expect(() =>
+            settingsFrom({ ...base, bastions: [{ name: hop.slice(0, 28) }] }, "platform-production-eu"),
+        ).not.toThrow();
+    });
+
+    it("refuses tags AWS would refuse: too many next to jumpgate's own, aws: keys, long keys and values", () => {
+        const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, "v"]));
+        expect(Object.keys(settingsFrom({ ...base, tags: many(42) }).tags)).toHaveLength(42);
+        const [p] = problemsOf({ ...base, tags: many(44) });
+        expect(p).toMatchObject({ key: "tags", value: "44 tags" });
+        expect(p!.message).toContain("at most 50 tags per resource and jumpgate adds up to 8, so at most 42 fit");
+        expect(p!.fix).toBe("pulumi config rm --path 'tags.k43'  (and 1 more)");
+        const problems = problemsOf({
+            ...base,
+            tags: { "aws:owner": "me", ["k".repeat(129)]: "v", Long: "v".repeat(257) },
+        });
+        expect(problems.map((x) => x.key)).toEqual(["tags.aws:owner", `tags.${"k".repeat(129)}`, "tags.Long"]);
+        expect(problems[0]!.message).toContain("a prefix AWS reserves");
+        expect(problems[2]!.fix).toBe("pulumi config rm --path 'tags.Long'");
+    });
+
     it("says when a list key is not valid JSON", () => {
         const [p] = problemsOf({ allowedCidrs: "203.0.113.0/24" });
         expect(p!.message).toContain("not valid JSON");
         expect(p!.fix).toContain("--path");
+    });
+});
+
+describe("unknown keys in a whole run", () => {
+    it("refuses a typo in the jumpgate: namespace and leaves other namespaces alone", async () => {
+        expect(jumpgateKeys({ "aws:region": "x", "jumpgate:natGateway": "perAz", "other:key": "y" })).toEqual([
+            "natGateway",
+        ]);
+        await expect(plan({ "jumpgate:natGateway": "perAz", "aws:profile": "admin" })).rejects.toThrow(
+            /natGateway = "\(hidden\)": is not a jumpgate setting, so it would be ignored; did you mean natGateways\?/,
+        );
     });
 });
 
@@ -261,6 +406,8 @@ describe("Pulumi.yaml", () => {
             "fail2banBanTimeMaxSeconds",
             "fail2banIgnoreIps",
             "upgradesRebootTime",
+            "elasticIpQuota",
+            "allowPrivateHostsWithoutPackages",
         ] as const;
         for (const key of keys) {
             const decl = project.config[key];
@@ -269,6 +416,12 @@ describe("Pulumi.yaml", () => {
             expect(decl!.default, key).toEqual(DEFAULTS[key]);
         }
         expect(project.config.allowedCidrs!.default).toBeUndefined();
+    });
+
+    it("declares every key the program knows, in the schema or (objects) in the header comment", () => {
+        const text = readFileSync(path.resolve(__dirname, "../../Pulumi.yaml"), "utf8");
+        const commented = [...text.matchAll(/^#   (\w+):/gm)].map((m) => m[1]!);
+        expect([...Object.keys(project.config), ...commented].sort()).toEqual([...CONFIG_KEYS].sort());
     });
 
     it("produces a valid stack when its defaults are applied as the CLI would", () => {
