@@ -94,7 +94,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         group: JUMP_GROUP,
         user: jumpUser,
         sshd: renderBastionSshd(spec),
-        jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os),
+        jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
     });
 }
@@ -122,7 +122,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         user: loginUser,
         sshd: renderTargetSshd(spec),
         unitDropIn: SSH_ONLINE_DROPIN,
-        jail: renderFail2banJail(spec.fail2ban, 22, spec.os),
+        jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
     });
 }
