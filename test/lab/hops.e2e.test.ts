@@ -2,14 +2,13 @@
 // bastion's private address, so the target's sshd and fail2ban see the whole team as one source. Stood up
 // for real (namespaces, sshd, fail2ban, nftables): a teammate holding many channels open and failing to
 // log in with a wrong key leaves another operator's access to that target intact.
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, rmSync, mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { programLabPlan, sshKeygen } from "../helpers/labFixture";
+import { holdChannel, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "hp";
@@ -69,21 +68,8 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
         plan = await programLabPlan({ stack: STACK, config: { "jumpgate:targets": [{ name: "app-1" }] } });
         dir = mkdtempSync("/tmp/jg-lab-hops-");
         state = (await labUp(plan, dir)).state;
-        const wrongKey = join(dir, "teammate_wrong_ed25519");
-        writeFileSync(wrongKey, sshKeygen("teammate-wrong-key").privateKey, { mode: 0o600 });
         // The teammate reaches the bastion with a valid key but offers the target a key it does not know.
-        const blocks = readFileSync(state.sshConfig, "utf8").split(/^(?=Host\s)/m);
-        teammateConfig = join(dir, "teammate_ssh_config");
-        writeFileSync(
-            teammateConfig,
-            blocks
-                .map((b) => b.replace(/^(\s*ControlPath\s+).*$/m, `$1${dir}/tm-%C`))
-                .map((b) =>
-                    b.startsWith(`Host ${alias()}\n`) ? b.replace(/^(\s*IdentityFile\s+).*$/m, `$1${wrongKey}`) : b,
-                )
-                .join(""),
-            { mode: 0o600 },
-        );
+        teammateConfig = teammateSshConfig(state.sshConfig, dir, [alias()]);
     }, 120_000);
 
     afterAll(async () => {
@@ -113,7 +99,7 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
         try {
             const channels = await Promise.all(
                 Array.from({ length: HELD_CHANNELS }, () =>
-                    holdChannel(teammateNs(), teammateConfig, target().privateIp),
+                    holdChannel(teammateNs(), teammateConfig, `${STACK}-bastion`, `${target().privateIp}:22`),
                 ),
             );
             held.push(...channels.map((c) => c.child));
@@ -182,29 +168,4 @@ function countFailures(authLog: string, user: string, ip: string): number {
     return readFileSync(authLog, "utf8")
         .split("\n")
         .filter((l) => l.includes(`Failed publickey for ${user} from ${ip} port`)).length;
-}
-
-/**
- * `ssh -W target:22` through the teammate's bastion connection, never sending its own banner: the
- * target holds it as an unauthenticated connection. Resolves once the target's banner arrived, or the
- * channel closed, or after 8 s.
- */
-function holdChannel(ns: string, config: string, ip: string): Promise<{ child: ChildProcess; banner: boolean }> {
-    return new Promise((resolve) => {
-        const child = spawn("ip", ["netns", "exec", ns, "ssh", "-F", config, "-W", `${ip}:22`, `${STACK}-bastion`], {
-            stdio: ["pipe", "pipe", "ignore"],
-            env: { PATH: process.env.PATH },
-        });
-        let out = "";
-        const done = (banner: boolean) => {
-            clearTimeout(timer);
-            resolve({ child, banner });
-        };
-        const timer = setTimeout(() => done(false), 8_000);
-        child.stdout?.on("data", (d: Buffer) => {
-            out += d.toString();
-            if (out.includes("SSH-2.0")) done(true);
-        });
-        child.on("exit", () => done(out.includes("SSH-2.0")));
-    });
 }
