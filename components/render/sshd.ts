@@ -34,8 +34,8 @@ export const MAX_STARTUPS = "10:30:60";
  * an operator key get here (the outer bastion checks the key and caps each real source at 5 unauthenticated
  * connections), but one authenticated session may open any number of channels: what is left to bound is one
  * operator (a runaway script or a stolen key) holding handshakes open. 100 in flight (OpenSSH's own default
- * ceiling) bounds sshd's memory; random refusals start only at 30, six times what one operator may hold
- * at the bastion, so a team connecting at once is not refused.
+ * ceiling) bounds sshd's processes and memory; random refusals start only at 30, so six operators each at the
+ * bastion's own per-source limit of 5 can connect at once without one refusal.
  */
 export const BEHIND_HOP_MAX_STARTUPS = "30:30:100";
 export const BEHIND_HOP_PER_SOURCE_MAX_STARTUPS = 100;
@@ -68,7 +68,9 @@ function startupLimits(hopAddresses: readonly string[], openssh: OpensshVersion)
         return [`MaxStartups ${MAX_STARTUPS}`, `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`];
     for (const a of hopAddresses) assertIpv4Cidr(a);
     return [
-        `# Every connection comes from the hop in front (${hopAddresses.join(", ")}), carrying every operator.`,
+        `# Every connection comes from the hop in front (${hopAddresses.join(", ")}), carrying every operator:`,
+        "# a per-source cap would cap the whole team, so it equals the total. 100 handshakes in flight bound",
+        "# sshd's processes; random refusals start at 30 (six operators at the bastion's per-source limit of 5).",
         `MaxStartups ${BEHIND_HOP_MAX_STARTUPS}`,
         `PerSourceMaxStartups ${BEHIND_HOP_PER_SOURCE_MAX_STARTUPS}`,
         ...(hasPerSourcePenalties(openssh) ? [`PerSourcePenaltyExemptList ${hopAddresses.join(",")}`] : []),
