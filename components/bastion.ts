@@ -20,6 +20,8 @@ export interface BastionArgs {
     operatorPublicKeys: pulumi.Input<string[]>;
     /** Endpoints the jump user may forward to: the next hop, or the targets (and tunnels) behind the last. Defaults to none. */
     targets?: pulumi.Input<TargetEndpoint[]>;
+    /** Inner hops: address or subnet CIDR of the hop in front, from which every SSH connection arrives. Defaults to none (the outer hop faces the internet). */
+    hopAddresses?: pulumi.Input<string[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
@@ -94,8 +96,9 @@ export class Bastion extends pulumi.ComponentResource {
                     args.targets ?? [],
                     args.hostKey.publicKeyOpenssh,
                     args.hostKey.privateKeyOpenssh,
+                    args.hopAddresses ?? [],
                 ])
-                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh]) =>
+                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
                     renderBastionCloudInit({
                         os,
                         sshPort: args.sshPort ?? 22,
@@ -103,6 +106,7 @@ export class Bastion extends pulumi.ComponentResource {
                         operatorPublicKeys,
                         hostKey: { publicKeyOpenssh, privateKeyOpenssh },
                         targets,
+                        hopAddresses,
                         fail2ban: args.fail2ban,
                         upgrades: args.upgrades ?? {},
                         ssmAgentRegion: region,

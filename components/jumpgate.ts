@@ -94,6 +94,12 @@ export class Jumpgate extends pulumi.ComponentResource {
             .slice(1)
             .map((b, k) => fixedAddress(innerSubnets, innerOffset + k, `bastion hop ${b.name}`));
 
+        // Where each hop's connections to the next come from, known before any instance exists: the outer
+        // hop's address is picked by AWS at launch inside its public subnet, so the subnet stands for it
+        // (the target and hop security groups still admit only the hop itself); inner hops have fixed ones.
+        const hopSource = (k: number): pulumi.Output<string> =>
+            k === 0 ? network.publicSubnets[0]!.cidrBlock : innerPlacements[k - 1]!.privateIp;
+
         const targetIp = (name: string) => targetPlacements[s.targets.findIndex((t) => t.name === name)]!.privateIp;
         const access = new SshAccess(
             name,
@@ -127,6 +133,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                 securityGroupId: access.targetSecurityGroupId,
                 hostKeys: keys.hostKeys,
                 operatorPublicKeys: keys.operatorPublicKeys,
+                hopAddresses: pulumi.all([hopSource(s.bastions.length - 1)]),
                 os: s.os,
                 images,
                 loginUser: s.loginUser,
@@ -155,6 +162,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     hostKey: keys.hostKeys[hop.name]!,
                     operatorPublicKeys: keys.operatorPublicKeys,
                     targets: forwardTo,
+                    hopAddresses: k === 0 ? [] : pulumi.all([hopSource(k - 1)]),
                     os: s.os,
                     images,
                     instanceType: hop.instanceType,

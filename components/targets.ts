@@ -27,6 +27,8 @@ export interface TargetsArgs {
     hostKeys: Record<string, HostKeyOutputs>;
     /** Public keys allowed to log in as the login user. Required. */
     operatorPublicKeys: pulumi.Input<string[]>;
+    /** Address or subnet CIDR of the last bastion hop, from which every SSH connection arrives. Required. */
+    hopAddresses: pulumi.Input<string[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
@@ -75,8 +77,9 @@ export class Targets extends pulumi.ComponentResource {
                         placement.privateIp,
                         hostKey.publicKeyOpenssh,
                         hostKey.privateKeyOpenssh,
+                        args.hopAddresses,
                     ])
-                    .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh]) =>
+                    .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
                         renderTargetCloudInit({
                             os,
                             name: target.name,
@@ -84,6 +87,7 @@ export class Targets extends pulumi.ComponentResource {
                             loginUser: args.loginUser ?? "ops",
                             operatorPublicKeys,
                             hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                            hopAddresses,
                             fail2ban: args.fail2ban,
                             upgrades: args.upgrades ?? {},
                         }),

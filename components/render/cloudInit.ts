@@ -95,7 +95,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         group: JUMP_GROUP,
         user: jumpUser,
         sshd: renderBastionSshd(spec),
-        jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os),
+        jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
         ssmAgentBaseUrl:
             spec.os === "debian-12" && spec.ssmAgentRegion !== undefined
@@ -127,7 +127,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         user: loginUser,
         sshd: renderTargetSshd(spec),
         unitDropIn: SSH_ONLINE_DROPIN,
-        jail: renderFail2banJail(spec.fail2ban, 22, spec.os),
+        jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
     });
 }

@@ -32,16 +32,27 @@ export function fail2banSetupCommands(os: OsName): (string | string[])[] {
     ];
 }
 
-/** jail.local: aggressive sshd jail on the systemd journal, nftables bans with growing ban times, recidive. */
-export function renderFail2banJail(settings: Fail2banSettings, sshPort: number, os: OsName): string {
+/**
+ * jail.local: aggressive sshd jail on the systemd journal, nftables bans with growing ban times, recidive.
+ * `hopAddresses`: the bastion hop in front of this host (targets, inner hops). Every connection arrives
+ * from it, carrying every operator, so banning it for one operator's failures would lock the whole team
+ * out; it is ignored by every jail (recidive too), while anything else that reaches sshd is still banned.
+ */
+export function renderFail2banJail(
+    settings: Fail2banSettings,
+    sshPort: number,
+    os: OsName,
+    hopAddresses: readonly string[] = [],
+): string {
     assertSettings(settings);
-    const ignore = [
-        ...LOOPBACK_IGNORE,
-        ...settings.ignoreIps.filter((ip) => !(LOOPBACK_IGNORE as readonly string[]).includes(ip)),
-    ];
+    assertAddresses("hopAddresses", hopAddresses);
+    const ignore = [...new Set([...LOOPBACK_IGNORE, ...hopAddresses, ...settings.ignoreIps])];
     return [
         `# Managed by jumpgate (${os}).`,
         "[DEFAULT]",
+        ...(hopAddresses.length === 0
+            ? []
+            : [`# ${hopAddresses.join(" ")}: the bastion hop every operator arrives from, never banned.`]),
         `ignoreip = ${ignore.join(" ")}`,
         "banaction = nftables-multiport",
         "banaction_allports = nftables-allports",
@@ -84,8 +95,11 @@ function assertSettings(s: Fail2banSettings): void {
             throw new Error(`fail2ban ${name} must be a positive integer, got ${value}`);
     }
     if (s.banTimeMaxSeconds < s.banTimeSeconds) throw new Error("fail2ban banTimeMaxSeconds must be >= banTimeSeconds");
-    for (const ip of s.ignoreIps) {
-        if (!/^[0-9A-Fa-f:./]+$/.test(ip))
-            throw new Error(`fail2ban ignoreIps entry '${ip}' is not an address or CIDR`);
+    assertAddresses("ignoreIps", s.ignoreIps);
+}
+
+function assertAddresses(what: string, list: readonly string[]): void {
+    for (const ip of list) {
+        if (!/^[0-9A-Fa-f:./]+$/.test(ip)) throw new Error(`fail2ban ${what} entry '${ip}' is not an address or CIDR`);
     }
 }

@@ -55,6 +55,11 @@ export interface BastionHostSpec {
     hostKey: SshKeyPair;
     /** Targets the jump user may forward to (one `PermitOpen ip:port` each). */
     targets: TargetEndpoint[];
+    /**
+     * Inner hops of a chain: the address (or subnet CIDR) of the hop in front, from which every SSH
+     * connection arrives. Empty or absent for the outer hop, which faces the internet.
+     */
+    hopAddresses?: string[];
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
     /** AWS region: on Debian the SSM agent is installed, signature-checked, from AWS's bucket there. Undefined: not installed. */
@@ -74,6 +79,11 @@ export interface TargetHostSpec {
     operatorPublicKeys: string[];
     /** The pinned ED25519 host key. */
     hostKey: SshKeyPair;
+    /**
+     * The address (or subnet CIDR) of the last bastion hop, from which every SSH connection arrives,
+     * carrying every operator: never banned or penalised for one operator's failures.
+     */
+    hopAddresses: string[];
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
 }

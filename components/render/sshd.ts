@@ -10,7 +10,7 @@ import {
     PUBKEY_ACCEPTED_ALGORITHMS,
     REQUIRED_RSA_SIZE,
 } from "./crypto";
-import type { BastionHostSpec, TargetEndpoint, TargetHostSpec } from "./model";
+import type { BastionHostSpec, OsName, TargetEndpoint, TargetHostSpec } from "./model";
 
 /** Where cloud-init writes the drop-in; `10-` sorts before cloud-init's `50-cloud-init.conf`. */
 export const SSHD_DROPIN_PATH = "/etc/ssh/sshd_config.d/10-jumpgate.conf";
@@ -24,14 +24,61 @@ export const JUMP_GROUP = "jumpgate-jump";
 export const LOGIN_GROUP = "jumpgate-login";
 /** Shell and forced command of the jump user: it never gets a shell. */
 export const NOLOGIN = "/usr/sbin/nologin";
-/** Unauthenticated connections per source address (ssh -J to many targets in parallel needs a few). */
+/** Outer bastion: unauthenticated connections per source address (ssh -J to many targets in parallel needs a few). */
 export const PER_SOURCE_MAX_STARTUPS = 5;
+/** Outer bastion: unauthenticated connections in total (start:rate:full), facing the internet. */
+export const MAX_STARTUPS = "10:30:60";
+/**
+ * Hosts behind a hop (targets, inner hops): every connection arrives from the one hop address, carrying
+ * every operator, so a per-source cap would be a cap on the whole team; it equals the total. Only holders of
+ * an operator key get here (the outer bastion checks the key and caps each real source at 5 unauthenticated
+ * connections), but one authenticated session may open any number of channels: what is left to bound is one
+ * operator (a runaway script or a stolen key) holding handshakes open. 100 in flight (OpenSSH's own default
+ * ceiling) bounds sshd's processes and memory; random refusals start only at 30, so six operators each at the
+ * bastion's own per-source limit of 5 can connect at once without one refusal.
+ */
+export const BEHIND_HOP_MAX_STARTUPS = "30:30:100";
+export const BEHIND_HOP_PER_SOURCE_MAX_STARTUPS = 100;
+
+/** An OpenSSH release (sshd keywords depend on it). */
+export interface OpensshVersion {
+    major: number;
+    minor: number;
+}
+/** The OpenSSH each OS ships: Debian 12 9.2p1, Ubuntu 24.04 9.6p1. */
+export const OPENSSH_VERSION: Record<OsName, OpensshVersion> = {
+    "debian-12": { major: 9, minor: 2 },
+    "ubuntu-24.04": { major: 9, minor: 6 },
+};
+/** OpenSSH 9.8 added PerSourcePenalties (on by default) and PerSourcePenaltyExemptList; older sshd rejects them. */
+export function hasPerSourcePenalties(v: OpensshVersion): boolean {
+    return v.major > 9 || (v.major === 9 && v.minor >= 8);
+}
 
 /** Text of the banner shown before authentication. */
 export const BANNER_TEXT = "Authorised access only. This system is monitored; connections and failures are logged.\n";
 
+/**
+ * Pre-authentication limits. The outer bastion (no hop in front) keeps strict per-source limits for the
+ * internet; a host behind a hop sizes them for one source that carries every operator, and on OpenSSH 9.8+
+ * exempts the hop from sshd's own penalties (which would refuse the hop, and so everyone, after failures).
+ */
+function startupLimits(hopAddresses: readonly string[], openssh: OpensshVersion): string[] {
+    if (hopAddresses.length === 0)
+        return [`MaxStartups ${MAX_STARTUPS}`, `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`];
+    for (const a of hopAddresses) assertIpv4Cidr(a);
+    return [
+        `# Every connection comes from the hop in front (${hopAddresses.join(", ")}), carrying every operator:`,
+        "# a per-source cap would cap the whole team, so it equals the total. 100 handshakes in flight bound",
+        "# sshd's processes; random refusals start at 30 (six operators at the bastion's per-source limit of 5).",
+        `MaxStartups ${BEHIND_HOP_MAX_STARTUPS}`,
+        `PerSourceMaxStartups ${BEHIND_HOP_PER_SOURCE_MAX_STARTUPS}`,
+        ...(hasPerSourcePenalties(openssh) ? [`PerSourcePenaltyExemptList ${hopAddresses.join(",")}`] : []),
+    ];
+}
+
 /** Lines shared by bastion and targets: host key, crypto, authentication, limits, logging, no forwarding. */
-function commonLines(): string[] {
+function commonLines(limits: string[]): string[] {
     return [
         `HostKey ${HOST_KEY_PATH}`,
         `HostKeyAlgorithms ${HOST_KEY_ALGORITHMS.join(",")}`,
@@ -54,8 +101,7 @@ function commonLines(): string[] {
         "PermitUserEnvironment no",
         "MaxAuthTries 3",
         "LoginGraceTime 20",
-        "MaxStartups 10:30:60",
-        `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`,
+        ...limits,
         "ClientAliveInterval 30",
         "ClientAliveCountMax 3",
         "LogLevel VERBOSE",
@@ -87,14 +133,17 @@ export function bastionPermitOpen(targets: readonly TargetEndpoint[]): string {
     return targets.length === 0 ? "none" : targets.map(permitOpenEntry).join(" ");
 }
 
-/** sshd drop-in for the bastion: only the jump group logs in, and may only open TCP channels to the targets. */
-export function renderBastionSshd(spec: BastionHostSpec): string {
+/**
+ * sshd drop-in for a bastion hop: only the jump group logs in, and may only open TCP channels to the targets
+ * (or the next hop). `openssh` defaults to the version `spec.os` ships.
+ */
+export function renderBastionSshd(spec: BastionHostSpec, openssh = OPENSSH_VERSION[spec.os]): string {
     assertPort(spec.sshPort);
     for (const t of spec.targets) assertTarget(t);
     return [
         "# Managed by jumpgate (bastion). First value wins; this file is read before sshd_config's own lines.",
         `Port ${spec.sshPort}`,
-        ...commonLines(),
+        ...commonLines(startupLimits(spec.hopAddresses ?? [], openssh)),
         `AllowGroups ${JUMP_GROUP}`,
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",
@@ -108,14 +157,19 @@ export function renderBastionSshd(spec: BastionHostSpec): string {
     ].join("\n");
 }
 
-/** sshd drop-in for a target: listens on its private address only, the login group logs in, no forwarding. */
-export function renderTargetSshd(spec: TargetHostSpec): string {
+/**
+ * sshd drop-in for a target: listens on its private address only, the login group logs in, no forwarding.
+ * `openssh` defaults to the version `spec.os` ships.
+ */
+export function renderTargetSshd(spec: TargetHostSpec, openssh = OPENSSH_VERSION[spec.os]): string {
     assertIpv4(spec.privateIp);
+    if (spec.hopAddresses.length === 0)
+        throw new Error(`target ${spec.name}: hopAddresses must name the bastion hop every operator arrives from`);
     return [
         `# Managed by jumpgate (target ${spec.name}). First value wins; this file is read before sshd_config's own lines.`,
         "Port 22",
         `ListenAddress ${spec.privateIp}`,
-        ...commonLines(),
+        ...commonLines(startupLimits(spec.hopAddresses, openssh)),
         `AllowGroups ${LOGIN_GROUP}`,
         "",
     ].join("\n");
@@ -129,6 +183,14 @@ function assertIpv4(ip: string): void {
     const parts = ip.split(".");
     const ok = parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
     if (!ok) throw new Error(`invalid IPv4 address '${ip}'`);
+}
+
+/** An IPv4 address or CIDR (the hop addresses sshd's exempt list and fail2ban compare sources with). */
+function assertIpv4Cidr(text: string): void {
+    const [ip = "", len, ...rest] = text.split("/");
+    assertIpv4(ip);
+    const ok = rest.length === 0 && (len === undefined || (/^\d{1,2}$/.test(len) && Number(len) <= 32));
+    if (!ok) throw new Error(`invalid IPv4 address or CIDR '${text}'`);
 }
 
 function assertTarget(t: TargetEndpoint): void {

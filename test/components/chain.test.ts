@@ -3,11 +3,25 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, readSettings } from "../../components/config";
 import { fileAt, parseCloudConfig } from "../../components/render/cloudConfig";
+import { FAIL2BAN_JAIL_PATH } from "../../components/render/fail2ban";
 import { SSHD_DROPIN_PATH } from "../../components/render/sshd";
+import { contains, parseCidr } from "../../components/net/cidr";
 import { OfflineRun } from "../../offline/run";
 import { named, ofType, plan, T } from "../helpers/program";
 
 const str = (v: unknown) => String(v);
+const userDataFile = (run: OfflineRun, instance: string, path: string) =>
+    fileAt(parseCloudConfig(str(named(run, T.instance, instance).inputs.userData)), path);
+/** Addresses a host's fail2ban never bans, and the pre-authentication limits of its sshd. */
+const hopTrust = (run: OfflineRun, instance: string) => ({
+    ignoreip: /^ignoreip = (.*)$/m.exec(userDataFile(run, instance, FAIL2BAN_JAIL_PATH))![1],
+    startups: userDataFile(run, instance, SSHD_DROPIN_PATH)
+        .split("\n")
+        .filter((l) => /^(PerSource)?MaxStartups /.test(l)),
+});
+const STRICT = ["MaxStartups 10:30:60", "PerSourceMaxStartups 5"];
+const BEHIND_HOP = ["MaxStartups 30:30:100", "PerSourceMaxStartups 100"];
+
 const permitOpen = (run: OfflineRun, instance: string) =>
     /PermitOpen (.+)$/m.exec(
         fileAt(parseCloudConfig(str(named(run, T.instance, instance).inputs.userData)), SSHD_DROPIN_PATH).split(
@@ -67,6 +81,17 @@ describe("a two-hop chain with a tunnel", () => {
         expect(permitOpen(run, "test-mgmt-instance")).toBe("10.42.128.10:22 10.42.160.10:22 10.42.160.10:5432");
     });
 
+    it("lets no host ban or choke the hop in front of it: the outer hop's subnet, then the inner hop's address", () => {
+        // AWS picks the outer hop's address at launch, inside its public subnet (10.42.0.0/19).
+        expect(hopTrust(run, "test-edge-instance")).toEqual({ ignoreip: "127.0.0.1/8 ::1", startups: STRICT });
+        expect(hopTrust(run, "test-mgmt-instance")).toEqual({
+            ignoreip: "127.0.0.1/8 ::1 10.42.0.0/19",
+            startups: BEHIND_HOP,
+        });
+        for (const t of ["test-app-1", "test-db-1"])
+            expect(hopTrust(run, t)).toEqual({ ignoreip: "127.0.0.1/8 ::1 10.42.64.10", startups: BEHIND_HOP });
+    });
+
     it("pins a host key per hop", () => {
         expect(
             ofType(run, T.privateKey)
@@ -98,6 +123,15 @@ describe("the single-bastion default", () => {
             ].sort(),
         );
         expect(permitOpen(run, "test-bastion-instance")).toBe("10.42.128.10:22");
+        // The bastion faces the internet; the target trusts the bastion's public subnet, where AWS places it.
+        const publicSubnet = str(named(run, T.subnet, "test-public-0").inputs.cidrBlock);
+        const bastionIp = str(named(run, T.instance, "test-bastion-instance").state.privateIp);
+        expect(hopTrust(run, "test-bastion-instance")).toEqual({ ignoreip: "127.0.0.1/8 ::1", startups: STRICT });
+        expect(hopTrust(run, "test-app-1")).toEqual({
+            ignoreip: `127.0.0.1/8 ::1 ${publicSubnet}`,
+            startups: BEHIND_HOP,
+        });
+        expect(contains(parseCidr(publicSubnet), bastionIp)).toBe(true);
     });
 });
 

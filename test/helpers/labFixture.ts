@@ -1,7 +1,7 @@
 // The lab's plan for its tests: the real program run offline (as `npm run lab` does), with fresh
 // random ED25519 keys, so the hosts boot exactly the cloud-config documents `pulumi up` would send.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labPlanForConfig } from "../../lab/fromPlan";
@@ -61,4 +61,55 @@ export function labLeftovers(stack: string, dir: string): string[] {
         ...netnsEtc.filter((n) => n.startsWith(prefix)).map((n) => `/etc/netns/${n}`),
         ...(dir && existsSync(dir) ? [`lab dir ${dir}`] : []),
     ];
+}
+
+/**
+ * A teammate's ssh_config next to the operator's (`sshConfigFile`, the lab's): its own control sockets in
+ * `dir`, and a fresh key the hosts do not know for the `wrongKeyFor` aliases (valid keys elsewhere).
+ */
+export function teammateSshConfig(sshConfigFile: string, dir: string, wrongKeyFor: string[]): string {
+    const wrongKey = join(dir, "teammate_wrong_ed25519");
+    writeFileSync(wrongKey, sshKeygen("teammate-wrong-key").privateKey, { mode: 0o600 });
+    const file = join(dir, "teammate_ssh_config");
+    const blocks = readFileSync(sshConfigFile, "utf8").split(/^(?=Host\s)/m);
+    const text = blocks
+        .map((b) => b.replace(/^(\s*ControlPath\s+).*$/m, `$1${dir}/tm-%C`))
+        .map((b) =>
+            wrongKeyFor.some((a) => b.startsWith(`Host ${a}\n`))
+                ? b.replace(/^(\s*IdentityFile\s+).*$/m, `$1${wrongKey}`)
+                : b,
+        )
+        .join("");
+    writeFileSync(file, text, { mode: 0o600 });
+    return file;
+}
+
+/**
+ * `ssh -W dest` through `hop` from namespace `ns`, never sending a banner of its own: the host at `dest`
+ * holds it as an unauthenticated connection (until LoginGraceTime). Resolves once that host's banner
+ * arrived, or the channel closed, or after 8 s.
+ */
+export function holdChannel(
+    ns: string,
+    sshConfigFile: string,
+    hop: string,
+    dest: string,
+): Promise<{ child: ChildProcess; banner: boolean }> {
+    return new Promise((resolve) => {
+        const child = spawn("ip", ["netns", "exec", ns, "ssh", "-F", sshConfigFile, "-W", dest, hop], {
+            stdio: ["pipe", "pipe", "ignore"],
+            env: { PATH: process.env.PATH },
+        });
+        let out = "";
+        const done = (banner: boolean) => {
+            clearTimeout(timer);
+            resolve({ child, banner });
+        };
+        const timer = setTimeout(() => done(false), 8_000);
+        child.stdout?.on("data", (d: Buffer) => {
+            out += d.toString();
+            if (out.includes("SSH-2.0")) done(true);
+        });
+        child.on("exit", () => done(out.includes("SSH-2.0")));
+    });
 }

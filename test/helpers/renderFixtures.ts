@@ -78,6 +78,8 @@ export function sampleTargetSpec(overrides: Partial<TargetHostSpec> = {}): Targe
         loginUser: "ops",
         operatorPublicKeys: [keys.operator.publicKeyOpenssh],
         hostKey: keys.targetHost,
+        // The outer bastion's public subnet: AWS picks its address there at launch.
+        hopAddresses: ["10.0.0.0/24"],
         fail2ban: sampleFail2ban,
         upgrades: sampleUpgrades,
         ...overrides,

@@ -1,12 +1,12 @@
 // A bastion chain and a declared tunnel, stood up for real: targets answer only through the whole chain,
 // the inner hop accepts SSH only from the outer one, and the tunnel reaches exactly its declared port.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labUp, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { labLeftovers, programLabPlan } from "../helpers/labFixture";
+import { holdChannel, labLeftovers, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "ch";
@@ -92,6 +92,53 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
         expect(tcpOpen(ns("app-1"), host("mgmt").privateIp, 22)).toBe(false);
         expect(tcpOpen(state.clientNs, host("mgmt").privateIp, 22)).toBe(false);
     });
+
+    it("lets no teammate get the outer hop banned or choked at the inner hop", async () => {
+        // The teammate (another allowed address) passes the outer hop, then offers the inner hop a wrong key.
+        const teammateNs = state.topology.peers.find((p) => p.role === "hostile")!.ns;
+        const config = teammateSshConfig(state.sshConfig, dir, [`${STACK}-mgmt`]);
+        const teammate = (args: string[]) =>
+            runIn(teammateNs, "ssh", ["-F", config, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", ...args], {
+                check: false,
+                timeoutMs: 10_000,
+                env,
+            });
+        const edgeIp = host("edge").privateIp;
+        const mgmt = state.hosts.find((h) => h.name === "mgmt")!;
+        const f2bLog = mgmt.fail2ban!.logFile;
+        const before = readFileSync(f2bLog, "utf8").length;
+        const held: ChildProcess[] = [];
+        try {
+            expect(teammate(["-f", "-N", `${STACK}-edge`]).status).toBe(0);
+            const channels = await Promise.all(
+                Array.from({ length: 8 }, () =>
+                    holdChannel(teammateNs, config, `${STACK}-edge`, `${host("mgmt").privateIp}:22`),
+                ),
+            );
+            held.push(...channels.map((c) => c.child));
+            expect(channels.filter((c) => c.banner)).toHaveLength(8);
+            for (let i = 0; i < 4; i++) {
+                const res = teammate([`${STACK}-mgmt`, "true"]);
+                expect(res.stderr).toContain(
+                    `${plan.jumpUser}@${host("mgmt").privateIp}: Permission denied (publickey)`,
+                );
+            }
+            await waitFor("the inner hop's fail2ban to read the failures", 15_000, () =>
+                readFileSync(f2bLog, "utf8").slice(before).includes(edgeIp),
+            );
+            // The operator still gets through the whole chain, at once.
+            const t0 = Date.now();
+            const r = client(["-o", "ControlPath=none", `${STACK}-app-1`, "hostname"]);
+            expect(r.stdout.trim(), r.stderr).toBe("app-1");
+            expect(Date.now() - t0).toBeLessThan(10_000);
+            expect(readFileSync(f2bLog, "utf8").slice(before)).toContain(`Ignore ${edgeIp} by ip`);
+            const sets = runIn(ns("mgmt"), "nft", ["list", "table", "inet", "f2b-table"], { check: false }).stdout;
+            expect(sets).not.toContain(edgeIp);
+        } finally {
+            for (const c of held) c.kill("SIGKILL");
+            teammate(["-O", "exit", `${STACK}-edge`]);
+        }
+    }, 90_000);
 
     it("carries a service through the declared tunnel, and refuses a port that was not declared", async () => {
         // A small HTTP service on the target's declared port and another on an undeclared one.

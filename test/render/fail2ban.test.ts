@@ -92,6 +92,20 @@ describe("jail.local text", () => {
         expect(extra).toMatch(/^ignoreip = 127\.0\.0\.1\/8 ::1 10\.0\.0\.0\/16$/m);
     });
 
+    it("ignores the hop in front (every jail, recidive too), once, before the configured addresses", () => {
+        const jail = renderFail2banJail(
+            { ...sampleFail2ban, ignoreIps: ["10.0.64.10", "198.51.100.0/24"] },
+            22,
+            "debian-12",
+            ["10.0.0.0/24", "10.0.64.10"],
+        );
+        expect(jail).toMatch(/^ignoreip = 127\.0\.0\.1\/8 ::1 10\.0\.0\.0\/24 10\.0\.64\.10 198\.51\.100\.0\/24$/m);
+        // [DEFAULT] is the only place it is set, so no jail overrides it.
+        expect(jail.match(/^ignoreip/gm)).toHaveLength(1);
+        expect(jail.indexOf("ignoreip")).toBeLessThan(jail.indexOf("[sshd]"));
+        expect(() => renderFail2banJail(sampleFail2ban, 22, "debian-12", ["10.0.0.0/24 #"])).toThrow(/hopAddresses/);
+    });
+
     it("refuses settings fail2ban would misread", () => {
         expect(() => renderFail2banJail({ ...sampleFail2ban, banTimeMaxSeconds: 10 }, 22, "debian-12")).toThrow(
             /banTimeMaxSeconds/,
@@ -116,6 +130,7 @@ describe.runIf(toolsAvailable("fail2ban-client", "fail2ban-regex", "python3"))(
             bastion: renderBastionCloudInit(bastionSpec),
             bastionUbuntu: renderBastionCloudInit({ ...bastionSpec, os: "ubuntu-24.04" }),
             target: renderTargetCloudInit(sampleTargetSpec()),
+            innerHop: renderBastionCloudInit({ ...bastionSpec, sshPort: 22, hopAddresses: ["10.0.0.0/24"] }),
         };
 
         beforeAll(() => {
@@ -155,7 +170,7 @@ describe.runIf(toolsAvailable("fail2ban-client", "fail2ban-regex", "python3"))(
         const setOf = (cmds: unknown[][], jail: string, key: string) =>
             cmds.find((c) => c[0] === "set" && c[1] === jail && c[2] === key)?.slice(3);
 
-        it("fail2ban-client -t accepts every rendered jail (bastion Debian, bastion Ubuntu, target)", () => {
+        it("fail2ban-client -t accepts every rendered jail (bastion Debian, bastion Ubuntu, target, inner hop)", () => {
             for (const [name, doc] of Object.entries(docs)) {
                 const r = spawnSync("fail2ban-client", ["-c", configDir(`t-${name}`, doc), "-t"], {
                     encoding: "utf8",
@@ -194,6 +209,22 @@ describe.runIf(toolsAvailable("fail2ban-client", "fail2ban-regex", "python3"))(
             expect(setOf(cmds, "recidive", "addlogpath")).toEqual([FAIL2BAN_LOG_PATH, "head"]);
             expect(setOf(cmds, "recidive", "addaction")).toEqual(["nftables-allports"]);
             expect(setOf(cmds, "recidive", "bantime")).toEqual([String(bastionSpec.fail2ban.banTimeMaxSeconds)]);
+        });
+
+        it("a target and an inner hop never ban the hop in front (sshd and recidive); the outer bastion ignores no hop", () => {
+            const hop = sampleTargetSpec().hopAddresses[0];
+            const expected = [
+                ["target", docs.target, ["127.0.0.1/8", "::1", hop]],
+                ["inner", docs.innerHop, ["127.0.0.1/8", "::1", hop, "203.0.113.0/24"]],
+            ] as const;
+            for (const [name, doc, ignored] of expected) {
+                const cmds = dump(configDir(`d-hop-${name}`, doc));
+                expect(setOf(cmds, "sshd", "addignoreip"), name).toEqual(ignored);
+                expect(setOf(cmds, "recidive", "addignoreip"), name).toEqual(ignored);
+            }
+            const outer = dump(configDir("d-hop-outer", docs.bastion));
+            expect(setOf(outer, "sshd", "addignoreip")).toEqual(["127.0.0.1/8", "::1", "203.0.113.0/24"]);
+            expect(setOf(outer, "recidive", "addignoreip")).toEqual(["127.0.0.1/8", "::1", "203.0.113.0/24"]);
         });
 
         it("the target's jail watches port 22", () => {

@@ -33,13 +33,18 @@ import { FAIL2BAN_JAIL_PATH } from "../../components/render/fail2ban";
 import type { BastionHostSpec, TargetHostSpec } from "../../components/render/model";
 import {
     BANNER_PATH,
+    BEHIND_HOP_MAX_STARTUPS,
+    BEHIND_HOP_PER_SOURCE_MAX_STARTUPS,
     HOST_KEY_PATH,
     JUMP_GROUP,
     LOGIN_GROUP,
+    MAX_STARTUPS,
     NOLOGIN,
+    OPENSSH_VERSION,
     PER_SOURCE_MAX_STARTUPS,
     SSHD_DROPIN_PATH,
     renderBastionSshd,
+    renderTargetSshd,
 } from "../../components/render/sshd";
 import { fixtureKeys, sampleBastionSpec, sampleTargetSpec } from "../helpers/renderFixtures";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
@@ -72,6 +77,31 @@ describe("sshd drop-in text", () => {
         expect(() =>
             renderBastionSshd(sampleBastionSpec({ targets: [{ name: "x", privateIp: "10.0.1", port: 22 }] })),
         ).toThrow(/IPv4/);
+        expect(() => renderTargetSshd(sampleTargetSpec({ hopAddresses: ["10.0.0.0/33"] }))).toThrow(/CIDR/);
+        expect(() => renderTargetSshd(sampleTargetSpec({ hopAddresses: [] }))).toThrow(/hopAddresses/);
+    });
+
+    it("exempts the hop from sshd's own penalties only where sshd has them (OpenSSH 9.8+)", () => {
+        const hops = ["10.0.0.0/24", "10.0.64.10"];
+        const exempt = (text: string) => text.split("\n").filter((l) => l.startsWith("PerSourcePenaltyExemptList"));
+        // Debian 12 (9.2) and Ubuntu 24.04 (9.6) would refuse the keyword.
+        for (const os of ["debian-12", "ubuntu-24.04"] as const) {
+            expect(OPENSSH_VERSION[os].major * 100 + OPENSSH_VERSION[os].minor).toBeLessThan(908);
+            expect(exempt(renderTargetSshd(sampleTargetSpec({ os, hopAddresses: hops })))).toEqual([]);
+        }
+        for (const v of [
+            { major: 9, minor: 8 },
+            { major: 10, minor: 0 },
+        ]) {
+            expect(exempt(renderTargetSshd(sampleTargetSpec({ hopAddresses: hops }), v))).toEqual([
+                "PerSourcePenaltyExemptList 10.0.0.0/24,10.0.64.10",
+            ]);
+            const inner = renderBastionSshd(sampleBastionSpec({ hopAddresses: ["10.0.0.0/24"] }), v);
+            expect(exempt(inner)).toEqual(["PerSourcePenaltyExemptList 10.0.0.0/24"]);
+            // The outer bastion keeps sshd's penalties for the internet.
+            expect(exempt(renderBastionSshd(sampleBastionSpec(), v))).toEqual([]);
+        }
+        expect(exempt(renderTargetSshd(sampleTargetSpec(), { major: 9, minor: 7 }))).toEqual([]);
     });
 });
 
@@ -225,8 +255,15 @@ function sshdPath(): string {
     return sshdBinary;
 }
 
+/** Pre-authentication limits: the outer bastion's (internet) or those of a host behind a hop. */
+const STRICT_LIMITS = { maxStartups: MAX_STARTUPS, perSource: String(PER_SOURCE_MAX_STARTUPS) };
+const BEHIND_HOP_LIMITS = {
+    maxStartups: BEHIND_HOP_MAX_STARTUPS,
+    perSource: String(BEHIND_HOP_PER_SOURCE_MAX_STARTUPS),
+};
+
 /** Properties the bastion and targets share: crypto exactly the lists, keys only, no root, limits, logging. */
-function expectHardenedBasics(v: Map<string, string[]>): void {
+function expectHardenedBasics(v: Map<string, string[]>, limits = STRICT_LIMITS): void {
     expect(one(v, "kexalgorithms")).toBe(KEX_ALGORITHMS.join(","));
     expect(one(v, "ciphers")).toBe(CIPHERS.join(","));
     expect(one(v, "macs")).toBe(MACS.join(","));
@@ -250,8 +287,8 @@ function expectHardenedBasics(v: Map<string, string[]>): void {
     }
     expect(one(v, "maxauthtries")).toBe("3");
     expect(one(v, "logingracetime")).toBe("20");
-    expect(one(v, "maxstartups")).toBe("10:30:60");
-    expect(one(v, "persourcemaxstartups")).toBe(String(PER_SOURCE_MAX_STARTUPS));
+    expect(one(v, "maxstartups")).toBe(limits.maxStartups);
+    expect(one(v, "persourcemaxstartups")).toBe(limits.perSource);
     expect(Number(one(v, "clientaliveinterval"))).toBeGreaterThan(0);
     expect(Number(one(v, "clientalivecountmax"))).toBeGreaterThan(0);
     expect(one(v, "loglevel")).toBe("VERBOSE");
@@ -350,11 +387,93 @@ describe.runIf(haveSshd)("sshd -t / -T on the drop-ins from the rendered documen
     it("target: listens on its private address, port 22, login group only, no forwarding for anyone", () => {
         for (const user of [targetSpec.loginUser, "jgt-other"]) {
             const v = effective(target, user);
-            expectHardenedBasics(v);
+            expectHardenedBasics(v, BEHIND_HOP_LIMITS);
             expectNoForwarding(v);
             expect(v.get("listenaddress")).toEqual([`${targetSpec.privateIp}:22`]);
             expect(one(v, "allowgroups")).toBe(LOGIN_GROUP);
             expect(one(v, "forcecommand")).toBe("none");
+        }
+    });
+});
+
+describe.runIf(haveSshd)("sshd -T: pre-authentication limits where every operator arrives from one hop", () => {
+    const hosts: NsHost[] = [];
+    afterAll(() => {
+        for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
+    });
+    const host = (doc: string) => {
+        const h = buildHost(parseCloudConfig(doc));
+        hosts.push(h);
+        return h;
+    };
+
+    it("the outer bastion keeps its strict per-source limits for the internet", () => {
+        const v = effective(host(renderBastionCloudInit(sampleBastionSpec())), "jump");
+        expect(one(v, "maxstartups")).toBe("10:30:60");
+        expect(one(v, "persourcemaxstartups")).toBe("5");
+    });
+
+    it("a target and an inner hop size them for one source that carries the whole team", () => {
+        const target = effective(host(renderTargetCloudInit(sampleTargetSpec())), "ops", "10.0.0.10");
+        const inner = effective(
+            host(renderBastionCloudInit(sampleBastionSpec({ hopAddresses: ["10.0.64.10"] }))),
+            "jump",
+            "10.0.64.10",
+        );
+        for (const v of [target, inner]) {
+            expect(one(v, "maxstartups")).toBe("30:30:100");
+            // One source is the whole team: the per-source cap is no lower than the total.
+            expect(one(v, "persourcemaxstartups")).toBe("100");
+        }
+    });
+
+    it("sshd 9.2 refuses PerSourcePenaltyExemptList: it is rendered only for OpenSSH 9.8+", () => {
+        const spec = sampleTargetSpec();
+        const h = host(renderTargetCloudInit(spec));
+        const dropIn = join(h.root, SSHD_DROPIN_PATH);
+        writeFileSync(dropIn, renderTargetSshd(spec, { major: 10, minor: 0 }), { mode: 0o600 });
+        const r = h.run([sshdPath(), "-t"]);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/PerSourcePenaltyExemptList/);
+        writeFileSync(dropIn, renderTargetSshd(spec), { mode: 0o600 });
+        expect(h.run([sshdPath(), "-t"]).status).toBe(0);
+    });
+});
+
+/**
+ * OpenSSH 9.8+ is not this machine's sshd: given a Debian 13 root (e.g. `debootstrap --variant=minbase
+ * --include=openssh-server trixie DIR`) in JUMPGATE_DEBIAN13_ROOT, its sshd 10.0 judges the 10.0 rendering.
+ */
+const debian13Root = process.env.JUMPGATE_DEBIAN13_ROOT;
+
+describe.runIf(haveSshd && debian13Root !== undefined)("sshd 10.0 of a Debian 13 root (opt-in)", () => {
+    it("accepts the target drop-in and exempts the hop from PerSourcePenalties", () => {
+        const root = debian13Root ?? "";
+        const spec = sampleTargetSpec({ hopAddresses: ["10.0.0.0/24", "10.0.64.10"] });
+        const h = buildHost(parseCloudConfig(renderTargetCloudInit(spec)));
+        try {
+            writeFileSync(join(h.root, SSHD_DROPIN_PATH), renderTargetSshd(spec, { major: 10, minor: 0 }));
+            const script = [
+                "set -e",
+                'mount --bind "$1/etc/ssh" "$2/etc/ssh"',
+                'mount -t tmpfs jgt-run "$2/run"',
+                'mkdir "$2/run/sshd"',
+                'exec chroot "$2" /usr/sbin/sshd -T -C user=ops,addr=10.0.0.77,host=x,laddr=10.0.1.20,lport=22',
+            ].join("\n");
+            const r = spawnSync(
+                "unshare",
+                ["--mount", "--propagation", "private", "sh", "-c", script, "sh", h.root, root],
+                {
+                    encoding: "utf8",
+                    timeout: TIMEOUT_MS,
+                },
+            );
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stdout).toMatch(/^persourcepenaltyexemptlist 10\.0\.0\.0\/24,10\.0\.64\.10$/m);
+            expect(r.stdout).toMatch(/^maxstartups 30:30:100$/m);
+            expect(r.stdout).toMatch(/^persourcemaxstartups 100$/m);
+        } finally {
+            rmSync(h.root, { recursive: true, force: true });
         }
     });
 });
