@@ -16,6 +16,8 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
     let plan: LabPlan;
     let state: LabState;
     let dir = "";
+    /** The teammate's files, outside the lab dir (whose teardown must leave nothing). */
+    let scratch = "";
     const started: ChildProcess[] = [];
     const env = { PATH: process.env.PATH };
     const host = (name: string) => plan.hosts.find((h) => h.name === name)!;
@@ -48,11 +50,13 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
             },
         });
         dir = mkdtempSync("/tmp/jg-lab-chain-");
+        scratch = mkdtempSync("/tmp/jg-lab-teammate-");
         state = (await labUp(plan, dir)).state;
     }, 120_000);
 
     afterAll(async () => {
         for (const child of started) child.kill("SIGKILL");
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
         if (!plan) return;
         await labDown(plan.stack, dir);
         const left = labLeftovers(plan.stack, dir);
@@ -96,7 +100,7 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
     it("lets no teammate get the outer hop banned or choked at the inner hop", async () => {
         // The teammate (another allowed address) passes the outer hop, then offers the inner hop a wrong key.
         const teammateNs = state.topology.peers.find((p) => p.role === "hostile")!.ns;
-        const config = teammateSshConfig(state.sshConfig, dir, [`${STACK}-mgmt`]);
+        const config = teammateSshConfig(state.sshConfig, scratch, [`${STACK}-mgmt`]);
         const teammate = (args: string[]) =>
             runIn(teammateNs, "ssh", ["-F", config, "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", ...args], {
                 check: false,

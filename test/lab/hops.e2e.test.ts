@@ -22,6 +22,8 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
     let plan: LabPlan;
     let state: LabState;
     let dir = "";
+    /** The teammate's files, outside the lab dir (whose teardown must leave nothing). */
+    let scratch = "";
     /** The teammate's ssh_config: own control socket, and a key the target does not know. */
     let teammateConfig = "";
     const held: ChildProcess[] = [];
@@ -67,14 +69,16 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
     beforeAll(async () => {
         plan = await programLabPlan({ stack: STACK, config: { "jumpgate:targets": [{ name: "app-1" }] } });
         dir = mkdtempSync("/tmp/jg-lab-hops-");
+        scratch = mkdtempSync("/tmp/jg-lab-teammate-");
         state = (await labUp(plan, dir)).state;
         // The teammate reaches the bastion with a valid key but offers the target a key it does not know.
-        teammateConfig = teammateSshConfig(state.sshConfig, dir, [alias()]);
+        teammateConfig = teammateSshConfig(state.sshConfig, scratch, [alias()]);
     }, 120_000);
 
     afterAll(async () => {
         for (const c of held) c.kill("SIGKILL");
         console.log("hops e2e timings (ms):", JSON.stringify(timings));
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
         if (!plan) return;
         await labDown(plan.stack, dir);
         const left = labLeftovers(plan.stack, dir);
