@@ -12,11 +12,16 @@ import { certificateLine, issueCertificate } from "../../components/render/certi
 import { kmsCaSigner } from "../../cli/kmsSigner";
 import { CertSshd, runAsync, sshWithCertificate, startCertSshd } from "../helpers/certSshd";
 import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
-import { isRootOrFail, toolsAvailable } from "../helpers/tools";
+import { inCi, isRootOrFail, toolsAvailable } from "../helpers/tools";
 import { fixtures, json } from "./fixtures";
 import { BIN, cli } from "./home";
 
 const haveTools = toolsAvailable("ssh", "ssh-keygen", "sshd", "unshare", "mount") && isRootOrFail();
+
+/** Debian's openssh-tests software authenticator: FIDO keys without hardware (same release as ssh). */
+const SK_DUMMY = "/usr/lib/openssh/regress/misc/sk-dummy/sk-dummy.so";
+const haveSkDummy = existsSync(SK_DUMMY);
+if (!haveSkDummy && inCi) throw new Error(`CI=true and ${SK_DUMMY} is missing (apt-get install openssh-tests)`);
 
 describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
     let work: string;
@@ -175,6 +180,68 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             expect((await sshWithCertificate(sshd, key, knownHosts)).stdout).toBe("jgt-ops\n");
         },
     );
+
+    describe.runIf(haveSkDummy)("FIDO keys (software authenticator)", () => {
+        const skKey = (name: string, verifyRequired: boolean): string => {
+            const file = join(work, name);
+            const uv = verifyRequired ? ["-O", "verify-required"] : [];
+            const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519-sk", "-w", SK_DUMMY, "-N", "", ...uv, "-f", file], {
+                input: "",
+            });
+            if (r.status !== 0) throw new Error(`ssh-keygen -t ed25519-sk: ${r.stderr}`);
+            return file;
+        };
+        /** ssh with the software authenticator; a PIN prompt is answered through SSH_ASKPASS. */
+        const skAttempt = async (key: string) => {
+            const askpass = join(work, "askpass");
+            writeFileSync(askpass, "#!/bin/sh\necho 123456\n", { mode: 0o755 });
+            const from = sshd.log().length;
+            const env = { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force" };
+            const ssh = await sshWithCertificate(sshd, key, knownHosts, {
+                options: [`SecurityKeyProvider=${SK_DUMMY}`],
+                env,
+            });
+            await new Promise((r) => setTimeout(r, 200));
+            return { ...ssh, logged: sshd.log().slice(from) };
+        };
+        const issueVerifyRequired = async (key: string) => {
+            const now = Date.now();
+            const { certificate } = await issueCertificate(
+                {
+                    publicKey: readFileSync(`${key}.pub`, "utf8"),
+                    serial: 501n,
+                    keyId: "jumpgate-lab:alice-fido",
+                    principals: ["ops"],
+                    validAfter: new Date(now - 60_000),
+                    validBefore: new Date(now + 3600_000),
+                    criticalOptions: { verifyRequired: true },
+                },
+                stackCaSigner(readFileSync(ca.stack, "utf8")),
+            );
+            writeFileSync(`${key}-cert.pub`, certificateLine(certificate, ""));
+        };
+
+        it("login certifies an sk-ssh-ed25519 key, and sshd accepts the sk certificate", async () => {
+            const key = skKey("alice-sk", false);
+            expect((await login(key, ["--principal", "ops", ...caFlags("kms")])).status).toBe(0);
+            expect(listing(`${key}-cert.pub`)).toContain("Type: sk-ssh-ed25519-cert-v01@openssh.com user certificate");
+            const ssh = await skAttempt(key);
+            expect(ssh.stdout).toBe("jgt-ops\n");
+            expect(ssh.logged).toMatch(/Accepted publickey for jgt-ops .* ED25519-SK-CERT /);
+        });
+
+        it("verify-required: accepted from a key that verifies the user (PIN), refused from one that does not", async () => {
+            const withPin = skKey("alice-sk-uv", true);
+            await issueVerifyRequired(withPin);
+            const ok = await skAttempt(withPin);
+            expect(ok.stdout).toBe("jgt-ops\n");
+            const noPin = skKey("alice-sk-no-uv", false);
+            await issueVerifyRequired(noPin);
+            const refused = await skAttempt(noPin);
+            expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
+            expect(refused.logged).toMatch(/user verification requirement not met/);
+        });
+    });
 });
 
 describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and files", () => {

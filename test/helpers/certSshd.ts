@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PUBKEY_ACCEPTED_ALGORITHMS } from "../../components/render/crypto";
 
 export const CERT_USER = "jgt-ops";
 const CERT_UID = 62301;
@@ -86,6 +87,8 @@ function sshdConfig(port: number): string {
         "LogLevel VERBOSE",
         "AuthenticationMethods publickey",
         "PubkeyAuthentication yes",
+        // The bastion's own list: certificates must get through jumpgate's hardened algorithms.
+        `PubkeyAcceptedAlgorithms ${PUBKEY_ACCEPTED_ALGORITHMS.join(",")}`,
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
         // No authorized_keys: only a certificate from a trusted CA for a listed principal logs in.
@@ -120,18 +123,27 @@ function writeUsers(root: string): void {
     }
 }
 
-/** Logs in as CERT_USER with `key` (ssh picks up `<key>-cert.pub` itself) and runs `id -un`. */
+/**
+ * Logs in as CERT_USER with `key` (ssh picks up `<key>-cert.pub` itself) and runs `id -un`.
+ * `options`: more `-o` settings, ahead of the defaults (ssh keeps the first value); `env`: the client's.
+ */
 export function sshWithCertificate(
     sshd: CertSshd,
     key: string,
     knownHosts: string,
+    more: { options?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return runAsync("ssh", [
-        ...["-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"],
-        ...["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null"],
-        ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"],
-        ...["-p", String(sshd.port), "-l", CERT_USER, "127.0.0.1", "id", "-un"],
-    ]);
+    const options = (more.options ?? []).flatMap((o) => ["-o", o]);
+    return runAsync(
+        "ssh",
+        [
+            ...["-F", "/dev/null", "-i", key, ...options, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"],
+            ...["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null"],
+            ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"],
+            ...["-p", String(sshd.port), "-l", CERT_USER, "127.0.0.1", "id", "-un"],
+        ],
+        more.env,
+    );
 }
 
 /** Runs a command without blocking the event loop (the KMS double may be served from this process). */
