@@ -3,7 +3,7 @@
 // key is never opened. The CA is a stack key (a file holding the Pulumi secret) or an AWS KMS key the
 // operator's AWS identity may sign with.
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { KeyFormatError, parsePublicKeyLine, stackCaSigner } from "../components/render/caKeys";
 import {
@@ -12,7 +12,7 @@ import {
     CertificateSigner,
     issueCertificate,
 } from "../components/render/certificate";
-import { atomicWrite, lstatOrUndefined } from "./fsplan";
+import { atomicWrite, lstatOrUndefined, octal } from "./fsplan";
 import { installPaths } from "./install";
 import { kmsCaSigner } from "./kmsSigner";
 import { CliError, shortStackName } from "./outputs";
@@ -99,21 +99,29 @@ export function loginRequest(
         if (values.stack === undefined) throw new CliError("--stack is required");
         return shortStackName(values.stack);
     });
-    const principals = values.principal ?? [];
-    if (principals.length === 0) problems.push("--principal is required (the user name(s) the certificate logs in as)");
-    for (const p of principals)
-        if (!/^[^\s,]+$/.test(p)) problems.push(`--principal ${JSON.stringify(p)}: no spaces or commas`);
-    const operator = values.operator ?? "";
-    if (values.operator === undefined)
-        problems.push("--operator is required: your name, which sshd logs with every login");
-    else if (!/^[A-Za-z0-9._@+-]+$/.test(operator)) {
-        problems.push(`--operator ${JSON.stringify(operator)}: use letters, digits and . _ @ + - only`);
-    }
+    problems.push(...whoProblems(values));
     const validitySeconds = attempt(() => checkedValidity(values.valid, maxValiditySeconds));
     const ca = attempt(() => caChoice(values));
     const files = stack === undefined ? undefined : attempt(() => keyFiles(values.identity, stack, home, passwdHome));
     if (problems.length > 0) throw new CliError(problems.join("\n"), 2);
-    return { stack: stack!, operator, principals, ...files!, validitySeconds: validitySeconds!, ca: ca! };
+    const who = { operator: values.operator!, principals: values.principal! };
+    return { stack: stack!, ...who, ...files!, validitySeconds: validitySeconds!, ca: ca! };
+}
+
+/** Problems with --principal and --operator. */
+function whoProblems(values: LoginValues): string[] {
+    const problems: string[] = [];
+    const principals = values.principal ?? [];
+    if (principals.length === 0) problems.push("--principal is required (the user name(s) the certificate logs in as)");
+    for (const p of principals) {
+        if (!/^[^\s,]+$/.test(p)) problems.push(`--principal ${JSON.stringify(p)}: no spaces or commas`);
+    }
+    if (values.operator === undefined) {
+        problems.push("--operator is required: your name, which sshd logs with every login");
+    } else if (!/^[A-Za-z0-9._@+-]+$/.test(values.operator)) {
+        problems.push(`--operator ${JSON.stringify(values.operator)}: use letters, digits and . _ @ + - only`);
+    }
+    return problems;
 }
 
 function checkedValidity(valid: string | undefined, maxSeconds: number): number {
@@ -164,16 +172,26 @@ function installedIdentity(stack: string, home: string, passwdHome: string): str
     return identity.startsWith("~/") ? join(passwdHome, identity.slice(2)) : identity;
 }
 
-/** The signer for the chosen CA. */
+/** The signer for the chosen CA. A stack CA key file must be private to its owner, as ssh demands of keys. */
 export function caSigner(ca: CaChoice): CertificateSigner {
     if (ca.kind === "kms") return kmsCaSigner(ca);
+    const what = `--ca-key-file ${ca.keyFile}`;
     let text: string;
     try {
+        const mode = statSync(ca.keyFile).mode;
+        if ((mode & 0o077) !== 0) {
+            throw new CliError(`${what}: mode ${octal(mode)} lets others read the CA key; chmod 600 ${ca.keyFile}`);
+        }
         text = readFileSync(ca.keyFile, "utf8");
     } catch (e) {
-        throw new CliError(`--ca-key-file ${ca.keyFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+        if (e instanceof CliError) throw e;
+        throw new CliError(`${what}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
-    return keyErrors(() => stackCaSigner(text, `--ca-key-file ${ca.keyFile}`));
+    try {
+        return stackCaSigner(text, what);
+    } catch (e) {
+        throw operatorError(e);
+    }
 }
 
 /** Issues the certificate and writes it next to the key (mode 0644, as ssh-keygen writes certificates). */
@@ -184,7 +202,9 @@ export async function issueLogin(req: LoginRequest, signer: CertificateSigner, n
     const validAfter = new Date(now.getTime() - CLOCK_SKEW_SECONDS * 1000);
     const validBefore = new Date(now.getTime() + req.validitySeconds * 1000);
     const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore };
-    const issued = await keyErrors(() => issueCertificate(spec, signer));
+    const issued = await issueCertificate(spec, signer).catch((e: unknown) => {
+        throw operatorError(e);
+    });
     const comment = parsePublicKeyLine(publicKey, req.publicKeyFile).comment;
     atomicWrite(req.certificateFile, certificateLine(issued.certificate, comment), 0o644);
     return { ...spec, certificateFile: req.certificateFile, principals: [...req.principals], ...issued };
@@ -195,23 +215,19 @@ function readPublicKey(file: string): string {
         const key = file.replace(/\.pub$/, "");
         throw new CliError(`no public key at ${file}; make it from the key with: ssh-keygen -y -f ${key} > ${file}`);
     }
-    const line = readFileSync(file, "utf8").split("\n")[0] ?? "";
-    keyErrors(() => parsePublicKeyLine(line, file));
-    return line;
+    try {
+        const line = readFileSync(file, "utf8").split("\n")[0] ?? "";
+        parsePublicKeyLine(line, file);
+        return line;
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw code ? new CliError(`${file}: cannot read it (${code})`) : operatorError(e);
+    }
 }
 
-/** Key and certificate format errors become operator errors. */
-function keyErrors<T>(f: () => T): T {
-    const wrap = (e: unknown): never => {
-        if (e instanceof KeyFormatError || e instanceof CertificateError) throw new CliError(e.message);
-        throw e;
-    };
-    try {
-        const out = f();
-        return out instanceof Promise ? (out.catch(wrap) as T) : out;
-    } catch (e) {
-        return wrap(e);
-    }
+/** Key and certificate format errors are the operator's to fix: they become CliErrors. */
+function operatorError(e: unknown): unknown {
+    return e instanceof KeyFormatError || e instanceof CertificateError ? new CliError(e.message) : e;
 }
 
 /** The whole command: check the flags, sign, write, report. Returns the exit status. */

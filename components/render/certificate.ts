@@ -91,7 +91,7 @@ export class CertificateError extends Error {
 export function certificateBody(spec: CertificateSpec): Buffer {
     const subject = certifiableKey(spec.publicKey);
     const ca = parsePublicKeyLine(spec.caPublicKey, "CA public key");
-    caAlgorithm(ca);
+    checkCaKeyType(ca);
     checkSpec(spec, subject);
     return Buffer.concat([
         sshString(CERTIFICATE_TYPE_OF[subject.type as CertifiableKeyType]),
@@ -161,13 +161,12 @@ function certifiableKey(line: string): SshPublicKey {
     return key;
 }
 
-function caAlgorithm(ca: SshPublicKey): CaAlgorithm {
+function checkCaKeyType(ca: SshPublicKey): void {
     if (ca.type !== "ssh-ed25519" && ca.type !== "ecdsa-sha2-nistp256") {
         throw new CertificateError(
             `CA public key: ${ca.type} is not a CA key type here (ssh-ed25519, ecdsa-sha2-nistp256)`,
         );
     }
-    return ca.type;
 }
 
 function checkSpec(spec: CertificateSpec, subject: SshPublicKey): void {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stackCaSigner } from "../../components/render/caKeys";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { kmsCaSigner } from "../../cli/kmsSigner";
+import { parseValidity } from "../../cli/login";
 import { CertSshd, runAsync, sshWithCertificate, startCertSshd } from "../helpers/certSshd";
 import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
 import { inCi, isRootOrFail, toolsAvailable } from "../helpers/tools";
@@ -290,6 +291,20 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
         );
     });
 
+    it.each([
+        ["8h", 8 * 3600],
+        ["90m", 90 * 60],
+        ["1h30m", 5400],
+        ["2d", 2 * 86400],
+        ["45s", 45],
+    ])("--valid %s is %i seconds", (text, seconds) => {
+        expect(parseValidity(text)).toBe(seconds);
+    });
+
+    it.each(["", "0h", "8", "h", "1.5h", "-2h", "8h junk"])("--valid %j is refused", (text) => {
+        expect(() => parseValidity(text)).toThrow(/not a duration such as 8h/);
+    });
+
     it("reports every flag problem at once, exit 2, and writes nothing", () => {
         const r = run(work, ["--stack", "lab", "--ca", "kms", "--valid", "forever"]);
         expect(r.status).toBe(2);
@@ -348,6 +363,30 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
             `no public key at ${key}.pub; make it from the key with: ssh-keygen -y -f ${key} > ${key}.pub`,
         );
         expect(r.status).toBe(1);
+    });
+
+    it("refuses a CA key file others can read, and says how to fix it", () => {
+        const key = join(work, "user-open");
+        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+        const open = join(work, "ca-open");
+        writeFileSync(open, readFileSync(caKey), { mode: 0o644 });
+        const r = run(work, [
+            "--stack",
+            "lab",
+            "--identity",
+            key,
+            "--principal",
+            "ops",
+            "--operator",
+            "a",
+            "--ca",
+            "stack",
+            "--ca-key-file",
+            open,
+        ]);
+        expect(r.stderr).toContain(`--ca-key-file ${open}: mode 0644 lets others read the CA key; chmod 600 ${open}`);
+        expect(r.status).toBe(1);
+        expect(existsSync(`${key}-cert.pub`)).toBe(false);
     });
 
     it("refuses a CA key file that is not an unencrypted ED25519 OpenSSH key", () => {
