@@ -199,8 +199,9 @@ export async function issueLogin(req: LoginRequest, signer: CertificateSigner, n
     const publicKey = readPublicKey(req.publicKeyFile);
     const keyId = `jumpgate-${req.stack}:${req.operator}`;
     const serial = BigInt.asUintN(63, randomBytes(8).readBigUInt64BE()) || 1n;
-    const validAfter = new Date(now.getTime() - CLOCK_SKEW_SECONDS * 1000);
-    const validBefore = new Date(now.getTime() + req.validitySeconds * 1000);
+    const second = Math.floor(now.getTime() / 1000) * 1000; // certificates count whole seconds
+    const validAfter = new Date(second - CLOCK_SKEW_SECONDS * 1000);
+    const validBefore = new Date(second + req.validitySeconds * 1000);
     const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore };
     const issued = await issueCertificate(spec, signer).catch((e: unknown) => {
         throw operatorError(e);
@@ -253,11 +254,11 @@ export function formatLogin(r: LoginResult, ca: CaChoice, now: Date): string {
     const caBlob = Buffer.from(r.caPublicKey.split(/\s+/)[1] ?? "", "base64");
     const fingerprint = createHash("sha256").update(caBlob).digest("base64").replace(/=+$/, "");
     const by = ca.kind === "kms" ? `KMS key ${ca.keyId} (${ca.region})` : `stack CA ${ca.keyFile}`;
-    const left = Math.round((r.validBefore.getTime() - now.getTime()) / 1000);
+    const left = Math.ceil((r.validBefore.getTime() - now.getTime()) / 1000); // now has milliseconds
     return [
         `jumpgate-ssh: wrote ${r.certificateFile}`,
         `  key ID ${r.keyId}, serial ${r.serial}, principals ${r.principals.join(",")}`,
-        `  expires ${r.validBefore.toISOString()} (in ${formatSeconds(left)})`,
+        `  expires ${r.validBefore.toISOString().replace(/\.000Z$/, "Z")} (in ${formatSeconds(left)})`,
         `  signed by ${by}: ${r.caPublicKey.split(/\s+/)[0]} SHA256:${fingerprint}`,
         "",
     ].join("\n");

@@ -11,7 +11,7 @@ import { stackCaSigner } from "../../components/render/caKeys";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { kmsCaSigner } from "../../cli/kmsSigner";
 import { parseValidity } from "../../cli/login";
-import { CertSshd, runAsync, sshWithCertificate, startCertSshd } from "../helpers/certSshd";
+import { CertSshd, loggedSince, runAsync, sshWithCertificate, startCertSshd } from "../helpers/certSshd";
 import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
 import { inCi, isRootOrFail, toolsAvailable } from "../helpers/tools";
 import { fixtures, json } from "./fixtures";
@@ -78,8 +78,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
     const attempt = async (key: string) => {
         const from = sshd.log().length;
         const ssh = await sshWithCertificate(sshd, key, knownHosts);
-        await new Promise((r) => setTimeout(r, 200)); // let sshd's last lines arrive
-        return { ...ssh, logged: sshd.log().slice(from) };
+        return { ...ssh, logged: await loggedSince(sshd, from) };
     };
 
     const listing = (certFile: string) =>
@@ -105,11 +104,13 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             expect([readFileSync(key), statSync(key).mode, statSync(key).mtimeMs]).toEqual(keyBefore);
             // Valid from 5 minutes ago (clock skew) until the requested end.
             expect(validity(`${key}-cert.pub`)).toBe((backend === "kms" ? 2 * 3600 : 8 * 3600) + 300);
+            const to = /Valid: from \S+ to (\S+)/.exec(listing(`${key}-cert.pub`))![1]!;
+            expect(r.stdout).toContain(`expires ${to}Z`);
             const serial = /serial (\d+)/.exec(r.stdout)![1]!;
-            const ssh = await sshWithCertificate(sshd, key, knownHosts);
+            const ssh = await attempt(key);
             expect(ssh.stderr).not.toMatch(/Permission denied/);
             expect(ssh.stdout).toBe("jgt-ops\n");
-            expect(sshd.log()).toContain(`ID jumpgate-lab:alice (serial ${serial}) CA ED25519`);
+            expect(ssh.logged).toContain(`ID jumpgate-lab:alice (serial ${serial}) CA ED25519`);
         },
     );
 
@@ -202,8 +203,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
                 options: [`SecurityKeyProvider=${SK_DUMMY}`],
                 env,
             });
-            await new Promise((r) => setTimeout(r, 200));
-            return { ...ssh, logged: sshd.log().slice(from) };
+            return { ...ssh, logged: await loggedSince(sshd, from) };
         };
         const issueVerifyRequired = async (key: string) => {
             const now = Date.now();

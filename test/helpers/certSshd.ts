@@ -146,6 +146,17 @@ export function sshWithCertificate(
     );
 }
 
+/**
+ * What sshd logged from `offset` on, once it logged the end of a connection there ("Connection
+ * closed" when authentication failed, "Disconnected from" after a session); waits up to 5 s.
+ */
+export async function loggedSince(sshd: CertSshd, offset: number): Promise<string> {
+    const deadline = Date.now() + 5_000;
+    const done = () => /Connection closed by|Disconnected from/.test(sshd.log().slice(offset));
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return sshd.log().slice(offset);
+}
+
 /** Runs a command without blocking the event loop (the KMS double may be served from this process). */
 export function runAsync(
     cmd: string,
