@@ -305,6 +305,15 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
         expect(() => parseValidity(text)).toThrow(/not a duration such as 8h/);
     });
 
+    it("login's options are refused on other commands, and install's on login", () => {
+        const install = cli(work, ["install", "--ca", "kms", "--principal", "ops"]);
+        expect(install.stderr).toContain("--ca, --principal: not an option of install");
+        expect(install.status).toBe(2);
+        const dry = run(work, ["--stack", "lab", "--dry-run"]);
+        expect(dry.stderr).toContain("--dry-run: not an option of login");
+        expect(dry.status).toBe(2);
+    });
+
     it("reports every flag problem at once, exit 2, and writes nothing", () => {
         const r = run(work, ["--stack", "lab", "--ca", "kms", "--valid", "forever"]);
         expect(r.status).toBe(2);
