@@ -3,4 +3,13 @@
 "use strict";
 require("tsx/cjs");
 const { main } = require("../cli/jumpgate-ssh.ts");
-process.exitCode = main(process.argv.slice(2));
+// `login` resolves later (it may call AWS KMS); the other commands return their status at once.
+Promise.resolve(main(process.argv.slice(2))).then(
+    (status) => {
+        process.exitCode = status;
+    },
+    (error) => {
+        console.error(error);
+        process.exitCode = 1;
+    },
+);

@@ -1,5 +1,5 @@
-// `npx jumpgate-ssh install|uninstall|doctor`: the operator's ~/.ssh in one command. Thin: parses the
-// arguments and calls cli/install.ts (plan, then apply) or cli/doctor.ts.
+// `npx jumpgate-ssh install|uninstall|doctor|login`: the operator's ~/.ssh in one command. Thin: parses
+// the arguments and calls cli/install.ts (plan, then apply), cli/doctor.ts or cli/login.ts.
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
 import { resolve } from "node:path";
@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { formatCheck, installedStacks, runDoctor } from "./doctor";
 import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
+import { runLogin } from "./login";
 import { parseSshVersion, sshDashG, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
 
@@ -18,6 +19,8 @@ Commands:
               the top of ~/.ssh/config (with a backup). Safe to re-run.
   uninstall   remove exactly what install wrote for the stack
   doctor      check the OpenSSH version, permissions, the Include, the pinned keys and ssh -G per host
+  login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the key
+              itself is not read), valid for 8 hours unless --valid says otherwise
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -27,7 +30,29 @@ Options:
   --force        replace files jumpgate-ssh did not write (a backup of each is kept), remove changed files
   --dry-run      print what install/uninstall would do, change nothing
   -h, --help     this text
+
+Options of login:
+  --principal P       a user name the certificate logs in as (repeat for several)
+  --operator NAME     who you are: sshd logs it with every login (key ID jumpgate-<stack>:NAME)
+  --identity FILE     your key (FILE.pub is read); default: the IdentityFile of the installed stack
+  --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most 24h)
+  --ca stack --ca-key-file FILE
+                      sign with the stack's CA key, an OpenSSH ED25519 private key in FILE
+  --ca kms --kms-key-id ARN --region R [--endpoint URL]
+                      sign with an AWS KMS ECC_NIST_EDWARDS25519 key, using your AWS credentials
 `;
+
+const LOGIN_ONLY = [
+    "principal",
+    "operator",
+    "identity",
+    "valid",
+    "ca",
+    "ca-key-file",
+    "kms-key-id",
+    "region",
+    "endpoint",
+];
 
 export interface Io {
     out: (s: string) => void;
@@ -109,7 +134,8 @@ function uninstall(values: { stack?: string; force?: boolean; "dry-run"?: boolea
     return 0;
 }
 
-export function main(argv: string[], io: Io = processIo()): number {
+/** Runs a command; `login` talks to KMS, so it resolves later. */
+export function main(argv: string[], io: Io = processIo()): number | Promise<number> {
     let parsed;
     try {
         parsed = parseArgs({
@@ -121,6 +147,15 @@ export function main(argv: string[], io: Io = processIo()): number {
                 home: { type: "string" },
                 force: { type: "boolean" },
                 "dry-run": { type: "boolean" },
+                principal: { type: "string", multiple: true },
+                operator: { type: "string" },
+                identity: { type: "string" },
+                valid: { type: "string" },
+                ca: { type: "string" },
+                "ca-key-file": { type: "string" },
+                "kms-key-id": { type: "string" },
+                region: { type: "string" },
+                endpoint: { type: "string" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -136,7 +171,7 @@ export function main(argv: string[], io: Io = processIo()): number {
         (command === undefined && !values.help ? io.err : io.out)(USAGE);
         return command === undefined && !values.help ? 2 : 0;
     }
-    if (positionals.length > 1 || !["install", "uninstall", "doctor"].includes(command)) {
+    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login"].includes(command)) {
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
@@ -144,8 +179,14 @@ export function main(argv: string[], io: Io = processIo()): number {
         io.err(`jumpgate-ssh: --from only goes with install\n`);
         return 2;
     }
+    const misplaced = misplacedOptions(command, values);
+    if (misplaced.length > 0) {
+        io.err(`jumpgate-ssh: ${misplaced.map((o) => `--${o}`).join(", ")}: not an option of ${command}\n`);
+        return 2;
+    }
     const home = resolve(values.home ?? io.env.HOME ?? os.homedir());
     const info: HomeInfo = { home, envHome: io.env.HOME, passwdHome: io.passwdHome() };
+    if (command === "login") return runLogin(values, { ...io, ...info, now: io.now() });
     const versionText = values["ssh-version"] ?? io.sshVersionText();
     const sshVersion = versionText === undefined ? undefined : parseSshVersion(versionText);
     if (values["ssh-version"] !== undefined && !sshVersion) {
@@ -176,4 +217,12 @@ export function main(argv: string[], io: Io = processIo()): number {
         (e.exitCode === 0 ? io.out : io.err)(`jumpgate-ssh: ${e.message}${untouched}\n`);
         return e.exitCode;
     }
+}
+
+/** Options given that belong to another command. */
+function misplacedOptions(command: string, values: Record<string, unknown>): string[] {
+    const given = Object.keys(values).filter((k) => values[k] !== undefined);
+    return command === "login"
+        ? given.filter((k) => ["force", "dry-run", "ssh-version"].includes(k))
+        : given.filter((k) => LOGIN_ONLY.includes(k));
 }
