@@ -146,7 +146,10 @@ export function labExec(host: LabHostState, cmd: string, args: readonly string[]
 function bootProblems(hs: LabHostState): string[] {
     const problems: string[] = [];
     if (!hs.ready || !hs.boot) return [`${hs.name}: did not boot`];
-    if (hs.ready.cloudInitCode === 1) problems.push(`${hs.name}: cloud-init failed:\n${hs.ready.cloudInit}`);
+    // Exit 2 is cloud-init's "recoverable" errors (degraded): the document did not apply cleanly either.
+    if (hs.ready.cloudInitCode !== 0) {
+        problems.push(`${hs.name}: cloud-init exit ${hs.ready.cloudInitCode}:\n${hs.ready.cloudInit}`);
+    }
     const ssh = execIn(hs.boot, "systemctl", ["is-active", "ssh.service"], { check: false }).stdout.trim();
     if (ssh !== "active") {
         const test = execIn(hs.boot, "sshd", ["-t"], { check: false });
@@ -300,7 +303,6 @@ async function bootAll(
     for (const hs of state.hosts) {
         const r = waitReady(hs.boot as BootedHost, READY_TIMEOUT_MS);
         hs.ready = { cloudInitCode: r.cloudInit.code, cloudInit: r.cloudInit.text, system: r.system, ms: r.ms };
-        if (r.cloudInit.code === 2) hs.notes.push(`cloud-init reported recoverable errors:\n${r.cloudInit.text}`);
         if (r.system !== "running") hs.notes.push(`systemd: ${r.system}`);
         ctx.log(
             `lab: ${hs.name}: ready after ${Date.now() - t0} ms (cloud-init exit ${r.cloudInit.code}, ${r.system})`,
