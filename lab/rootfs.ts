@@ -48,7 +48,12 @@ export function ensureLabRoot(log: (line: string) => void = () => undefined): La
                 timeoutMs: 5 * 60_000,
             },
         );
-        if (!existsSync(rootDir)) renameSync(tmp, rootDir);
+        try {
+            renameSync(tmp, rootDir);
+        } catch (err) {
+            // Another lab unpacked the same root meanwhile: use theirs.
+            if (!existsSync(rootDir)) throw err;
+        }
     } finally {
         rmSync(tmp, { recursive: true, force: true });
     }
