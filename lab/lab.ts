@@ -220,26 +220,13 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         log(`lab: creating ${topo.namespaces.length} namespaces`);
         createNetwork(topo);
         for (const node of topo.hosts) loadNftRuleset(node.ns, rulesets.get(node.name) as string);
-        const mirrorLog = join(abs, "mirror.log");
-        state.mirror = {
-            pid: await startMirror({
-                ns: topo.vpcNs,
-                tree: root.mirrorTree,
-                addresses: topo.subnets.map((s) => s.gateway),
-                logFile: mirrorLog,
-            }),
-            log: mirrorLog,
-        };
+        state.mirror = await startLabMirror(topo, root.mirrorTree, abs);
         writeState(state);
         await bootAll(plan, topo, state, { root, hostnames, aliases, log });
         const problems = state.hosts.flatMap(bootProblems);
         if (problems.length > 0) throw new Error(`lab hosts did not come up:\n${problems.join("\n")}`);
 
-        const text = (t: string) => (t.endsWith("\n") ? t : `${t}\n`);
-        writeFileSync(files.sshConfig, text(sshConfigText), { mode: 0o600 });
-        writeFileSync(files.knownHosts, text(plan.knownHosts), { mode: 0o600 });
-        writeFileSync(files.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
-        for (const f of state.files) if (existsSync(f)) chmodSync(f, 0o600);
+        writeOperatorFiles(state, plan, sshConfigText);
         writeState(state);
     } catch (err) {
         log(`lab: up failed, tearing down: ${err instanceof Error ? err.message : String(err)}`);
@@ -249,6 +236,22 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     const text = howToConnect(state);
     log(text);
     return { state, howToConnect: text, durationMs: Date.now() - t0 };
+}
+
+/** The lab's Debian mirror in the VPC router's namespace, on every subnet's router address. */
+async function startLabMirror(topo: LabTopology, tree: string, dir: string): Promise<LabState["mirror"]> {
+    const log = join(dir, "mirror.log");
+    const addresses = topo.subnets.map((s) => s.gateway);
+    return { pid: await startMirror({ ns: topo.vpcNs, tree, addresses, logFile: log }), log };
+}
+
+/** ssh_config, known_hosts and the private key, 0600 in the 0700 dir. */
+function writeOperatorFiles(state: LabState, plan: LabPlan, sshConfigText: string): void {
+    const text = (t: string) => (t.endsWith("\n") ? t : `${t}\n`);
+    writeFileSync(state.sshConfig, text(sshConfigText), { mode: 0o600 });
+    writeFileSync(state.knownHosts, text(plan.knownHosts), { mode: 0o600 });
+    writeFileSync(state.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
+    for (const f of state.files) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 /** Boots every host at once (boot CPU is the limit, not memory), then waits for each to be ready. */

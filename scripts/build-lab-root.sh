@@ -4,7 +4,7 @@
 # the package list and this script, so any change to what goes into the root builds a new one.
 # Prints the tarball's path as the last line of stdout. Needs root, debootstrap and zstd.
 #
-#   scripts/build-lab-root.sh            # build unless cached (~90 s cold)
+#   scripts/build-lab-root.sh            # build unless cached (1.5-6 min cold, with the load)
 #   scripts/build-lab-root.sh --key      # print the cache key only
 #
 # Environment: JUMPGATE_CACHE (default /var/cache/jumpgate), JUMPGATE_DEBIAN_MIRROR (default the
@@ -31,21 +31,19 @@ if [ "${1:-}" = "--key" ]; then
     exit 0
 fi
 
-mirror() {
-    if [ -n "${JUMPGATE_DEBIAN_MIRROR:-}" ]; then
-        echo "$JUMPGATE_DEBIAN_MIRROR"
-        return
-    fi
-    # The first Debian archive URI apt is configured with (deb822 or one-line sources).
-    local uri
-    uri="$(grep -hsoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list |
-        head -n1 | tr -d ' ')"
-    echo "${uri:-http://deb.debian.org/debian}"
-}
+# The Debian archive apt on this machine uses (the first one-line or deb822 source), unless overridden.
+MIRROR="${JUMPGATE_DEBIAN_MIRROR:-}"
+if [ -z "$MIRROR" ]; then
+    # grep exits 2 when one of the files is missing, even with matches in the others.
+    MIRROR="$(grep -hsoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list |
+        head -n1 | tr -d ' ' || true)"
+fi
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.build-lab-root.lock"
-flock 9 # one build at a time; a second caller waits and then finds the cache
+# One build at a time: a second caller waits here, then finds the cache.
+flock 9
 if [ -s "$tarball" ]; then
     echo "lab root: cached $tarball" >&2
     echo "$tarball"
@@ -63,8 +61,8 @@ work="$(mktemp -d "$CACHE/.build-XXXXXX")"
 trap 'rm -rf --one-file-system "$work"' EXIT
 root="$work/root"
 start=$SECONDS
-echo "lab root: debootstrap $SUITE from $(mirror) into $root" >&2
-debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$(mirror)" >"$work/debootstrap.log" 2>&1 || {
+echo "lab root: debootstrap $SUITE from $MIRROR into $root" >&2
+debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
     tail -n 30 "$work/debootstrap.log" >&2
     [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
     exit 1
@@ -86,15 +84,15 @@ mkdir -p "$work/mirror"
     # not, so fetch them and check them against the signed Release, like apt would.
     i18n="$dists/main/i18n"
     mkdir -p "$i18n/by-hash/SHA256"
-    want="$(awk '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == "main/i18n/Translation-en.xz" { print $1 }' "$dists/Release")"
-    wget -q -O "$i18n/Translation-en.xz" "$(mirror)/dists/$SUITE/main/i18n/Translation-en.xz"
+    want="$(mawk '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == "main/i18n/Translation-en.xz" { print $1 }' "$dists/Release")"
+    wget -q -O "$i18n/Translation-en.xz" "$MIRROR/dists/$SUITE/main/i18n/Translation-en.xz"
     [ -n "$want" ] && [ "$(sha256sum "$i18n/Translation-en.xz" | cut -d' ' -f1)" = "$want" ] || {
-        echo "build-lab-root: Translation-en.xz does not match the Release file (mirror updated meanwhile? run again)" >&2
+        echo "build-lab-root: Translation-en.xz does not match the signed Release file, so the archive changed during the build: run it again" >&2
         exit 1
     }
     ln "$i18n/Translation-en.xz" "$i18n/by-hash/SHA256/$want"
     # Each .deb (debootstrap names it package_version_arch.deb, ':' as %3a) goes to its pool path.
-    awk -v RS= -F'\n' '{
+    mawk -v RS= -F'\n' '{
         delete f
         for (i = 1; i <= NF; i++) {
             split($i, kv, ": ")
@@ -105,9 +103,10 @@ mkdir -p "$work/mirror"
         print f["Package"] "_" v "_" f["Architecture"] ".deb " f["Filename"]
     }' "$index/Packages" | while read -r deb path; do
         src="$root/var/cache/apt/archives/$deb"
-        [ -f "$src" ] || continue
-        mkdir -p "$work/mirror/debian/$(dirname "$path")"
-        mv "$src" "$work/mirror/debian/$path"
+        if [ -f "$src" ]; then
+            mkdir -p "$work/mirror/debian/$(dirname "$path")"
+            mv "$src" "$work/mirror/debian/$path"
+        fi
     done
 )
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootHost, cgroupPids, execIn, stopHost, waitReady, type BootedHost, type Readiness } from "../../lab/boot";
-import { pidAlive, run, runIn } from "../../lab/exec";
+import { pidAlive, runIn, sleep } from "../../lab/exec";
 import { renderNftRuleset } from "../../lab/firewall";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { createNetwork, deleteNamespaces, listNamespaces, loadNftRuleset } from "../../lab/netns";
@@ -129,7 +129,7 @@ describe.skipIf(!gate)("a lab host boots the program's bastion document on Debia
         expect(units.stdout.trim().split("\n")).toEqual(["active", "active"]);
     });
 
-    it("fail2ban's sshd jail reads the journal and counts a failed login", () => {
+    it("fail2ban's sshd jail reads the journal and counts a failed login", async () => {
         const dump = execIn(host, "fail2ban-client", ["-d"]).stdout;
         expect(dump).toMatch(/\['add', 'sshd', 'systemd'\]/);
         const hostile = peer(topo, "hostile");
@@ -157,7 +157,7 @@ describe.skipIf(!gate)("a lab host boots the program's bastion document on Debia
         for (let i = 0; i < 40 && failed === 0; i++) {
             const status = execIn(host, "fail2ban-client", ["status", "sshd"]).stdout;
             failed = Number(/Total failed:\s*(\d+)/.exec(status)?.[1] ?? "0");
-            if (failed === 0) run("sleep", ["0.25"]);
+            if (failed === 0) await sleep(250);
         }
         expect(failed).toBeGreaterThan(0);
     });
