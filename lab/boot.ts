@@ -63,6 +63,12 @@ export interface BootedHost {
     console: string;
 }
 
+/** Commands booting needs that are not on PATH (systemd-nspawn comes with systemd-container). */
+export function missingBootTools(): string[] {
+    const dirs = (process.env.PATH ?? "").split(":").filter((d) => d.length > 0);
+    return ["systemd-nspawn", "nsenter", "mount", "umount"].filter((t) => !dirs.some((d) => existsSync(join(d, t))));
+}
+
 /** The files of a NoCloud seed: meta-data names the instance; user-data is the document as rendered. */
 export function noCloudSeed(spec: Pick<BootSpec, "instanceId" | "hostname" | "userData">): Record<string, string> {
     return {

@@ -12,7 +12,16 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCloudConfig } from "../components/render/cloudConfig";
-import { bootHost, cgroupPids, execIn, hostPssKiB, stopHost, waitReady, type BootedHost } from "./boot";
+import {
+    bootHost,
+    cgroupPids,
+    execIn,
+    hostPssKiB,
+    missingBootTools,
+    stopHost,
+    waitReady,
+    type BootedHost,
+} from "./boot";
 import { cmdline, nftHasTable, stopPids } from "./daemons";
 import { pidAlive, type RunOptions, type RunResult } from "./exec";
 import { NFT_TABLE, renderNftRuleset } from "./firewall";
@@ -173,7 +182,12 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     const log = opts.log ?? (() => undefined);
     const abs = resolve(dir);
     // Everything that can be checked without touching the machine is checked first.
-    if (/\s/.test(abs)) throw new Error(`lab dir ${abs} must not contain whitespace`);
+    // The overlay's mount options are comma- and colon-separated paths.
+    if (/[\s,:]/.test(abs)) throw new Error(`lab dir ${abs} must not contain whitespace, ',' or ':'`);
+    const missing = missingBootTools();
+    if (missing.length > 0) {
+        throw new Error(`the lab needs ${missing.join(", ")}: install them with bash scripts/install-tools.sh`);
+    }
     const topo = labTopology(plan);
     const hostnames = new Map(
         plan.hosts.map((h) => [h.name, (parseCloudConfig(h.cloudInit).hostname ?? h.name).split(".")[0]]),
