@@ -246,6 +246,8 @@ export interface Readiness {
     /** `systemctl is-system-running` once boot finished: running, degraded, ... */
     system: string;
     ms: number;
+    /** Waits cut short by a signal (and retried), with what the command said. */
+    interrupted: string[];
 }
 
 /**
@@ -254,16 +256,26 @@ export interface Readiness {
  */
 export function waitReady(h: BootedHost, timeoutMs = 180_000): Readiness {
     const t0 = Date.now();
-    const opts = { check: false, timeoutMs };
-    const ci = execIn(h, "cloud-init", ["status", "--wait", "--long"], opts);
-    if (ci.signal) throw new Error(`cloud-init in ${h.machine} not done after ${timeoutMs} ms:\n${tail(h.console)}`);
+    const left = () => Math.max(1_000, timeoutMs - (Date.now() - t0));
+    let ci = execIn(h, "cloud-init", ["status", "--wait", "--long"], { check: false, timeoutMs: left() });
+    // The wait can be cut short by a signal while the host boots; ask again until the time is up.
+    const interrupted: string[] = [];
+    while (ci.signal && Date.now() - t0 < timeoutMs && pidAlive(h.nspawnPid)) {
+        interrupted.push(`${ci.signal} after ${Date.now() - t0} ms: ${ci.stderr.trim()}`);
+        ci = execIn(h, "cloud-init", ["status", "--wait", "--long"], { check: false, timeoutMs: left() });
+    }
     if (!pidAlive(h.nspawnPid)) throw new Error(`${h.machine} stopped while booting:\n${tail(h.console)}`);
-    const left = Math.max(5_000, timeoutMs - (Date.now() - t0));
-    const sys = execIn(h, "systemctl", ["is-system-running", "--wait"], { check: false, timeoutMs: left });
+    if (ci.signal) {
+        throw new Error(
+            `cloud-init in ${h.machine} not done after ${timeoutMs} ms (${interrupted.join("; ")}):\n${tail(h.console)}`,
+        );
+    }
+    const sys = execIn(h, "systemctl", ["is-system-running", "--wait"], { check: false, timeoutMs: left() });
     return {
         cloudInit: { code: ci.status, text: ci.stdout.trim() || ci.stderr.trim() },
         system: sys.stdout.trim(),
         ms: Date.now() - t0,
+        interrupted,
     };
 }
 

@@ -321,6 +321,7 @@ async function bootAll(
         const r = waitReady(hs.boot as BootedHost, READY_TIMEOUT_MS);
         hs.ready = { cloudInitCode: r.cloudInit.code, cloudInit: r.cloudInit.text, system: r.system, ms: r.ms };
         if (r.system !== "running") hs.notes.push(`systemd: ${r.system}`);
+        for (const i of r.interrupted) ctx.log(`lab: ${hs.name}: cloud-init status --wait was interrupted: ${i}`);
         ctx.log(
             `lab: ${hs.name}: ready after ${Date.now() - t0} ms (cloud-init exit ${r.cloudInit.code}, ${r.system})`,
         );
