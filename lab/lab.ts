@@ -1,36 +1,31 @@
-// The local lab: stands a LabPlan up on this machine for real (network namespaces, the real sshd and
-// fail2ban, nftables security groups) and writes the operator's ssh files. The API the CLI calls:
+// The local lab: stands a LabPlan up on this machine for real. Each host is a Debian 13 system booted
+// with systemd as PID 1 (lab/boot.ts) in its own network namespace, from the cached root
+// (lab/rootfs.ts), with exactly its rendered user data as a NoCloud seed: cloud-init, sshd and
+// fail2ban run as on the instance. The security groups are nftables in each namespace
+// (lab/firewall.ts); the hosts' first boot reaches the lab's Debian mirror (lab/mirror.ts).
+// The API the CLI calls:
 //   labUp(plan, dir)     idempotent: whatever the dir or the stack had running is torn down first
-//   labDown(stack, dir)  removes every namespace, process, /etc/netns tree and file the lab made
+//   labDown(stack, dir)  removes every host, namespace, process, mount, cgroup and file the lab made
 //   labStatus(stack, dir)
-// Layout of `dir` (0700): ssh_config, known_hosts, the private key (0600), state.json, cm-* control
-// sockets, hosts/<host>/{home/, auth.log, sshd.pid, fail2ban.*}. See lab/README.md.
-import {
-    chmodSync,
-    existsSync,
-    lstatSync,
-    mkdirSync,
-    readFileSync,
-    readdirSync,
-    rmSync,
-    rmdirSync,
-    writeFileSync,
-} from "node:fs";
+// Layout of `dir` (0700): ssh_config, known_hosts, the private key (0600), state.json, mirror.log,
+// cm-* control sockets, hosts/<host>/{upper/, work/, merged/, console.log}. See lab/README.md.
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCloudConfig } from "../components/render/cloudConfig";
-import { cmdline, fail2banClient, nftHasTable, startFail2ban, startSshd, stopPids } from "./daemons";
-import { pidAlive } from "./exec";
-import { NFT_TABLE, renderNftRuleset } from "./firewall";
 import {
-    adaptJails,
-    etcEntries,
-    fail2banPathsOverride,
-    machineAccounts,
-    machineEtcHosts,
-    materializeHostEtc,
-    planHostEtc,
-    type EtcWrite,
-} from "./hostfs";
+    bootHost,
+    cgroupPids,
+    execIn,
+    hostPssKiB,
+    missingBootTools,
+    stopHost,
+    waitReady,
+    type BootedHost,
+} from "./boot";
+import { cmdline, nftHasTable, stopPids } from "./daemons";
+import { pidAlive, type RunOptions, type RunResult } from "./exec";
+import { NFT_TABLE, renderNftRuleset } from "./firewall";
+import { startMirror } from "./mirror";
 import type { LabPlan } from "./model";
 import {
     attachedNamespaces,
@@ -40,42 +35,47 @@ import {
     loadNftRuleset,
     namespacePids,
 } from "./netns";
+import { ensureLabRoot, labEtcHosts } from "./rootfs";
 import { identityFileName, rewriteSshConfig, sshAliases } from "./sshconfig";
 import { INFRA_ROLES, labTopology, nsName, type LabTopology } from "./topology";
 
-/** Root of the per-namespace /etc overlays that `ip netns exec` bind-mounts. */
-export const NETNS_ETC = "/etc/netns";
+/** Where the lab kept per-namespace /etc trees before hosts booted their own root; `down` still clears them. */
+const NETNS_ETC = "/etc/netns";
 const STATE_FILE = "state.json";
-/** Longest unix socket path fail2ban can bind. */
-const MAX_SOCKET_PATH = 100;
+const STATE_VERSION = 2;
+/** cloud-init on a busy machine: ten hosts booting at once take ~16 s; leave room. */
+const READY_TIMEOUT_MS = 300_000;
 
 export interface LabHostState {
     name: string;
     role: "bastion" | "target";
     ns: string;
-    /** The hostname sshd's UTS namespace carries (what `ssh <alias> hostname` prints). */
+    /** The host's name (meta-data local-hostname; what `ssh <alias> hostname` prints). */
     hostname: string;
     /** `<stack>-<name>` when the plan's sshConfig defines it. */
     alias?: string;
     privateIp: string;
     publicIp?: string;
-    etcRoot: string;
     hostDir: string;
-    authLog: string;
-    sshd?: { pid: number; supervisorPid?: number };
-    fail2ban?: { pid: number; jails: string[]; disabled: string[]; logFile: string };
-    users: string[];
+    /** The booted system: nspawn, its PID 1, overlay and cgroups. */
+    boot?: BootedHost;
+    /** How the first boot ended: `cloud-init status --long`, its exit code, systemd's state. */
+    ready?: { cloudInitCode: number | null; cloudInit: string; system: string; ms: number };
     notes: string[];
 }
 
 /** What `up` made, kept in `<dir>/state.json` so `down` and `status` find everything. */
 export interface LabState {
-    version: 1;
+    version: typeof STATE_VERSION;
     stack: string;
     dir: string;
     createdAt: string;
     topology: LabTopology;
     hosts: LabHostState[];
+    /** The root filesystem the hosts booted (overlay lower layer). */
+    rootDir: string;
+    /** The Debian mirror process in the VPC router's namespace. */
+    mirror?: { pid: number; log: string };
     /** Files in `dir` the lab wrote (besides hosts/ and state.json). */
     files: string[];
     sshConfig: string;
@@ -99,17 +99,28 @@ export interface LabDownResult {
     durationMs: number;
 }
 
+export interface LabHostStatus {
+    name: string;
+    ns: string;
+    /** The host's systemd is up (nspawn runs). */
+    running: boolean;
+    /** `cloud-init status` (done, error, running, ...). */
+    cloudInit: string;
+    /** `systemctl is-system-running`. */
+    system: string;
+    units: { unit: string; state: string }[];
+    sshd: { pid?: number; alive: boolean };
+    fail2ban?: { pid?: number; alive: boolean; jails: { name: string; banned: string[]; failed: number }[] };
+    nftTables: string[];
+    /** Proportional set size of all the host's processes. */
+    pssKiB: number;
+}
+
 export interface LabStatusReport {
     stack: string;
     up: boolean;
     namespaces: { ns: string; exists: boolean; processes: { pid: number; cmd: string }[] }[];
-    hosts: {
-        name: string;
-        ns: string;
-        sshd: { pid?: number; alive: boolean };
-        fail2ban?: { pid: number; alive: boolean; jails: { name: string; banned: string[]; failed: number }[] };
-        nftTables: string[];
-    }[];
+    hosts: LabHostStatus[];
     text: string;
 }
 
@@ -123,7 +134,7 @@ export function readLabState(dir: string): LabState | undefined {
     const file = join(resolve(dir), STATE_FILE);
     if (!existsSync(file)) return undefined;
     const state = JSON.parse(readFileSync(file, "utf8")) as LabState;
-    return state.version === 1 ? state : undefined;
+    return state.version === STATE_VERSION ? state : undefined;
 }
 
 function writeState(state: LabState): void {
@@ -134,63 +145,66 @@ function hostDirOf(dir: string, name: string): string {
     return join(dir, "hosts", name);
 }
 
-function fail2banPaths(hostDir: string) {
-    return {
-        socket: join(hostDir, "fail2ban.sock"),
-        pidfile: join(hostDir, "fail2ban.pid"),
-        dbfile: join(hostDir, "fail2ban.sqlite3"),
-        logtarget: join(hostDir, "fail2ban.log"),
-    };
+/** Runs a command inside a booted lab host (its files, its systemd, its network), e.g. fail2ban-client. */
+export function labExec(host: LabHostState, cmd: string, args: readonly string[], opts: RunOptions = {}): RunResult {
+    if (!host.boot) throw new Error(`lab host ${host.name} has not booted`);
+    return execIn(host.boot, cmd, args, opts);
 }
 
-/** Jail files fail2ban reads, in its order, as the host's /etc/fail2ban will hold them. */
-function jailFiles(sourceEtc: string, writes: readonly EtcWrite[]): string[] {
-    const content = new Map<string, string>();
-    const jd = join(sourceEtc, "fail2ban", "jail.d");
-    if (existsSync(jd)) for (const f of readdirSync(jd)) content.set(`jail.d/${f}`, readFileSync(join(jd, f), "utf8"));
-    const local = join(sourceEtc, "fail2ban", "jail.local");
-    if (existsSync(local)) content.set("jail.local", readFileSync(local, "utf8"));
-    for (const w of writes)
-        if (w.path.startsWith("/etc/fail2ban/")) content.set(w.path.slice("/etc/fail2ban/".length), w.content);
-    const names = [...content.keys()];
-    const order = [
-        ...names.filter((n) => n.startsWith("jail.d/") && n.endsWith(".conf")).sort(),
-        ...names.filter((n) => n === "jail.local"),
-        ...names.filter((n) => n.startsWith("jail.d/") && n.endsWith(".local")).sort(),
-    ];
-    return order.map((n) => content.get(n) as string);
+/** Why a booted host is not usable, from inside it: cloud-init's errors, sshd's own complaint. */
+function bootProblems(hs: LabHostState): string[] {
+    const problems: string[] = [];
+    if (!hs.ready || !hs.boot) return [`${hs.name}: did not boot`];
+    // Exit 2 is cloud-init's "recoverable" errors (degraded): the document did not apply cleanly either.
+    if (hs.ready.cloudInitCode !== 0) {
+        problems.push(`${hs.name}: cloud-init exit ${hs.ready.cloudInitCode}:\n${hs.ready.cloudInit}`);
+    }
+    const ssh = execIn(hs.boot, "systemctl", ["is-active", "ssh.service"], { check: false }).stdout.trim();
+    if (ssh !== "active") {
+        const test = execIn(hs.boot, "sshd", ["-t"], { check: false });
+        const journal = execIn(hs.boot, "journalctl", ["-u", "ssh.service", "-n", "15", "--no-pager", "-o", "cat"], {
+            check: false,
+        });
+        problems.push(
+            `${hs.name}: ssh.service is ${ssh}; sshd -t says: ${test.stderr.trim() || "ok"}\n${journal.stdout.trim()}`,
+        );
+    }
+    return problems;
 }
 
 /**
- * Stands `plan` up on this machine and writes the operator's files into `dir`. Idempotent: a lab
- * already recorded in `dir`, or namespaces of this stack, are torn down first. Progress and, at the
- * end, the connection instructions (also returned as `howToConnect`) go to `opts.log`.
+ * Boots every host of `plan` on this machine and writes the operator's files into `dir`. Idempotent:
+ * a lab already recorded in `dir`, or namespaces of this stack, are torn down first. Progress and,
+ * at the end, the connection instructions (also returned as `howToConnect`) go to `opts.log`.
  */
 export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): Promise<LabUpResult> {
     const t0 = Date.now();
     const log = opts.log ?? (() => undefined);
     const abs = resolve(dir);
     // Everything that can be checked without touching the machine is checked first.
-    if (/\s|%/.test(abs)) throw new Error(`lab dir ${abs} must not contain whitespace or '%' (fail2ban's logpath)`);
+    // The overlay's mount options are comma- and colon-separated paths.
+    if (/[\s,:]/.test(abs)) throw new Error(`lab dir ${abs} must not contain whitespace, ',' or ':'`);
+    const missing = missingBootTools();
+    if (missing.length > 0) {
+        throw new Error(`the lab needs ${missing.join(", ")}: install them with bash scripts/install-tools.sh`);
+    }
     const topo = labTopology(plan);
-    const configs = new Map(plan.hosts.map((h) => [h.name, parseCloudConfig(h.cloudInit)]));
+    const hostnames = new Map(
+        plan.hosts.map((h) => [h.name, (parseCloudConfig(h.cloudInit).hostname ?? h.name).split(".")[0]]),
+    );
     const rulesets = new Map(plan.hosts.map((h) => [h.name, renderNftRuleset(h)]));
     const aliases = new Set(sshAliases(plan.sshConfig));
-    for (const h of plan.hosts) {
-        const sock = fail2banPaths(hostDirOf(abs, h.name)).socket;
-        if (sock.length > MAX_SOCKET_PATH) throw new Error(`lab dir ${abs} is too long for unix sockets (${sock})`);
-    }
-    const keyName = identityFileName(plan.sshConfig);
     const files = {
         sshConfig: join(abs, "ssh_config"),
         knownHosts: join(abs, "known_hosts"),
-        privateKey: join(abs, keyName),
+        privateKey: join(abs, identityFileName(plan.sshConfig)),
     };
     const sshConfigText = rewriteSshConfig(plan.sshConfig, {
         identityFile: files.privateKey,
         knownHostsFile: files.knownHosts,
         controlDir: abs,
     });
+    const root = ensureLabRoot(log);
 
     const previous = readLabState(abs);
     if (previous) {
@@ -203,13 +217,14 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     chmodSync(abs, 0o700);
     const client = topo.peers.find((p) => p.role === "client");
     const state: LabState = {
-        version: 1,
+        version: STATE_VERSION,
         stack: plan.stack,
         dir: abs,
         createdAt: new Date().toISOString(),
         topology: topo,
         hosts: [],
-        files: [files.sshConfig, files.knownHosts, files.privateKey],
+        rootDir: root.rootDir,
+        files: [files.sshConfig, files.knownHosts, files.privateKey, join(abs, "mirror.log")],
         ...files,
         clientNs: client ? client.ns : nsName(plan.stack, "client"),
     };
@@ -218,109 +233,14 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     try {
         log(`lab: creating ${topo.namespaces.length} namespaces`);
         createNetwork(topo);
-        const entries = etcEntries();
-        const accounts = machineAccounts();
-        const machineHosts = machineEtcHosts();
-        const pending: {
-            hs: LabHostState;
-            jails: string[];
-            disabled: string[];
-            f2b: ReturnType<typeof fail2banPaths>;
-        }[] = [];
-        for (const node of topo.hosts) {
-            const host = plan.hosts.find((h) => h.name === node.name);
-            const cfg = configs.get(node.name);
-            const rules = rulesets.get(node.name);
-            if (!host || !cfg || rules === undefined) throw new Error(`internal: host ${node.name} missing`);
-            loadNftRuleset(node.ns, rules);
-
-            const hostDir = hostDirOf(abs, node.name);
-            mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-            const hostname = (cfg.hostname ?? node.name).split(".")[0];
-            const etcPlan = planHostEtc(cfg, accounts, entries, new Date(), { hostname, machineHosts });
-            const hs: LabHostState = {
-                name: node.name,
-                role: node.role,
-                ns: node.ns,
-                hostname,
-                ...(aliases.has(`${plan.stack}-${node.name}`) ? { alias: `${plan.stack}-${node.name}` } : {}),
-                privateIp: node.privateIp,
-                ...(node.publicIp ? { publicIp: node.publicIp } : {}),
-                etcRoot: join(NETNS_ETC, node.ns),
-                hostDir,
-                authLog: join(hostDir, "auth.log"),
-                users: etcPlan.users.map((u) => u.name),
-                notes: [...etcPlan.notes],
-            };
-            state.hosts.push(hs);
-            writeState(state);
-
-            const extra: EtcWrite[] = [];
-            let jails: ReturnType<typeof adaptJails> | undefined;
-            const f2b = fail2banPaths(hostDir);
-            if (etcPlan.fail2ban && etcPlan.tops.includes("fail2ban")) {
-                jails = adaptJails(jailFiles("/etc", etcPlan.writes), { sshd: hs.authLog, fail2ban: f2b.logtarget });
-                const root = { mode: 0o644, owner: "root", group: "root" };
-                extra.push(
-                    { path: "/etc/fail2ban/jail.d/zz-jumpgate-lab.local", content: jails.text, ...root },
-                    {
-                        path: "/etc/fail2ban/fail2ban.d/zz-jumpgate-lab.local",
-                        content: fail2banPathsOverride(f2b),
-                        ...root,
-                    },
-                );
-                for (const d of jails.disabled)
-                    hs.notes.push(`fail2ban: jail ${d} disabled (the lab has no log for it)`);
-            }
-            log(`lab: ${node.name}: /etc in ${hs.etcRoot}, users ${hs.users.join(", ") || "(none)"}`);
-            materializeHostEtc(etcPlan, { etcRoot: hs.etcRoot, homeRoot: join(hostDir, "home") }, extra);
-
-            writeFileSync(hs.authLog, "", { mode: 0o600 });
-            if (jails) {
-                writeFileSync(f2b.logtarget, "", { mode: 0o600 });
-                pending.push({ hs, jails: jails.jails.map((j) => j.name), disabled: jails.disabled, f2b });
-            }
-        }
-
-        // The daemons of all hosts start in parallel: first every sshd (so each log has lines), then fail2ban.
-        await Promise.all(
-            state.hosts.map(async (hs) => {
-                hs.sshd = await startSshd({
-                    ns: hs.ns,
-                    hostname: hs.hostname,
-                    homeRoot: join(hs.hostDir, "home"),
-                    pidFile: join(hs.hostDir, "sshd.pid"),
-                    authLog: hs.authLog,
-                    pipeErr: join(hs.hostDir, "logpipe.err"),
-                });
-                log(`lab: ${hs.name}: sshd pid ${hs.sshd.pid}`);
-            }),
-        );
+        for (const node of topo.hosts) loadNftRuleset(node.ns, rulesets.get(node.name) as string);
+        state.mirror = await startLabMirror(topo, root.mirrorTree, abs);
         writeState(state);
-        await Promise.all(
-            pending.map(async ({ hs, jails, disabled, f2b }) => {
-                const started = await startFail2ban({
-                    ns: hs.ns,
-                    pidFile: f2b.pidfile,
-                    outFile: join(hs.hostDir, "fail2ban.out"),
-                    logFile: f2b.logtarget,
-                    jails,
-                });
-                hs.fail2ban = { pid: started.pid, jails, disabled, logFile: f2b.logtarget };
-                log(`lab: ${hs.name}: fail2ban pid ${started.pid}, jails ${jails.join(", ")}`);
-            }),
-        );
-        writeState(state);
+        await bootAll(plan, topo, state, { root, hostnames, aliases, log });
+        const problems = state.hosts.flatMap(bootProblems);
+        if (problems.length > 0) throw new Error(`lab hosts did not come up:\n${problems.join("\n")}`);
 
-        writeFileSync(files.sshConfig, sshConfigText.endsWith("\n") ? sshConfigText : `${sshConfigText}\n`, {
-            mode: 0o600,
-        });
-        writeFileSync(files.knownHosts, plan.knownHosts.endsWith("\n") ? plan.knownHosts : `${plan.knownHosts}\n`, {
-            mode: 0o600,
-        });
-        const key = plan.privateKeyOpenssh.endsWith("\n") ? plan.privateKeyOpenssh : `${plan.privateKeyOpenssh}\n`;
-        writeFileSync(files.privateKey, key, { mode: 0o600 });
-        for (const f of state.files) chmodSync(f, 0o600);
+        writeOperatorFiles(state, plan, sshConfigText);
         writeState(state);
     } catch (err) {
         log(`lab: up failed, tearing down: ${err instanceof Error ? err.message : String(err)}`);
@@ -330,6 +250,83 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     const text = howToConnect(state);
     log(text);
     return { state, howToConnect: text, durationMs: Date.now() - t0 };
+}
+
+/** The lab's Debian mirror in the VPC router's namespace, on every subnet's router address. */
+async function startLabMirror(topo: LabTopology, tree: string, dir: string): Promise<LabState["mirror"]> {
+    const log = join(dir, "mirror.log");
+    const addresses = topo.subnets.map((s) => s.gateway);
+    return { pid: await startMirror({ ns: topo.vpcNs, tree, addresses, logFile: log }), log };
+}
+
+/** ssh_config, known_hosts and the private key, 0600 in the 0700 dir. */
+function writeOperatorFiles(state: LabState, plan: LabPlan, sshConfigText: string): void {
+    const text = (t: string) => (t.endsWith("\n") ? t : `${t}\n`);
+    writeFileSync(state.sshConfig, text(sshConfigText), { mode: 0o600 });
+    writeFileSync(state.knownHosts, text(plan.knownHosts), { mode: 0o600 });
+    writeFileSync(state.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
+    for (const f of state.files) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/** Boots every host at once (boot CPU is the limit, not memory), then waits for each to be ready. */
+async function bootAll(
+    plan: LabPlan,
+    topo: LabTopology,
+    state: LabState,
+    ctx: {
+        root: { rootDir: string; mirrorHost: string };
+        hostnames: Map<string, string>;
+        aliases: Set<string>;
+        log: (line: string) => void;
+    },
+): Promise<void> {
+    for (const node of topo.hosts) {
+        const alias = `${plan.stack}-${node.name}`;
+        state.hosts.push({
+            name: node.name,
+            role: node.role,
+            ns: node.ns,
+            hostname: ctx.hostnames.get(node.name) ?? node.name,
+            ...(ctx.aliases.has(alias) ? { alias } : {}),
+            privateIp: node.privateIp,
+            ...(node.publicIp ? { publicIp: node.publicIp } : {}),
+            hostDir: hostDirOf(state.dir, node.name),
+            notes: [],
+        });
+    }
+    writeState(state);
+    const t0 = Date.now();
+    await Promise.all(
+        state.hosts.map(async (hs, i) => {
+            const host = plan.hosts.find((h) => h.name === hs.name);
+            if (!host) throw new Error(`internal: host ${hs.name} missing from the plan`);
+            hs.boot = await bootHost({
+                machine: hs.ns,
+                ns: hs.ns,
+                hostDir: hs.hostDir,
+                rootDir: ctx.root.rootDir,
+                userData: host.cloudInit,
+                instanceId: `i-lab-${plan.stack}-${hs.name}`,
+                hostname: hs.hostname,
+                etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, {
+                    host: ctx.root.mirrorHost,
+                    ip: topo.hosts[i].subnet.gateway,
+                }),
+            });
+            writeState(state);
+            ctx.log(`lab: ${hs.name}: booting (nspawn pid ${hs.boot.nspawnPid}, systemd pid ${hs.boot.leaderPid})`);
+        }),
+    );
+    for (const hs of state.hosts) {
+        const r = waitReady(hs.boot as BootedHost, READY_TIMEOUT_MS);
+        hs.ready = { cloudInitCode: r.cloudInit.code, cloudInit: r.cloudInit.text, system: r.system, ms: r.ms };
+        if (r.system !== "running") hs.notes.push(`systemd: ${r.system}`);
+        for (const i of r.interrupted) ctx.log(`lab: ${hs.name}: cloud-init status --wait was interrupted: ${i}`);
+        ctx.log(
+            `lab: ${hs.name}: ready after ${Date.now() - t0} ms (cloud-init exit ${r.cloudInit.code}, ${r.system})`,
+        );
+        writeState(state);
+    }
 }
 
 /** Operator instructions for a lab that is up. */
@@ -367,9 +364,10 @@ function isLink(path: string): boolean {
 }
 
 /**
- * Removes the lab of `stack`: every process in its namespaces and its log pipes, the namespaces, the
- * /etc/netns trees (users and configuration with them) and the files in `dir` it wrote. Namespaces
- * are found from the state file, the stack's fixed names, and whatever hangs off its two routers.
+ * Removes the lab of `stack`: powers its hosts off and removes their overlays and cgroups, stops the
+ * mirror and any other process in its namespaces, deletes the namespaces and the files in `dir` it
+ * wrote. Hosts and namespaces are found from the state file, the stack's fixed names, whatever hangs
+ * off its two routers, and the host directories in `dir`, so a half-made lab goes too.
  */
 export async function labDown(
     stack: string,
@@ -386,24 +384,23 @@ export async function labDown(
     for (const router of [nsName(stack, "inet"), nsName(stack, "vpc")]) {
         if (existing.has(router)) for (const n of attachedNamespaces(router)) names.add(n);
     }
-    const present = [...names].filter((n) => existing.has(n));
 
+    // Hosts first (an orderly poweroff each, all at once), then whatever else runs in the namespaces.
+    const hosts = new Map<string, BootedHost>();
+    for (const h of state?.hosts ?? []) if (h.boot) hosts.set(h.boot.machine, h.boot);
+    for (const ns of names) if (!hosts.has(ns)) hosts.set(ns, strayHost(ns, abs, state));
     const pids = new Set<number>();
-    for (const h of state?.hosts ?? []) {
-        const sup = h.sshd?.supervisorPid;
-        if (sup !== undefined && pidAlive(sup) && cmdline(sup).includes("logpipe")) pids.add(sup);
-    }
+    for (const h of hosts.values())
+        for (const p of [h.nspawnPid, ...cgroupPids(h.cgroups)]) if (pidAlive(p)) pids.add(p);
+    await Promise.all([...hosts.values()].map((h) => stopHost(h)));
+    const present = [...names].filter((n) => existing.has(n));
     for (const ns of present) for (const p of namespacePids(ns)) pids.add(p);
-    const stopped = await stopPids([...pids]);
+    if (state?.mirror && pidAlive(state.mirror.pid)) pids.add(state.mirror.pid);
+    await stopPids([...pids].filter(pidAlive));
     const deleted = deleteNamespaces(present);
 
     const removed: string[] = [];
     for (const n of names) rmIfExists(join(NETNS_ETC, n), removed);
-    try {
-        if (existsSync(NETNS_ETC) && readdirSync(NETNS_ETC).length === 0) rmdirSync(NETNS_ETC);
-    } catch {
-        // another lab's tree appeared meanwhile
-    }
     if (state) {
         for (const f of state.files) rmIfExists(f, removed);
         for (const h of state.hosts) rmIfExists(h.hostDir, removed);
@@ -418,14 +415,65 @@ export async function labDown(
         rmIfExists(join(abs, STATE_FILE), removed);
         if (!opts.keepDir && existsSync(abs) && readdirSync(abs).length === 0) rmIfExists(abs, removed);
     }
-    opts.log?.(`lab: down: ${deleted.length} namespaces, ${stopped.length} processes, ${removed.length} paths`);
-    return { namespaces: deleted, pids: stopped, removed, durationMs: Date.now() - t0 };
+    opts.log?.(`lab: down: ${deleted.length} namespaces, ${pids.size} processes, ${removed.length} paths`);
+    return { namespaces: deleted, pids: [...pids], removed, durationMs: Date.now() - t0 };
+}
+
+/** A host `up` may have booted without recording it (killed mid-way): found by its machine name. */
+function strayHost(ns: string, abs: string, state: LabState | undefined): BootedHost {
+    const recorded = state?.hosts.find((h) => h.ns === ns);
+    const hostDir = recorded?.hostDir ?? hostDirOf(abs, ns);
+    return {
+        machine: ns,
+        ns,
+        hostDir,
+        merged: join(hostDir, "merged"),
+        nspawnPid: 0,
+        leaderPid: 0,
+        cgroups: ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].map((h) => join(h, ns)),
+        console: join(hostDir, "console.log"),
+    };
 }
 
 function parseJailStatus(out: string): { banned: string[]; failed: number } {
     const banned = (/Banned IP list:\s*(.*)/.exec(out)?.[1] ?? "").split(/\s+/).filter((s) => s.length > 0);
     const failed = Number(/Currently failed:\s*(\d+)/.exec(out)?.[1] ?? "0");
     return { banned, failed };
+}
+
+/** A booted host's own view: cloud-init, systemd, its units, fail2ban's jails, memory. */
+function hostStatus(h: LabHostState, nsExists: boolean): LabHostStatus {
+    const running = h.boot !== undefined && pidAlive(h.boot.nspawnPid) && pidAlive(h.boot.leaderPid);
+    const inside = (cmd: string, args: string[]) =>
+        running ? labExec(h, cmd, args, { check: false, timeoutMs: 15_000 }).stdout.trim() : "";
+    const unitNames = ["ssh.service", "fail2ban.service"];
+    const states = inside("systemctl", ["is-active", ...unitNames]).split("\n");
+    const units = unitNames.map((unit, i) => ({ unit, state: states[i] || "unknown" }));
+    const mainPid = (unit: string) =>
+        Number(inside("systemctl", ["show", "-p", "MainPID", "--value", unit])) || undefined;
+    const entry: LabHostStatus = {
+        name: h.name,
+        ns: h.ns,
+        running,
+        cloudInit: /status: (\S+)/.exec(inside("cloud-init", ["status"]))?.[1] ?? (running ? "unknown" : "not running"),
+        system: inside("systemctl", ["is-system-running"]) || "not running",
+        units,
+        sshd: { pid: mainPid("ssh.service"), alive: units[0].state === "active" },
+        nftTables: nsExists
+            ? [NFT_TABLE, "f2b-table"].filter((t) => nftHasTable(h.ns, "inet", t)).map((t) => `inet ${t}`)
+            : [],
+        pssKiB: running && h.boot ? hostPssKiB(h.boot) : 0,
+    };
+    if (units[1].state === "active") {
+        const list = /Jail list:\s*(.*)/.exec(inside("fail2ban-client", ["status"]))?.[1] ?? "";
+        const jails = list.split(/[,\s]+/).filter((j) => j.length > 0);
+        entry.fail2ban = {
+            pid: mainPid("fail2ban.service"),
+            alive: true,
+            jails: jails.map((j) => ({ name: j, ...parseJailStatus(inside("fail2ban-client", ["status", j])) })),
+        };
+    }
+    return entry;
 }
 
 /** What runs for `stack`, as data and as text. */
@@ -440,57 +488,41 @@ export async function labStatus(stack: string, dir: string): Promise<LabStatusRe
         exists: existing.has(ns),
         processes: (existing.has(ns) ? namespacePids(ns) : []).map((pid) => ({ pid, cmd: cmdline(pid) })),
     }));
-    const hosts: LabStatusReport["hosts"] = [];
-    for (const h of state?.hosts ?? []) {
-        const inNs = existing.has(h.ns);
-        const entry: LabStatusReport["hosts"][number] = {
-            name: h.name,
-            ns: h.ns,
-            sshd: { pid: h.sshd?.pid, alive: h.sshd !== undefined && pidAlive(h.sshd.pid) },
-            nftTables: inNs
-                ? [NFT_TABLE, "f2b-table"].filter((t) => nftHasTable(h.ns, "inet", t)).map((t) => `inet ${t}`)
-                : [],
-        };
-        if (h.fail2ban) {
-            const alive = pidAlive(h.fail2ban.pid);
-            entry.fail2ban = {
-                pid: h.fail2ban.pid,
-                alive,
-                jails: h.fail2ban.jails.map((j) => ({
-                    name: j,
-                    ...(alive && inNs
-                        ? parseJailStatus(fail2banClient(h.ns, ["status", j], false))
-                        : { banned: [], failed: 0 }),
-                })),
-            };
-        }
-        hosts.push(entry);
-    }
-    const up = state !== undefined && namespaces.every((n) => n.exists) && hosts.every((h) => h.sshd.alive);
+    const hosts = (state?.hosts ?? []).map((h) => hostStatus(h, existing.has(h.ns)));
+    const up =
+        state !== undefined &&
+        namespaces.every((n) => n.exists) &&
+        hosts.every((h) => h.running && h.cloudInit === "done" && h.sshd.alive);
     const text = [
         state
             ? `Lab '${stack}' in ${abs}: ${up ? "up" : "DEGRADED"} (since ${state.createdAt})`
             : `Lab '${stack}': no state in ${abs}${namespaces.some((n) => n.exists) ? " (but namespaces exist; run down)" : ""}`,
-        ...namespaces.flatMap((n) => [
-            `  ns ${n.ns.padEnd(16)} ${n.exists ? `up, ${n.processes.length} process(es)` : "missing"}`,
-            ...n.processes.map((p) => `      ${p.pid} ${p.cmd.length > 110 ? `${p.cmd.slice(0, 107)}...` : p.cmd}`),
-        ]),
+        ...namespaces.map(
+            (n) => `  ns ${n.ns.padEnd(16)} ${n.exists ? `up, ${n.processes.length} process(es)` : "missing"}`,
+        ),
         ...hosts.flatMap((h) => {
             const s = state?.hosts.find((x) => x.name === h.name);
             const lines = [
                 `  ${h.name} (${s?.role}, ${s?.privateIp}${s?.publicIp ? `, public ${s.publicIp}` : ""}${s?.alias ? `, ssh ${s.alias}` : ""}): ` +
-                    `sshd ${h.sshd.alive ? `pid ${h.sshd.pid}` : "NOT running"}; nft ${h.nftTables.join(", ") || "none"}`,
+                    (h.running
+                        ? `Debian booted, system ${h.system}, cloud-init ${h.cloudInit}, ${Math.round(h.pssKiB / 1024)} MiB PSS`
+                        : "NOT running"),
+                `    units: ${h.units.map((u) => `${u.unit} ${u.state}`).join(", ")}; nft ${h.nftTables.join(", ") || "none"}`,
             ];
             for (const j of h.fail2ban?.jails ?? []) {
                 lines.push(
-                    `    fail2ban ${h.fail2ban?.alive ? `pid ${h.fail2ban.pid}` : "NOT running"} jail ${j.name}: ` +
-                        `${j.failed} failing, banned: ${j.banned.join(" ") || "none"}`,
+                    `    fail2ban pid ${h.fail2ban?.pid ?? "?"} jail ${j.name}: ${j.failed} failing, banned: ${j.banned.join(" ") || "none"}`,
                 );
             }
             for (const n of s?.notes ?? []) lines.push(`    note: ${n}`);
             return lines;
         }),
-        ...(state ? [`  ssh: ip netns exec ${state.clientNs} ssh -F ${state.sshConfig} <alias>`] : []),
+        ...(state
+            ? [
+                  `  ssh: ip netns exec ${state.clientNs} ssh -F ${state.sshConfig} <alias>`,
+                  `  a shell on a host: nsenter -t <systemd pid> -a bash   (${state.hosts.map((h) => `${h.name} ${h.boot?.leaderPid ?? "?"}`).join(", ")})`,
+              ]
+            : []),
     ].join("\n");
     return { stack, up, namespaces, hosts, text };
 }

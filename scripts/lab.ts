@@ -1,5 +1,6 @@
-// `npm run lab -- up|down|status [--stack dev]`: stands the stack's hosts up on this machine (network
-// namespaces, real sshd, fail2ban and nftables) from the program's offline plan, in `.lab/`.
+// `npm run lab -- up|down|status [--stack dev]`: boots the stack's hosts on this machine (Debian 13
+// under systemd-nspawn, one network namespace each, configured by cloud-init from their rendered user
+// data; nftables security groups) from the program's offline plan, with the operator's files in `.lab/`.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { labPlanForStack } from "../lab/fromPlan";
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     }
     if (typeof process.getuid === "function" && process.getuid() !== 0) {
         throw new Error(
-            `the lab creates network namespaces and runs sshd: run it as root (sudo npm run lab -- ${command}); without root, npm run plan shows the same plan`,
+            `the lab creates network namespaces and boots systems: run it as root (sudo npm run lab -- ${command}); without root, npm run plan shows the same plan`,
         );
     }
     // down and status default to the stack that is up.

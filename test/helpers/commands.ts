@@ -127,16 +127,27 @@ export function scanSpawnedCommands(): Map<string, string[]> {
     return found;
 }
 
-/** Packages not on `NOT_DEBIAN`. */
-export const isDebianPackage = (pkg: string) => pkg !== "-" && pkg !== "none";
+/** Packages of this machine (not `-`, `none` or a lab root's `root:NAME`). */
+export const isDebianPackage = (pkg: string) => pkg !== "-" && pkg !== "none" && !pkg.startsWith("root:");
+
+/** The packages scripts/build-lab-root.sh puts into the lab hosts' Debian 13 root (its PACKAGES line). */
+export function readLabRootPackages(): Set<string> {
+    const script = readFileSync(join(ROOT, "scripts/build-lab-root.sh"), "utf8");
+    return new Set(/^PACKAGES=(\S+)$/m.exec(script)?.[1]?.split(",") ?? []);
+}
 
 /** One line per listed command whose package neither install-tools.sh installs nor the image has. */
 export function packagesToAdd(
     inventory: readonly InventoryEntry[],
     installed: ReadonlySet<string>,
     baseImage: ReadonlySet<string>,
+    labRoot: ReadonlySet<string> = readLabRootPackages(),
 ): string[] {
-    return inventory
+    const machine = inventory
         .filter((e) => isDebianPackage(e.pkg) && !installed.has(e.pkg) && !baseImage.has(e.pkg))
         .map((e) => `${e.command}: add ${e.pkg} to scripts/debian-packages.txt`);
+    const root = inventory
+        .filter((e) => e.pkg.startsWith("root:") && !labRoot.has(e.pkg.slice("root:".length)))
+        .map((e) => `${e.command}: add ${e.pkg.slice("root:".length)} to PACKAGES in scripts/build-lab-root.sh`);
+    return [...machine, ...root];
 }

@@ -4,7 +4,10 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RunResult } from "../../lab/exec";
 import { labPlanForConfig } from "../../lab/fromPlan";
+import { labExec, type LabHostState } from "../../lab/lab";
+import { FAIL2BAN_LOG_PATH } from "../../components/render/fail2ban";
 import type { LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
 import { BASE_CONFIG } from "./program";
@@ -112,4 +115,31 @@ export function holdChannel(
         });
         child.on("exit", () => done(out.includes("SSH-2.0")));
     });
+}
+
+/** `fail2ban-client args` inside a booted lab host (its socket is the host's own). */
+export function fail2banOn(host: LabHostState, args: string[]): RunResult {
+    return labExec(host, "fail2ban-client", args, { check: false });
+}
+
+/** What sshd logged on a booted lab host: ssh.service's journal (sshd and sshd-session lines). */
+export function sshdJournal(host: LabHostState): string {
+    return labExec(host, "journalctl", ["--no-pager", "-o", "short-iso", "-u", "ssh.service"]).stdout;
+}
+
+/** fail2ban's own log on a booted lab host (Debian's default logtarget, which recidive reads). */
+export function fail2banLog(host: LabHostState): string {
+    return labExec(host, "cat", [FAIL2BAN_LOG_PATH], { check: false }).stdout;
+}
+
+/** The rendered jails fail2ban runs on a booted host, from its own status. */
+export function jailsOn(host: LabHostState): string[] {
+    const list = /Jail list:\s*(.*)/.exec(fail2banOn(host, ["status"]).stdout)?.[1] ?? "";
+    return list.split(/[,\s]+/).filter(Boolean);
+}
+
+/** Addresses a jail has banned, by fail2ban's own report. */
+export function bannedBy(host: LabHostState, jail: string): string[] {
+    const status = fail2banOn(host, ["status", jail]).stdout;
+    return (/Banned IP list:\s*(.*)/.exec(status)?.[1] ?? "").split(/\s+/).filter(Boolean);
 }

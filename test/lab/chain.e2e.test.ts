@@ -1,12 +1,12 @@
 // A bastion chain and a declared tunnel, stood up for real: targets answer only through the whole chain,
 // the inner hop accepts SSH only from the outer one, and the tunnel reaches exactly its declared port.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labUp, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { holdChannel, labLeftovers, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
+import { fail2banLog, holdChannel, labLeftovers, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "ch";
@@ -109,8 +109,7 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
             });
         const edgeIp = host("edge").privateIp;
         const mgmt = state.hosts.find((h) => h.name === "mgmt")!;
-        const f2bLog = mgmt.fail2ban!.logFile;
-        const before = readFileSync(f2bLog, "utf8").length;
+        const before = fail2banLog(mgmt).length;
         const held: ChildProcess[] = [];
         try {
             expect(teammate(["-f", "-N", `${STACK}-edge`]).status).toBe(0);
@@ -128,14 +127,14 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
                 );
             }
             await waitFor("the inner hop's fail2ban to read the failures", 15_000, () =>
-                readFileSync(f2bLog, "utf8").slice(before).includes(edgeIp),
+                fail2banLog(mgmt).slice(before).includes(edgeIp),
             );
             // The operator still gets through the whole chain, at once.
             const t0 = Date.now();
             const r = client(["-o", "ControlPath=none", `${STACK}-app-1`, "hostname"]);
             expect(r.stdout.trim(), r.stderr).toBe("app-1");
             expect(Date.now() - t0).toBeLessThan(10_000);
-            expect(readFileSync(f2bLog, "utf8").slice(before)).toContain(`Ignore ${edgeIp} by ip`);
+            expect(fail2banLog(mgmt).slice(before)).toContain(`Ignore ${edgeIp} by ip`);
             const sets = runIn(ns("mgmt"), "nft", ["list", "table", "inet", "f2b-table"], { check: false }).stdout;
             expect(sets).not.toContain(edgeIp);
         } finally {

@@ -3,12 +3,22 @@
 // for real (namespaces, sshd, fail2ban, nftables): a teammate holding many channels open and failing to
 // log in with a wrong key leaves another operator's access to that target intact.
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { holdChannel, labLeftovers, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
+import {
+    bannedBy,
+    fail2banLog,
+    fail2banOn,
+    holdChannel,
+    jailsOn,
+    labLeftovers,
+    programLabPlan,
+    sshdJournal,
+    teammateSshConfig,
+} from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "hp";
@@ -34,13 +44,11 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
     const bastion = (): LabHostState => state.hosts.find((h) => h.role === "bastion")!;
     const teammateNs = () => state.topology.peers.find((p) => p.role === "hostile")!.ns;
     const alias = () => `${STACK}-${target().name}`;
-    const f2b = (args: string[]) => runIn(target().ns, "fail2ban-client", args, { check: false });
+    const f2b = (args: string[]) => fail2banOn(target(), args);
     /** Addresses the target's fail2ban has banned, by its own report and in its nftables sets. */
     const targetBans = () => {
-        const jails = target().fail2ban?.jails ?? [];
-        const reported = jails.flatMap((j) =>
-            (/Banned IP list:\s*(.*)/.exec(f2b(["status", j]).stdout)?.[1] ?? "").split(/\s+/).filter(Boolean),
-        );
+        const jails = jailsOn(target());
+        const reported = jails.flatMap((j) => bannedBy(target(), j));
         // fail2ban creates a jail's set with its first ban: no set, no ban.
         const sets = jails.map((j) =>
             runIn(target().ns, "nft", ["list", "set", "inet", "f2b-table", `addr-set-${j}`], { check: false }),
@@ -90,7 +98,7 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
         const res = operatorConnects("operator, before");
         expect(res.status, res.stderr).toBe(0);
         expect(res.stdout.trim()).toBe(target().hostname);
-        const log = readFileSync(target().authLog, "utf8");
+        const log = sshdJournal(target());
         expect(log).toMatch(new RegExp(`Accepted publickey for ${plan.loginUser} from ${bastion().privateIp} port`));
         expect(log).not.toMatch(/from 203\.0\.113\./);
     });
@@ -131,13 +139,12 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
     }, 60_000);
 
     it("a teammate failing to log in with a wrong key, more than maxretry times, gets the bastion banned nowhere", async () => {
-        const jail = target().fail2ban?.jails.find((j) => f2b(["status", j]).stdout.includes(target().authLog));
-        expect(jail, "the target runs a fail2ban jail on sshd's log").toBeDefined();
+        const jail = jailsOn(target()).find((j) => /Journal matches:.*ssh\.service/.test(f2b(["status", j]).stdout));
+        expect(jail, "the target runs a fail2ban jail on sshd's journal").toBeDefined();
         const maxRetry = Number(f2b(["get", jail!, "maxretry"]).stdout.trim());
         expect(maxRetry).toBeGreaterThan(0);
-        const failedBefore = countFailures(target().authLog, plan.loginUser, bastion().privateIp);
-        const f2bLog = target().fail2ban!.logFile;
-        const f2bLogBefore = readFileSync(f2bLog, "utf8").length;
+        const failedBefore = countFailures(sshdJournal(target()), plan.loginUser, bastion().privateIp);
+        const f2bLogBefore = fail2banLog(target()).length;
         const attempts = maxRetry + 1;
         const outcomes: string[] = [];
         for (let i = 0; i < attempts; i++) {
@@ -152,7 +159,7 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
         expect(outcomes[0]).toContain(`${plan.loginUser}@${target().privateIp}: Permission denied (publickey)`);
         // Once fail2ban has read the failures (it names the bastion's address either way), nothing is banned.
         await waitFor("fail2ban to read the failures", 15_000, () =>
-            readFileSync(f2bLog, "utf8").slice(f2bLogBefore).includes(bastion().privateIp),
+            fail2banLog(target()).slice(f2bLogBefore).includes(bastion().privateIp),
         );
         const bans = targetBans();
         console.log(f2b(["status", jail!]).stdout, bans.nft);
@@ -164,15 +171,13 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
         expect(bans.nft).not.toContain(bastion().privateIp);
         // Every attempt reached the target's sshd as a failure from the bastion's address; fail2ban ignored them.
         expect(outcomes.every((o) => o.includes("Permission denied (publickey)"))).toBe(true);
-        const failed = countFailures(target().authLog, plan.loginUser, bastion().privateIp) - failedBefore;
+        const failed = countFailures(sshdJournal(target()), plan.loginUser, bastion().privateIp) - failedBefore;
         expect(failed).toBeGreaterThanOrEqual(attempts);
-        expect(readFileSync(f2bLog, "utf8").slice(f2bLogBefore)).toContain(`Ignore ${bastion().privateIp} by ip`);
+        expect(fail2banLog(target()).slice(f2bLogBefore)).toContain(`Ignore ${bastion().privateIp} by ip`);
     }, 90_000);
 });
 
 /** `Failed publickey for <user> from <ip>` lines in the target's log. */
-function countFailures(authLog: string, user: string, ip: string): number {
-    return readFileSync(authLog, "utf8")
-        .split("\n")
-        .filter((l) => l.includes(`Failed publickey for ${user} from ${ip} port`)).length;
+function countFailures(journal: string, user: string, ip: string): number {
+    return journal.split("\n").filter((l) => l.includes(`Failed publickey for ${user} from ${ip} port`)).length;
 }

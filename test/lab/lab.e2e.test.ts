@@ -14,7 +14,7 @@ import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labStatus, labUp, type LabState } from "../../lab/lab";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
-import { labLeftovers, programLabPlan, sshKeygen } from "../helpers/labFixture";
+import { bannedBy, fail2banOn, labLeftovers, programLabPlan, sshKeygen } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const MACHINE_FILES = [
@@ -106,15 +106,14 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
     /** ssh/scp from the client namespace with only the generated config. */
     const client = (cmd: "ssh" | "scp", args: string[], timeoutMs = 30_000): RunResult =>
         runIn(clientNs(), cmd, ["-F", state.sshConfig, ...args], { check: false, timeoutMs, env: cleanEnv() });
-    const f2b = (args: string[]) => runIn(bastionState()?.ns ?? "", "fail2ban-client", args, { check: false });
+    const f2b = (args: string[]) => fail2banOn(bastionState()!, args);
+    /** The rendered sshd jail, reading ssh.service's journal entries on the booted bastion. */
     const sshdJail = (): string => {
-        const b = bastionState();
-        const jail = b?.fail2ban?.jails.find((j) => f2b(["status", j]).stdout.includes(b.authLog));
-        if (!jail) throw new Error("the bastion runs no fail2ban jail on sshd's log");
-        return jail;
+        const status = f2b(["status", "sshd"]).stdout;
+        if (!/Journal matches:.*ssh\.service/.test(status)) throw new Error(`the bastion's sshd jail: ${status}`);
+        return "sshd";
     };
-    const banned = (jail: string): string[] =>
-        (/Banned IP list:\s*(.*)/.exec(f2b(["status", jail]).stdout)?.[1] ?? "").split(/\s+/).filter((s) => s);
+    const banned = (jail: string): string[] => bannedBy(bastionState()!, jail);
 
     beforeAll(async () => {
         plan = await programLabPlan({ stack: "e2e" });
@@ -493,7 +492,7 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
             expect(res.status, res.stderr).toBe(0);
         }
         const namespaces = state.topology.namespaces;
-        const etcDirs = state.hosts.map((h) => h.etcRoot);
+        const etcDirs = state.hosts.map((h) => h.hostDir);
 
         const t1 = Date.now();
         const down = await labDown(plan.stack, dir);

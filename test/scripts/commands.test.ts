@@ -10,6 +10,7 @@ import {
     isDebianPackage,
     packagesToAdd,
     readInventory,
+    readLabRootPackages,
     readList,
     scanSpawnedCommands,
 } from "../helpers/commands";
@@ -87,7 +88,7 @@ describe("every command the project runs comes from a package a fresh machine ge
     it("names the command and the package when a package is dropped from install-tools.sh", () => {
         // Every installed package a listed command needs, dropped in turn, is reported by name.
         const needed = [...installed].filter((p) => !baseImage.has(p) && inventory.some((e) => e.pkg === p));
-        expect(needed).toContain("sudo");
+        expect(needed).toEqual(expect.arrayContaining(["openssh-server", "fail2ban", "systemd-container"]));
         for (const pkg of needed) {
             const without = new Set([...installed].filter((p) => p !== pkg));
             const commands = inventory.filter((e) => e.pkg === pkg).map((e) => e.command);
@@ -95,5 +96,14 @@ describe("every command the project runs comes from a package a fresh machine ge
                 commands.map((c) => `${c}: add ${pkg} to scripts/debian-packages.txt`),
             );
         }
+    });
+
+    it("names the command and the lab root's package when it is dropped from build-lab-root.sh", () => {
+        const root = readLabRootPackages();
+        expect(packagesToAdd(inventory, installed, baseImage, root)).toEqual([]);
+        const without = new Set([...root].filter((p) => p !== "sudo"));
+        expect(packagesToAdd(inventory, installed, baseImage, without)).toEqual([
+            "sudo: add sudo to PACKAGES in scripts/build-lab-root.sh",
+        ]);
     });
 });
