@@ -15,7 +15,7 @@ SUITE=trixie
 # The AMI's packages plus what cloud-init and fail2ban's journal backend need. Without
 # python3-cffi-backend debootstrap cannot resolve a virtual dependency of python3-cryptography and
 # cloud-init stays unconfigured.
-PACKAGES=systemd,systemd-sysv,dbus,openssh-server,fail2ban,python3-systemd,nftables,cloud-init,iproute2,sudo,unattended-upgrades,python3-cffi-backend
+PACKAGES=systemd,systemd-sysv,dbus,openssh-server,fail2ban,python3-systemd,nftables,cloud-init,iproute2,sudo,unattended-upgrades,python3-cffi-backend,curl
 
 CACHE="${JUMPGATE_CACHE:-/var/cache/jumpgate}"
 self="$(readlink -f "${BASH_SOURCE[0]}")"

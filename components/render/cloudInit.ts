@@ -18,7 +18,14 @@ import {
     renderBastionSshd,
     renderTargetSshd,
 } from "./sshd";
-import { SSM_AGENT_INSTALLER_PATH, renderSsmAgentInstaller, ssmAgentBaseUrl } from "./ssmAgent";
+import {
+    SSM_AGENT_INSTALLER_PATH,
+    SSM_AGENT_UNIT,
+    SSM_AGENT_UNIT_PATH,
+    renderSsmAgentInstaller,
+    renderSsmAgentUnit,
+    ssmAgentBaseUrl,
+} from "./ssmAgent";
 
 /** apt configuration for unattended upgrades; `52` sorts after the packages' `20auto-upgrades` and `50unattended-upgrades`. */
 export const UNATTENDED_UPGRADES_PATH = "/etc/apt/apt.conf.d/52jumpgate-unattended";
@@ -174,6 +181,12 @@ function document(p: HostParts): string {
                       owner: "root:root",
                       permissions: "0700",
                   },
+                  {
+                      path: SSM_AGENT_UNIT_PATH,
+                      content: renderSsmAgentUnit(p.ssmAgentBaseUrl),
+                      owner: "root:root",
+                      permissions: "0644",
+                  },
               ]),
     ];
     const config = {
@@ -202,8 +215,10 @@ function document(p: HostParts): string {
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
             ["systemctl", "restart", "fail2ban.service"],
-            // Last: a refused install (logged, cloud-init reports the error) holds nothing else up.
-            ...(p.ssmAgentBaseUrl === undefined ? [] : [[SSM_AGENT_INSTALLER_PATH, p.ssmAgentBaseUrl]]),
+            // Last, and not waited for: the unit retries until the agent is installed (see ssmAgent.ts).
+            ...(p.ssmAgentBaseUrl === undefined
+                ? []
+                : [["systemctl", "enable", "--now", "--no-block", SSM_AGENT_UNIT]]),
         ],
     };
     // YAML 1.1 output: cloud-init's PyYAML reads 1.1, so strings such as "no" or "0600" get quoted.

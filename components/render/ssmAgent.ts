@@ -44,6 +44,37 @@ export const AWS_SSM_AGENT_KEY_FINGERPRINT = "DE92C7DA3E56E92331D62A36BC1F495C97
 /** Where the bastion's user data writes the installer. */
 export const SSM_AGENT_INSTALLER_PATH = "/usr/local/sbin/jumpgate-install-ssm-agent";
 
+/** The unit that runs the installer at boot until it succeeds. */
+export const SSM_AGENT_UNIT = "jumpgate-ssm-agent.service";
+export const SSM_AGENT_UNIT_PATH = `/etc/systemd/system/${SSM_AGENT_UNIT}`;
+
+/**
+ * The installer as a oneshot unit rather than a first-boot command: S3 or the route out can be briefly
+ * unreachable, so it retries every minute until the agent is installed (then the condition skips it),
+ * and a refusal shows as a failed unit (`systemctl --failed`, the journal) without marking the host's
+ * first boot failed: SSH access does not depend on break-glass.
+ */
+export function renderSsmAgentUnit(baseUrl: string): string {
+    return [
+        "[Unit]",
+        "Description=Install AWS's SSM agent if its signature verifies (jumpgate break-glass)",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "ConditionPathExists=!/usr/bin/amazon-ssm-agent",
+        "StartLimitIntervalSec=0",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `ExecStart=${SSM_AGENT_INSTALLER_PATH} ${baseUrl}`,
+        "Restart=on-failure",
+        "RestartSec=60",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+}
+
 /** AWS's regional bucket for the agent; the installer appends `/debian_<dpkg arch>/amazon-ssm-agent.deb`. */
 export function ssmAgentBaseUrl(region: string): string {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`'${region}' is not an AWS region name`);

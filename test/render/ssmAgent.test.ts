@@ -23,6 +23,8 @@ import { renderBastionCloudInit } from "../../components/render/cloudInit";
 import {
     AWS_SSM_AGENT_KEY,
     SSM_AGENT_INSTALLER_PATH,
+    SSM_AGENT_UNIT,
+    SSM_AGENT_UNIT_PATH,
     renderSsmAgentInstaller,
     ssmAgentBaseUrl,
     type SigningKey,
@@ -35,16 +37,19 @@ const TIMEOUT_MS = 60_000;
 describe("rendering", () => {
     const spec = sampleBastionSpec();
 
-    it("puts the installer on Debian bastions only, run last with the region's bucket", () => {
+    it("puts the installer on Debian bastions only, in a unit started last that retries with the region's bucket", () => {
         const doc = parseCloudConfig(
             renderBastionCloudInit({ ...spec, os: "debian-12", ssmAgentRegion: "eu-central-1" }),
         );
         expect(fileAt(doc, SSM_AGENT_INSTALLER_PATH)).toBe(renderSsmAgentInstaller());
         expect(doc.write_files.find((f) => f.path === SSM_AGENT_INSTALLER_PATH)?.permissions).toBe("0700");
-        expect(doc.runcmd?.at(-1)).toEqual([
-            SSM_AGENT_INSTALLER_PATH,
-            "https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
-        ]);
+        expect(doc.runcmd?.at(-1)).toEqual(["systemctl", "enable", "--now", "--no-block", SSM_AGENT_UNIT]);
+        const unit = fileAt(doc, SSM_AGENT_UNIT_PATH);
+        expect(unit).toContain(
+            `ExecStart=${SSM_AGENT_INSTALLER_PATH} https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest`,
+        );
+        expect(unit).toMatch(/^Restart=on-failure$/m);
+        expect(unit).toMatch(/^ConditionPathExists=!\/usr\/bin\/amazon-ssm-agent$/m);
         expect(doc.packages).toContain("curl");
         // Ubuntu's AMIs ship the agent as a snap: nothing to install.
         const ubuntu = parseCloudConfig(
