@@ -2,6 +2,7 @@
 // through Session Manager (the instance profile), so the SSH jump user never needs a shell.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { CryptoProfile } from "./render/crypto";
 import { architectureOf } from "./config";
 import { lookupAmi } from "./ami";
 import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
@@ -22,6 +23,8 @@ export interface BastionArgs {
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
+    /** Which algorithm lists sshd offers: `compatible` or `pq-only` (post-quantum key exchange only). Defaults to `compatible`. */
+    cryptoProfile?: CryptoProfile;
     /** EC2 instance type; its architecture picks the AMI. Defaults to `t4g.nano`. */
     instanceType?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -93,6 +96,7 @@ export class Bastion extends pulumi.ComponentResource {
                 .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh]) =>
                     renderBastionCloudInit({
                         os,
+                        cryptoProfile: args.cryptoProfile ?? "compatible",
                         sshPort: args.sshPort ?? 22,
                         jumpUser: args.jumpUser ?? "jump",
                         operatorPublicKeys,

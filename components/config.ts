@@ -3,7 +3,7 @@
 // at once, each with the key, the bad value and the `pulumi config set` command that fixes it.
 import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
 import { defaultIdentityFile } from "./render/sshConfig";
-import { ACCEPTED_USER_KEY_TYPES } from "./render/crypto";
+import { ACCEPTED_USER_KEY_TYPES, CRYPTO_PROFILES, CryptoProfile } from "./render/crypto";
 import { Cidr, cidrProblem, formatCidr, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
 
 /** Where raw values come from: `pulumi.Config#get` in the program, a plain map in tests. */
@@ -55,6 +55,7 @@ export interface JumpgateSettings {
     sshPort: number;
     network: NewNetworkSettings | ExistingNetworkSettings;
     os: OsName;
+    cryptoProfile: CryptoProfile;
     bastionInstanceType: string;
     /** The bastion chain, outermost first; one hop named `bastion` by default. */
     bastions: BastionHopSettings[];
@@ -80,6 +81,7 @@ export const DEFAULTS = {
     natGateways: "single" as NatGatewayMode,
     flowLogRetentionDays: 90,
     os: "debian-12" as OsName,
+    cryptoProfile: "compatible" as CryptoProfile,
     bastionInstanceType: "t4g.nano",
     targets: [{ name: "app-1", instanceType: "t4g.micro" }] as TargetSettings[],
     tunnels: [] as TunnelSettings[],
@@ -97,7 +99,7 @@ export const DEFAULTS = {
     upgradesRebootTime: "",
 };
 
-export const OS_NAMES: readonly OsName[] = ["debian-12", "ubuntu-24.04"];
+export const OS_NAMES: readonly OsName[] = ["debian-13", "debian-12", "ubuntu-24.04"];
 const NAT_MODES: readonly NatGatewayMode[] = ["none", "single", "perAz"];
 /** CloudWatch Logs accepts only these retention periods (0 = never expire). */
 const LOG_RETENTION_DAYS = [
@@ -315,6 +317,14 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
     // --- hosts
     const os = str("os", DEFAULTS.os) as OsName;
     if (!OS_NAMES.includes(os)) problem("os", os, `must be one of ${OS_NAMES.join(", ")}`, set("os", DEFAULTS.os));
+    const cryptoProfile = str("cryptoProfile", DEFAULTS.cryptoProfile) as CryptoProfile;
+    if (!CRYPTO_PROFILES.includes(cryptoProfile))
+        problem(
+            "cryptoProfile",
+            cryptoProfile,
+            `must be one of ${CRYPTO_PROFILES.join(", ")}`,
+            set("cryptoProfile", DEFAULTS.cryptoProfile),
+        );
 
     const bastionInstanceType = str("bastionInstanceType", DEFAULTS.bastionInstanceType);
     checkInstanceType(
@@ -621,6 +631,7 @@ export function readSettings(get: ConfigSource, stack: string): JumpgateSettings
         sshPort,
         network,
         os,
+        cryptoProfile,
         bastionInstanceType,
         bastions,
         targets,

@@ -3,6 +3,7 @@
 // before any instance exists, and survive instance replacement.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { CryptoProfile } from "./render/crypto";
 import { architectureOf, TargetSettings } from "./config";
 import { lookupAmi } from "./ami";
 import { hardenedInstanceArgs, IGNORE_AMI_DRIFT } from "./instance";
@@ -29,6 +30,8 @@ export interface TargetsArgs {
     operatorPublicKeys: pulumi.Input<string[]>;
     /** Operating system. Defaults to `debian-12`. */
     os?: OsName;
+    /** Which algorithm lists sshd offers: `compatible` or `pq-only` (post-quantum key exchange only). Defaults to `compatible`. */
+    cryptoProfile?: CryptoProfile;
     /** The login user on targets. Defaults to `ops`. */
     loginUser?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -78,6 +81,7 @@ export class Targets extends pulumi.ComponentResource {
                     .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh]) =>
                         renderTargetCloudInit({
                             os,
+                            cryptoProfile: args.cryptoProfile ?? "compatible",
                             name: target.name,
                             privateIp,
                             loginUser: args.loginUser ?? "ops",

@@ -3,14 +3,15 @@
 // keyword, so this file (10-…) wins over cloud-init's 50-cloud-init.conf and the distribution's own
 // lines. A `Match` block lasts to the end of its file, so it comes last.
 import {
-    CIPHERS,
     HOST_KEY_ALGORITHMS,
-    KEX_ALGORITHMS,
-    MACS,
     PUBKEY_ACCEPTED_ALGORITHMS,
     REQUIRED_RSA_SIZE,
+    ciphers,
+    kexAlgorithms,
+    macs,
+    type CryptoProfile,
 } from "./crypto";
-import type { BastionHostSpec, TargetEndpoint, TargetHostSpec } from "./model";
+import type { BastionHostSpec, OsName, TargetEndpoint, TargetHostSpec } from "./model";
 
 /** Where cloud-init writes the drop-in; `10-` sorts before cloud-init's `50-cloud-init.conf`. */
 export const SSHD_DROPIN_PATH = "/etc/ssh/sshd_config.d/10-jumpgate.conf";
@@ -31,13 +32,13 @@ export const PER_SOURCE_MAX_STARTUPS = 5;
 export const BANNER_TEXT = "Authorised access only. This system is monitored; connections and failures are logged.\n";
 
 /** Lines shared by bastion and targets: host key, crypto, authentication, limits, logging, no forwarding. */
-function commonLines(): string[] {
+function commonLines(os: OsName, profile: CryptoProfile): string[] {
     return [
         `HostKey ${HOST_KEY_PATH}`,
         `HostKeyAlgorithms ${HOST_KEY_ALGORITHMS.join(",")}`,
-        `KexAlgorithms ${KEX_ALGORITHMS.join(",")}`,
-        `Ciphers ${CIPHERS.join(",")}`,
-        `MACs ${MACS.join(",")}`,
+        `KexAlgorithms ${kexAlgorithms(os, profile).join(",")}`,
+        `Ciphers ${ciphers(profile).join(",")}`,
+        `MACs ${macs(profile).join(",")}`,
         `PubkeyAcceptedAlgorithms ${PUBKEY_ACCEPTED_ALGORITHMS.join(",")}`,
         `RequiredRSASize ${REQUIRED_RSA_SIZE}`,
         "",
@@ -94,7 +95,7 @@ export function renderBastionSshd(spec: BastionHostSpec): string {
     return [
         "# Managed by jumpgate (bastion). First value wins; this file is read before sshd_config's own lines.",
         `Port ${spec.sshPort}`,
-        ...commonLines(),
+        ...commonLines(spec.os, spec.cryptoProfile),
         `AllowGroups ${JUMP_GROUP}`,
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",
@@ -115,7 +116,7 @@ export function renderTargetSshd(spec: TargetHostSpec): string {
         `# Managed by jumpgate (target ${spec.name}). First value wins; this file is read before sshd_config's own lines.`,
         "Port 22",
         `ListenAddress ${spec.privateIp}`,
-        ...commonLines(),
+        ...commonLines(spec.os, spec.cryptoProfile),
         `AllowGroups ${LOGIN_GROUP}`,
         "",
     ].join("\n");

@@ -81,6 +81,19 @@ describe("readSettings", () => {
         expect(problems.find((p) => p.key === "os")!.fix).toBe("pulumi config set os debian-12");
     });
 
+    it("takes Debian 13 and the post-quantum-only crypto profile, and refuses an unknown profile", () => {
+        const s = settingsFrom({ ...base, os: "debian-13", cryptoProfile: "pq-only" });
+        expect([s.os, s.cryptoProfile]).toEqual(["debian-13", "pq-only"]);
+        expect(settingsFrom(base).cryptoProfile).toBe("compatible");
+        const problems = problemsOf({ ...base, cryptoProfile: "quantum" });
+        expect(problems).toEqual([
+            expect.objectContaining({
+                key: "cryptoProfile",
+                fix: "pulumi config set cryptoProfile compatible",
+            }),
+        ]);
+    });
+
     it("rejects a VPC CIDR that is not an AWS-sized IPv4 block or too small for the subnets", () => {
         expect(problemsOf({ ...base, vpcCidr: "10.0.0.0/8" })[0]!.message).toContain("/16 to /28");
         expect(problemsOf({ ...base, vpcCidr: "10.0.0.0/27" })[0]!.message).toContain("too small");

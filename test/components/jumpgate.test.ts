@@ -1,4 +1,5 @@
 // The program's resources and outputs, asserted on what it registers under the mock runtime.
+import { amiQuery } from "../../components/ami";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -184,6 +185,15 @@ describe("default stack", () => {
             const x86 = amiCalls.find((c) => archOf(c) === "x86_64")!;
             expect(db.inputs.ami).toBe(x86.result.id);
             expect(x86.inputs.nameRegex).toBe("^debian-12-amd64-\\d+-\\d+$");
+        });
+
+        it("look up Debian 13 from Debian's account with a regex that keeps backports images out", () => {
+            const q = amiQuery("debian-13", "arm64");
+            expect(q.owners).toEqual(["136693071363"]);
+            expect(q.nameRegex).toBe("^debian-13-arm64-\\d+-\\d+$");
+            expect(new RegExp(q.nameRegex!).test("debian-13-backports-arm64-20261101-2100")).toBe(false);
+            expect(new RegExp(q.nameRegex!).test("debian-13-arm64-20261101-2100")).toBe(true);
+            expect(q.filters).toContainEqual({ name: "name", values: ["debian-13-arm64-*"] });
         });
 
         it("boot each host with a cloud-config holding its own pinned host key, passed as a secret", () => {
