@@ -1,5 +1,5 @@
-// AMI selection: the official Debian 12 or Ubuntu 24.04 image for the instance type's architecture,
-// pinned in config or recorded in state, never followed silently.
+// AMI selection: the official Debian 13, Debian 12 or Ubuntu 24.04 image for the instance type's
+// architecture, pinned in config or recorded in state, never followed silently.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { amiPinCommand, Architecture } from "./config";
@@ -14,13 +14,13 @@ export function amiQuery(os: OsName, arch: Architecture): aws.ec2.GetAmiArgs {
         { name: "virtualization-type", values: ["hvm"] },
         { name: "state", values: ["available"] },
     ];
-    if (os === "debian-12") {
+    if (os === "debian-12" || os === "debian-13") {
         return {
             owners: ["136693071363"], // Debian's official cloud account
             mostRecent: true,
-            // The regex keeps out debian-12-backports-* images that the name filter alone would match.
-            nameRegex: `^debian-12-${debArch}-\\d+-\\d+$`,
-            filters: [{ name: "name", values: [`debian-12-${debArch}-*`] }, ...common],
+            // The regex keeps out debian-1x-backports-* images that the name filter alone would match.
+            nameRegex: `^${os}-${debArch}-\\d+-\\d+$`,
+            filters: [{ name: "name", values: [`${os}-${debArch}-*`] }, ...common],
         };
     }
     return {

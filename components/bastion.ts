@@ -2,6 +2,8 @@
 // through Session Manager (the instance profile), so the SSH jump user never needs a shell.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { CryptoProfile } from "./render/crypto";
+import { DEFAULT_OS } from "./render/os";
 import { architectureOf } from "./config";
 import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
@@ -22,10 +24,12 @@ export interface BastionArgs {
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Inner hops: address or subnet CIDR of the hop in front, from which every SSH connection arrives. Defaults to none (the outer hop faces the internet). */
     hopAddresses?: pulumi.Input<string[]>;
-    /** Operating system. Defaults to `debian-12`. */
+    /** Operating system. Defaults to `debian-13`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
     images: HostImages;
+    /** Which algorithm lists sshd offers: `compatible` or `pq-only` (post-quantum key exchange only). Defaults to `compatible`. */
+    cryptoProfile?: CryptoProfile;
     /** EC2 instance type; its architecture picks the AMI. Defaults to `t4g.nano`. */
     instanceType?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -56,7 +60,7 @@ export class Bastion extends pulumi.ComponentResource {
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:bastion:Bastion", name, {}, opts);
-        const os = args.os ?? "debian-12";
+        const os = args.os ?? DEFAULT_OS;
         const instanceType = args.instanceType ?? "t4g.nano";
         const tags = args.tags ?? {};
         const parent = { parent: this };
@@ -101,6 +105,7 @@ export class Bastion extends pulumi.ComponentResource {
                 .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
                     renderBastionCloudInit({
                         os,
+                        cryptoProfile: args.cryptoProfile ?? "compatible",
                         sshPort: args.sshPort ?? 22,
                         jumpUser: args.jumpUser ?? "jump",
                         operatorPublicKeys,

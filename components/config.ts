@@ -3,7 +3,7 @@
 // at once, each with the key, the bad value and the `pulumi config set` command that fixes it.
 import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
 import { defaultIdentityFile } from "./render/sshConfig";
-import { ACCEPTED_USER_KEY_TYPES } from "./render/crypto";
+import { ACCEPTED_USER_KEY_TYPES, CRYPTO_PROFILES, CryptoProfile } from "./render/crypto";
 import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "./render/userDataSize";
 import { PACKAGES } from "./render/cloudInit";
 import { Cidr, cidrProblem, formatCidr, hostAt, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
@@ -57,6 +57,7 @@ export interface JumpgateSettings {
     sshPort: number;
     network: NewNetworkSettings | ExistingNetworkSettings;
     os: OsName;
+    cryptoProfile: CryptoProfile;
     bastionInstanceType: string;
     /** The bastion chain, outermost first; one hop named `bastion` by default. */
     bastions: BastionHopSettings[];
@@ -85,7 +86,8 @@ export const DEFAULTS = {
     azCount: 2,
     natGateways: "single" as NatGatewayMode,
     flowLogRetentionDays: 90,
-    os: "debian-12" as OsName,
+    os: "debian-13" as OsName,
+    cryptoProfile: "compatible" as CryptoProfile,
     bastionInstanceType: "t4g.nano",
     targets: [{ name: "app-1", instanceType: "t4g.micro" }] as TargetSettings[],
     tunnels: [] as TunnelSettings[],
@@ -117,6 +119,7 @@ export const CONFIG_KEYS: readonly string[] = [
     "existingVpc",
     "os",
     "amiIds",
+    "cryptoProfile",
     "bastionInstanceType",
     "targets",
     "bastions",
@@ -138,7 +141,7 @@ export const CONFIG_KEYS: readonly string[] = [
     "allowPrivateHostsWithoutPackages",
 ];
 
-export const OS_NAMES: readonly OsName[] = ["debian-12", "ubuntu-24.04"];
+export const OS_NAMES: readonly OsName[] = ["debian-13", "debian-12", "ubuntu-24.04"];
 const NAT_MODES: readonly NatGatewayMode[] = ["none", "single", "perAz"];
 /** CloudWatch Logs accepts only these retention periods (0 = never expire). */
 const LOG_RETENTION_DAYS = [
@@ -375,6 +378,14 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
     // --- hosts
     const os = str("os", DEFAULTS.os) as OsName;
     if (!OS_NAMES.includes(os)) problem("os", os, `must be one of ${OS_NAMES.join(", ")}`, set("os", DEFAULTS.os));
+    const cryptoProfile = str("cryptoProfile", DEFAULTS.cryptoProfile) as CryptoProfile;
+    if (!CRYPTO_PROFILES.includes(cryptoProfile))
+        problem(
+            "cryptoProfile",
+            cryptoProfile,
+            `must be one of ${CRYPTO_PROFILES.join(", ")}`,
+            set("cryptoProfile", DEFAULTS.cryptoProfile),
+        );
 
     const amiIds = readAmiPins(json<unknown>("amiIds", {}, amiPinCommand(os, "arm64")), os, problem);
 
@@ -689,6 +700,7 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         sshPort,
         network,
         os,
+        cryptoProfile,
         bastionInstanceType,
         bastions,
         targets,
@@ -1022,6 +1034,7 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
         fail2ban: s.fail2ban,
         upgrades: s.upgrades,
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
+        cryptoProfile: s.cryptoProfile,
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];

@@ -3,6 +3,8 @@
 // before any instance exists, and survive instance replacement.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { CryptoProfile } from "./render/crypto";
+import { DEFAULT_OS } from "./render/os";
 import { architectureOf, TargetSettings } from "./config";
 import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
@@ -29,10 +31,12 @@ export interface TargetsArgs {
     operatorPublicKeys: pulumi.Input<string[]>;
     /** Address or subnet CIDR of the last bastion hop, from which every SSH connection arrives. Required. */
     hopAddresses: pulumi.Input<string[]>;
-    /** Operating system. Defaults to `debian-12`. */
+    /** Operating system. Defaults to `debian-13`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
     images: HostImages;
+    /** Which algorithm lists sshd offers: `compatible` or `pq-only` (post-quantum key exchange only). Defaults to `compatible`. */
+    cryptoProfile?: CryptoProfile;
     /** The login user on targets. Defaults to `ops`. */
     loginUser?: string;
     /** Root volume size in GiB. Defaults to 8. */
@@ -55,7 +59,7 @@ export class Targets extends pulumi.ComponentResource {
 
     constructor(name: string, args: TargetsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:targets:Targets", name, {}, opts);
-        const os = args.os ?? "debian-12";
+        const os = args.os ?? DEFAULT_OS;
         const tags = args.tags ?? {};
         const parent = { parent: this };
         const privateIps: Record<string, pulumi.Output<string>> = {};
@@ -82,6 +86,7 @@ export class Targets extends pulumi.ComponentResource {
                     .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
                         renderTargetCloudInit({
                             os,
+                            cryptoProfile: args.cryptoProfile ?? "compatible",
                             name: target.name,
                             privateIp,
                             loginUser: args.loginUser ?? "ops",

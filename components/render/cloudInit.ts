@@ -105,7 +105,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
         ssmAgentBaseUrl:
-            spec.os === "debian-12" && spec.ssmAgentRegion !== undefined
+            spec.os.startsWith("debian-") && spec.ssmAgentRegion !== undefined
                 ? ssmAgentBaseUrl(spec.ssmAgentRegion)
                 : undefined,
     });

@@ -1,7 +1,16 @@
 // The one source of SSH algorithm lists: the bastion's and targets' sshd drop-ins, the operator's
 // client config and the ssh-audit policy in the tests all read these, so they cannot drift apart.
-// Based on the ssh-audit hardening guide for OpenSSH 9.2 (Debian 12); every name is also accepted
-// by OpenSSH 9.6 (Ubuntu 24.04). Order is preference order (sshd offers them in this order).
+// The `compatible` lists follow the ssh-audit hardening guide for OpenSSH 9.2 (Debian 12), every name
+// also accepted by 9.6 (Ubuntu 24.04), with the post-quantum hybrids of OpenSSH 9.9+ put first where
+// the host has them. The `pq-only` profile is ssh-audit's "Hardened Debian 13" policy: post-quantum key
+// exchange only, in the policy's own order (the policy compares lists exactly). Order is preference
+// order (sshd offers them in this order; the client's order decides).
+import type { OsName } from "./model";
+import { opensshAtLeast } from "./os";
+
+/** Which algorithm lists sshd offers: everything safe (`compatible`) or post-quantum key exchange only. */
+export type CryptoProfile = "compatible" | "pq-only";
+export const CRYPTO_PROFILES: readonly CryptoProfile[] = ["compatible", "pq-only"];
 
 /**
  * Key exchange. Only the `@openssh.com` name of sntrup761: the unsuffixed alias is fatal to sshd
@@ -14,6 +23,25 @@ export const KEX_ALGORITHMS: readonly string[] = [
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group18-sha512",
 ];
+
+/**
+ * Post-quantum hybrid key exchange of OpenSSH 9.9+ (`mlkem768x25519-sha256` is 10.0's default); sshd 9.2
+ * and 9.6 reject these names (`Bad SSH2 KexAlgorithms`), and 9.9 added the unsuffixed sntrup761 alias.
+ */
+export const PQ_KEX_ALGORITHMS: readonly string[] = [
+    "mlkem768x25519-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
+];
+
+/** The key exchange sshd on `os` offers under `profile`. */
+export function kexAlgorithms(os: OsName, profile: CryptoProfile): readonly string[] {
+    if (!opensshAtLeast(os, 9, 9)) {
+        return profile === "pq-only" ? ["sntrup761x25519-sha512@openssh.com"] : KEX_ALGORITHMS;
+    }
+    if (profile === "pq-only") return PQ_KEX_ALGORITHMS;
+    return [...PQ_KEX_ALGORITHMS, ...KEX_ALGORITHMS.filter((k) => !PQ_KEX_ALGORITHMS.includes(k))];
+}
 
 /**
  * Ciphers, fastest first through the bastion as `npm run bench -- lab` measured it (scp of 256 MiB,
@@ -36,6 +64,30 @@ export const MACS: readonly string[] = [
     "hmac-sha2-512-etm@openssh.com",
     "umac-128-etm@openssh.com",
 ];
+
+/** The same ciphers in the order of ssh-audit's "Hardened Debian 13" policy. */
+const PQ_ONLY_CIPHERS: readonly string[] = [
+    "chacha20-poly1305@openssh.com",
+    "aes256-gcm@openssh.com",
+    "aes256-ctr",
+    "aes192-ctr",
+    "aes128-gcm@openssh.com",
+    "aes128-ctr",
+];
+
+/** The same MACs in the order of ssh-audit's "Hardened Debian 13" policy. */
+const PQ_ONLY_MACS: readonly string[] = [
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha2-256-etm@openssh.com",
+    "umac-128-etm@openssh.com",
+];
+
+/** The ciphers sshd offers under `profile`. */
+export const ciphers = (profile: CryptoProfile): readonly string[] =>
+    profile === "pq-only" ? PQ_ONLY_CIPHERS : CIPHERS;
+
+/** The MACs sshd offers under `profile`. */
+export const macs = (profile: CryptoProfile): readonly string[] => (profile === "pq-only" ? PQ_ONLY_MACS : MACS);
 
 /**
  * Host key signature algorithms the servers offer and the client accepts. Hosts only have an

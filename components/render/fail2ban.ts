@@ -8,6 +8,12 @@ export const FAIL2BAN_JAIL_PATH = "/etc/fail2ban/jail.local";
 export const FAIL2BAN_LOG_PATH = "/var/log/fail2ban.log";
 /** Always ignored: loopback, so local health checks and the host itself are never banned. */
 export const LOOPBACK_IGNORE = ["127.0.0.1/8", "::1"] as const;
+/**
+ * The journal entries the sshd jail reads: ssh.service's, and sshd's and sshd-session's by process name
+ * (`+` is OR). Debian's defaults-debian.conf catches sshd-session only through the unit; saying it
+ * here keeps the jail right on every OS, whatever the distribution's defaults.
+ */
+export const SSHD_JOURNAL_MATCH = "_SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session";
 /** sshd filter mode: aggressive = normal + ddos + extra (preauth disconnects, banner and kex errors). */
 export const SSHD_FILTER_MODE = "aggressive";
 
@@ -67,8 +73,10 @@ export function renderFail2banJail(
         "enabled = true",
         `mode = ${SSHD_FILTER_MODE}`,
         `port = ${sshPort}`,
-        "# Debian 12 and Ubuntu 24.04 have no auth.log: sshd logs to the journal only (needs python3-systemd).",
+        "# No auth.log on these images: sshd logs to the journal only (needs python3-systemd).",
         "backend = systemd",
+        "# From OpenSSH 9.8 on, sshd-session (not sshd) logs each connection; match both, and the unit.",
+        `journalmatch = ${SSHD_JOURNAL_MATCH}`,
         "",
         "# Addresses banned again and again are banned on every port for the ceiling.",
         "[recidive]",

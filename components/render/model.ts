@@ -1,8 +1,10 @@
 // Plain data shared by the pure renderers. No Pulumi imports: everything here is already resolved,
 // so the renderers can be tested with the real OpenSSH, fail2ban and cloud-init tools.
 
+import type { CryptoProfile } from "./crypto";
+
 /** Operating systems the program can boot. */
-export type OsName = "debian-12" | "ubuntu-24.04";
+export type OsName = "debian-13" | "debian-12" | "ubuntu-24.04";
 
 /** An ED25519 key pair in OpenSSH format. */
 export interface SshKeyPair {
@@ -45,6 +47,8 @@ export interface UpgradeSettings {
 /** Everything the bastion's cloud-init document needs. */
 export interface BastionHostSpec {
     os: OsName;
+    /** Which algorithm lists sshd offers (see crypto.ts). */
+    cryptoProfile: CryptoProfile;
     /** Port sshd listens on. */
     sshPort: number;
     /** The jump-only user (shell nologin, forwarding to targets only). */
@@ -69,6 +73,8 @@ export interface BastionHostSpec {
 /** Everything a target's cloud-init document needs. */
 export interface TargetHostSpec {
     os: OsName;
+    /** Which algorithm lists sshd offers (see crypto.ts). */
+    cryptoProfile: CryptoProfile;
     /** The target's name (used as hostname). */
     name: string;
     /** Its private address; sshd listens only there. */

@@ -3,14 +3,16 @@
 // keyword, so this file (10-…) wins over cloud-init's 50-cloud-init.conf and the distribution's own
 // lines. A `Match` block lasts to the end of its file, so it comes last.
 import {
-    CIPHERS,
     HOST_KEY_ALGORITHMS,
-    KEX_ALGORITHMS,
-    MACS,
     PUBKEY_ACCEPTED_ALGORITHMS,
     REQUIRED_RSA_SIZE,
+    ciphers,
+    kexAlgorithms,
+    macs,
+    type CryptoProfile,
 } from "./crypto";
 import type { BastionHostSpec, OsName, TargetEndpoint, TargetHostSpec } from "./model";
+import { OS_RELEASES, type OpenSshVersion } from "./os";
 
 /** Where cloud-init writes the drop-in; `10-` sorts before cloud-init's `50-cloud-init.conf`. */
 export const SSHD_DROPIN_PATH = "/etc/ssh/sshd_config.d/10-jumpgate.conf";
@@ -40,18 +42,8 @@ export const MAX_STARTUPS = "10:30:60";
 export const BEHIND_HOP_MAX_STARTUPS = "30:30:100";
 export const BEHIND_HOP_PER_SOURCE_MAX_STARTUPS = 100;
 
-/** An OpenSSH release (sshd keywords depend on it). */
-export interface OpensshVersion {
-    major: number;
-    minor: number;
-}
-/** The OpenSSH each OS ships: Debian 12 9.2p1, Ubuntu 24.04 9.6p1. */
-export const OPENSSH_VERSION: Record<OsName, OpensshVersion> = {
-    "debian-12": { major: 9, minor: 2 },
-    "ubuntu-24.04": { major: 9, minor: 6 },
-};
 /** OpenSSH 9.8 added PerSourcePenalties (on by default) and PerSourcePenaltyExemptList; older sshd rejects them. */
-export function hasPerSourcePenalties(v: OpensshVersion): boolean {
+export function hasPerSourcePenalties(v: OpenSshVersion): boolean {
     return v.major > 9 || (v.major === 9 && v.minor >= 8);
 }
 
@@ -63,7 +55,7 @@ export const BANNER_TEXT = "Authorised access only. This system is monitored; co
  * internet; a host behind a hop sizes them for one source that carries every operator, and on OpenSSH 9.8+
  * exempts the hop from sshd's own penalties (which would refuse the hop, and so everyone, after failures).
  */
-function startupLimits(hopAddresses: readonly string[], openssh: OpensshVersion): string[] {
+function startupLimits(hopAddresses: readonly string[], openssh: OpenSshVersion): string[] {
     if (hopAddresses.length === 0)
         return [`MaxStartups ${MAX_STARTUPS}`, `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`];
     for (const a of hopAddresses) assertIpv4Cidr(a);
@@ -78,13 +70,13 @@ function startupLimits(hopAddresses: readonly string[], openssh: OpensshVersion)
 }
 
 /** Lines shared by bastion and targets: host key, crypto, authentication, limits, logging, no forwarding. */
-function commonLines(limits: string[]): string[] {
+function commonLines(os: OsName, profile: CryptoProfile, limits: string[]): string[] {
     return [
         `HostKey ${HOST_KEY_PATH}`,
         `HostKeyAlgorithms ${HOST_KEY_ALGORITHMS.join(",")}`,
-        `KexAlgorithms ${KEX_ALGORITHMS.join(",")}`,
-        `Ciphers ${CIPHERS.join(",")}`,
-        `MACs ${MACS.join(",")}`,
+        `KexAlgorithms ${kexAlgorithms(os, profile).join(",")}`,
+        `Ciphers ${ciphers(profile).join(",")}`,
+        `MACs ${macs(profile).join(",")}`,
         `PubkeyAcceptedAlgorithms ${PUBKEY_ACCEPTED_ALGORITHMS.join(",")}`,
         `RequiredRSASize ${REQUIRED_RSA_SIZE}`,
         "",
@@ -137,13 +129,13 @@ export function bastionPermitOpen(targets: readonly TargetEndpoint[]): string {
  * sshd drop-in for a bastion hop: only the jump group logs in, and may only open TCP channels to the targets
  * (or the next hop). `openssh` defaults to the version `spec.os` ships.
  */
-export function renderBastionSshd(spec: BastionHostSpec, openssh = OPENSSH_VERSION[spec.os]): string {
+export function renderBastionSshd(spec: BastionHostSpec, openssh = OS_RELEASES[spec.os].openssh): string {
     assertPort(spec.sshPort);
     for (const t of spec.targets) assertTarget(t);
     return [
         "# Managed by jumpgate (bastion). First value wins; this file is read before sshd_config's own lines.",
         `Port ${spec.sshPort}`,
-        ...commonLines(startupLimits(spec.hopAddresses ?? [], openssh)),
+        ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses ?? [], openssh)),
         `AllowGroups ${JUMP_GROUP}`,
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",
@@ -161,7 +153,7 @@ export function renderBastionSshd(spec: BastionHostSpec, openssh = OPENSSH_VERSI
  * sshd drop-in for a target: listens on its private address only, the login group logs in, no forwarding.
  * `openssh` defaults to the version `spec.os` ships.
  */
-export function renderTargetSshd(spec: TargetHostSpec, openssh = OPENSSH_VERSION[spec.os]): string {
+export function renderTargetSshd(spec: TargetHostSpec, openssh = OS_RELEASES[spec.os].openssh): string {
     assertIpv4(spec.privateIp);
     if (spec.hopAddresses.length === 0)
         throw new Error(`target ${spec.name}: hopAddresses must name the bastion hop every operator arrives from`);
@@ -169,7 +161,7 @@ export function renderTargetSshd(spec: TargetHostSpec, openssh = OPENSSH_VERSION
         `# Managed by jumpgate (target ${spec.name}). First value wins; this file is read before sshd_config's own lines.`,
         "Port 22",
         `ListenAddress ${spec.privateIp}`,
-        ...commonLines(startupLimits(spec.hopAddresses, openssh)),
+        ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses, openssh)),
         `AllowGroups ${LOGIN_GROUP}`,
         "",
     ].join("\n");

@@ -104,7 +104,8 @@ describe("user data", () => {
         const actual = Buffer.byteLength(String(bastion.inputs.userData), "utf8");
         const targets = run.outputs.targets as Record<string, string>;
         const estimate = bastionUserDataBytes({
-            os: "debian-12",
+            os: "debian-13",
+            cryptoProfile: "compatible",
             ssmAgentRegion: run.region,
             sshPort: 22,
             jumpUser: "jump",

@@ -41,7 +41,7 @@ describe("readSettings", () => {
         });
         expect(s.targets).toEqual([{ name: "app-1", instanceType: "t4g.micro" }]);
         expect(s.bastionInstanceType).toBe("t4g.nano");
-        expect(s.os).toBe("debian-12");
+        expect(s.os).toBe("debian-13");
         expect(s.allowSshFromAnywhere).toBe(false);
         expect(s.identityFile).toBe("~/.ssh/jumpgate-dev_ed25519");
     });
@@ -90,7 +90,20 @@ describe("readSettings", () => {
     it("rejects an unknown os, NAT mode and bad numbers", () => {
         const problems = problemsOf({ ...base, os: "arch", natGateways: "many", sshPort: "70000", azCount: "0" });
         expect(problems.map((p) => p.key).sort()).toEqual(["azCount", "natGateways", "os", "sshPort"]);
-        expect(problems.find((p) => p.key === "os")!.fix).toBe("pulumi config set os debian-12");
+        expect(problems.find((p) => p.key === "os")!.fix).toBe("pulumi config set os debian-13");
+    });
+
+    it("takes Debian 13 and the post-quantum-only crypto profile, and refuses an unknown profile", () => {
+        const s = settingsFrom({ ...base, os: "debian-13", cryptoProfile: "pq-only" });
+        expect([s.os, s.cryptoProfile]).toEqual(["debian-13", "pq-only"]);
+        expect(settingsFrom(base).cryptoProfile).toBe("compatible");
+        const problems = problemsOf({ ...base, cryptoProfile: "quantum" });
+        expect(problems).toEqual([
+            expect.objectContaining({
+                key: "cryptoProfile",
+                fix: "pulumi config set cryptoProfile compatible",
+            }),
+        ]);
     });
 
     it("rejects a VPC CIDR that is not an AWS-sized IPv4 block or too small for the subnets", () => {
@@ -208,33 +221,33 @@ describe("readSettings", () => {
     });
 
     it("reads image pins for the configured OS and refuses malformed ones, all at once", () => {
-        expect(settingsFrom({ ...base, amiIds: { "debian-12/arm64": "ami-0123456789abcdef0" } }).amiIds).toEqual({
-            "debian-12/arm64": "ami-0123456789abcdef0",
+        expect(settingsFrom({ ...base, amiIds: { "debian-13/arm64": "ami-0123456789abcdef0" } }).amiIds).toEqual({
+            "debian-13/arm64": "ami-0123456789abcdef0",
         });
         expect(settingsFrom(base).amiIds).toEqual({});
         const problems = problemsOf({
             ...base,
             amiIds: {
-                "debian-12/arm64": "ami-XYZ",
-                "debian-12/riscv": "ami-0123456789abcdef0",
+                "debian-13/arm64": "ami-XYZ",
+                "debian-13/riscv": "ami-0123456789abcdef0",
                 "ubuntu-24.04/x86_64": "ami-0123456789abcdef0",
             },
         });
         expect(problems.map((p) => [p.key, p.message.split(":")[0], p.fix])).toEqual([
             [
-                'amiIds["debian-12/arm64"]',
+                'amiIds["debian-13/arm64"]',
                 "must be an AMI ID",
-                `pulumi config set --path 'amiIds["debian-12/arm64"]' ami-0123456789abcdef0`,
+                `pulumi config set --path 'amiIds["debian-13/arm64"]' ami-0123456789abcdef0`,
             ],
             [
-                'amiIds["debian-12/riscv"]',
-                "key must be <os>/<arch>, os one of debian-12, ubuntu-24.04, arch arm64 or x86_64",
-                `pulumi config rm --path 'amiIds["debian-12/riscv"]'`,
+                'amiIds["debian-13/riscv"]',
+                "key must be <os>/<arch>, os one of debian-13, debian-12, ubuntu-24.04, arch arm64 or x86_64",
+                `pulumi config rm --path 'amiIds["debian-13/riscv"]'`,
             ],
             [
                 'amiIds["ubuntu-24.04/x86_64"]',
-                "pins a ubuntu-24.04 image, but os is debian-12",
-                `pulumi config rm --path 'amiIds["ubuntu-24.04/x86_64"]'  (and pin the debian-12 image the plan shows: pulumi config set --path 'amiIds["debian-12/x86_64"]' <ami-id>)`,
+                "pins a ubuntu-24.04 image, but os is debian-13",
+                `pulumi config rm --path 'amiIds["ubuntu-24.04/x86_64"]'  (and pin the debian-13 image the plan shows: pulumi config set --path 'amiIds["debian-13/x86_64"]' <ami-id>)`,
             ],
         ]);
         expect(problemsOf({ ...base, amiIds: ["ami-0123456789abcdef0"] })[0]).toMatchObject({ key: "amiIds" });

@@ -32,12 +32,12 @@ describe("images", () => {
     it("records the newest image at the first deploy and boots every host of that architecture from it", async () => {
         const run = await plan();
         const newest = newestLookup(run, "arm64");
-        const stash = named(run, STASH, "test-image-debian-12-arm64");
+        const stash = named(run, STASH, "test-image-debian-13-arm64");
         expect(stash.inputs.input).toBe(newest.id);
         for (const h of hosts) {
             expect(amiOf(run, h), h).toBe(newest.id);
             expect(named(run, T.instance, h).inputs.tags, h).toMatchObject({
-                "jumpgate:image": "debian-12/arm64 recorded",
+                "jumpgate:image": "debian-13/arm64 recorded",
             });
         }
     });
@@ -50,7 +50,7 @@ describe("images", () => {
         });
         // The newer image was seen...
         expect(newestLookup(second, "arm64").id).not.toBe(newestLookup(first, "arm64").id);
-        expect(newestLookup(second, "arm64").name).toBe(`debian-12-arm64-${LATER}`);
+        expect(newestLookup(second, "arm64").name).toBe(`debian-13-arm64-${LATER}`);
         // ...and no host follows it.
         for (const h of hosts) expect(amiOf(second, h), h).toBe(amiOf(first, h));
     });
@@ -59,7 +59,7 @@ describe("images", () => {
         const first = await plan();
         const pinned = amiOf(first, "test-app-1");
         const run = await plan(
-            { "jumpgate:amiIds": { "debian-12/arm64": pinned }, "jumpgate:tags": { CostCenter: "platform" } },
+            { "jumpgate:amiIds": { "debian-13/arm64": pinned }, "jumpgate:tags": { CostCenter: "platform" } },
             "test",
             { newestImage: LATER },
         );
@@ -67,7 +67,7 @@ describe("images", () => {
         for (const h of hosts) {
             expect(amiOf(run, h), h).toBe(pinned);
             expect(named(run, T.instance, h).inputs.tags, h).toMatchObject({
-                "jumpgate:image": "debian-12/arm64 pinned",
+                "jumpgate:image": "debian-13/arm64 pinned",
             });
         }
         expect(ofType(run, STASH)).toEqual([]);
@@ -77,7 +77,7 @@ describe("images", () => {
         const first = await plan();
         const published = await plan({}, "test", { newestImage: LATER, stashed: recorded(first) });
         const newest = String(newestLookup(published, "arm64").id);
-        const moved = await plan({ "jumpgate:amiIds": { "debian-12/arm64": newest } }, "test", {
+        const moved = await plan({ "jumpgate:amiIds": { "debian-13/arm64": newest } }, "test", {
             newestImage: LATER,
             stashed: recorded(first),
         });
@@ -95,13 +95,13 @@ describe("images", () => {
     it("pins per architecture: an x86 target gets its own image, the arm64 hosts keep the pin", async () => {
         const first = await plan();
         const run = await plan({
-            "jumpgate:amiIds": { "debian-12/arm64": amiOf(first, "test-app-1") },
+            "jumpgate:amiIds": { "debian-13/arm64": amiOf(first, "test-app-1") },
             "jumpgate:targets": [{ name: "app-1" }, { name: "db-1", instanceType: "t3.small" }],
         });
         expect(amiOf(run, "test-app-1")).toBe(amiOf(first, "test-app-1"));
         expect(amiOf(run, "test-db-1")).toBe(newestLookup(run, "x86_64").id);
         expect(named(run, T.instance, "test-db-1").inputs.tags).toMatchObject({
-            "jumpgate:image": "debian-12/x86_64 recorded",
+            "jumpgate:image": "debian-13/x86_64 recorded",
         });
     });
 
@@ -121,13 +121,13 @@ describe("images", () => {
     it("refuses a pin of another OS, saying that changing os replaces every host", async () => {
         const error = await plan({
             "jumpgate:os": "ubuntu-24.04",
-            "jumpgate:amiIds": { "debian-12/arm64": "ami-0123456789abcdef0" },
+            "jumpgate:amiIds": { "debian-13/arm64": "ami-0123456789abcdef0" },
         }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ConfigError);
         const [p] = (error as ConfigError).problems;
-        expect(p).toMatchObject({ key: 'amiIds["debian-12/arm64"]', value: '"ami-0123456789abcdef0"' });
+        expect(p).toMatchObject({ key: 'amiIds["debian-13/arm64"]', value: '"ami-0123456789abcdef0"' });
         expect(p!.message).toContain("every host is replaced");
-        expect(p!.fix).toContain(`pulumi config rm --path 'amiIds["debian-12/arm64"]'`);
+        expect(p!.fix).toContain(`pulumi config rm --path 'amiIds["debian-13/arm64"]'`);
     });
 
     it("fails the deploy, naming the pin and the fix, when a pinned AMI is not an official image of that OS", async () => {
@@ -135,7 +135,7 @@ describe("images", () => {
         const ubuntuAmi = amiOf(ubuntu, "test-app-1");
         const newestDebian = newestLookup(await plan(), "arm64").id;
         // Its own process: the failure surfaces as an unhandled rejection, as under `pulumi up`.
-        const config = { ...BASE_CONFIG, "jumpgate:amiIds": { "debian-12/arm64": ubuntuAmi } };
+        const config = { ...BASE_CONFIG, "jumpgate:amiIds": { "debian-13/arm64": ubuntuAmi } };
         const result = spawnSync(
             path.resolve(__dirname, "../../node_modules/.bin/tsx"),
             [path.resolve(__dirname, "../fixtures/planWithSubnets.ts"), JSON.stringify(config), "{}"],
@@ -143,10 +143,10 @@ describe("images", () => {
         );
         expect(result.status).toBe(1);
         expect(result.stderr).toContain(
-            `amiIds["debian-12/arm64"] = ${ubuntuAmi} is not an official debian-12/arm64 image`,
+            `amiIds["debian-13/arm64"] = ${ubuntuAmi} is not an official debian-13/arm64 image`,
         );
         expect(result.stderr).toContain(
-            `fix (the newest one): pulumi config set --path 'amiIds["debian-12/arm64"]' ${newestDebian}`,
+            `fix (the newest one): pulumi config set --path 'amiIds["debian-13/arm64"]' ${newestDebian}`,
         );
     });
 });

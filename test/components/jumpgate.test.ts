@@ -1,4 +1,5 @@
 // The program's resources and outputs, asserted on what it registers under the mock runtime.
+import { amiQuery } from "../../components/ami";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -180,7 +181,7 @@ describe("default stack", () => {
             );
         });
 
-        it("look up Debian 12 AMIs once per architecture, shared by every host of it", () => {
+        it("look up Debian 13 AMIs once per architecture, shared by every host of it", () => {
             const amiCalls = run.calls.filter((c) => c.token === "aws:ec2/getAmi:getAmi");
             const archOf = (c: (typeof amiCalls)[number]) =>
                 (c.inputs.filters as { name: string; values: string[] }[]).find((f) => f.name === "architecture")!
@@ -196,7 +197,16 @@ describe("default stack", () => {
             const db = named(run, T.instance, "test-db-1");
             const x86 = amiCalls.find((c) => archOf(c) === "x86_64")!;
             expect(db.inputs.ami).toBe(x86.result.id);
-            expect(x86.inputs.nameRegex).toBe("^debian-12-amd64-\\d+-\\d+$");
+            expect(x86.inputs.nameRegex).toBe("^debian-13-amd64-\\d+-\\d+$");
+        });
+
+        it("look up Debian 13 from Debian's account with a regex that keeps backports images out", () => {
+            const q = amiQuery("debian-13", "arm64");
+            expect(q.owners).toEqual(["136693071363"]);
+            expect(q.nameRegex).toBe("^debian-13-arm64-\\d+-\\d+$");
+            expect(new RegExp(q.nameRegex!).test("debian-13-backports-arm64-20261101-2100")).toBe(false);
+            expect(new RegExp(q.nameRegex!).test("debian-13-arm64-20261101-2100")).toBe(true);
+            expect(q.filters).toContainEqual({ name: "name", values: ["debian-13-arm64-*"] });
         });
 
         it("boot each host with a cloud-config holding its own pinned host key, passed as a secret", () => {
@@ -218,9 +228,16 @@ describe("default stack", () => {
         it("install the signed SSM agent on the Debian bastion from its region, within AWS's 16 KiB user data", () => {
             const bastion = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
             expect(bastion.runcmd?.at(-1)).toEqual([
-                "/usr/local/sbin/jumpgate-install-ssm-agent",
-                "https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
+                "systemctl",
+                "enable",
+                "--now",
+                "--no-block",
+                "jumpgate-ssm-agent.service",
             ]);
+            const unit = bastion.write_files.find((f) => f.path === "/etc/systemd/system/jumpgate-ssm-agent.service");
+            expect(unit?.content).toContain(
+                "ExecStart=/usr/local/sbin/jumpgate-install-ssm-agent https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
+            );
             // Targets have no instance profile, so no agent either.
             expect(str(named(run, T.instance, "test-app-1").inputs.userData)).not.toContain("ssm-agent");
             for (const i of ofType(run, T.instance))

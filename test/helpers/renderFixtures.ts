@@ -54,6 +54,7 @@ export function sampleBastionSpec(overrides: Partial<BastionHostSpec> = {}): Bas
     const keys = fixtureKeys();
     return {
         os: "debian-12",
+        cryptoProfile: "compatible",
         sshPort: 22,
         jumpUser: "jump",
         operatorPublicKeys: [keys.operator.publicKeyOpenssh],
@@ -73,6 +74,7 @@ export function sampleTargetSpec(overrides: Partial<TargetHostSpec> = {}): Targe
     const keys = fixtureKeys();
     return {
         os: "debian-12",
+        cryptoProfile: "compatible",
         name: "app-1",
         privateIp: "10.0.1.20",
         loginUser: "ops",

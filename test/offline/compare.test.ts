@@ -132,7 +132,7 @@ describe("day-two changes (today's behaviour)", () => {
         expect(newAmi).not.toBe(base.resources.find((r) => r.type === T.instance)!.inputs.ami);
         const pinned = comparePlans(
             saved,
-            await plan({ "jumpgate:amiIds": { "debian-12/arm64": newAmi } }, "test", { newestImage: LATER }),
+            await plan({ "jumpgate:amiIds": { "debian-13/arm64": newAmi } }, "test", { newestImage: LATER }),
         );
         expect(
             withAction(pinned, "replace")

@@ -9,9 +9,16 @@ import {
     KEX_ALGORITHMS,
     MACS,
     PUBKEY_ACCEPTED_ALGORITHMS,
+    CRYPTO_PROFILES,
+    PQ_KEX_ALGORITHMS,
     assertAcceptedUserKeys,
+    ciphers,
+    kexAlgorithms,
+    macs,
     publicKeyType,
 } from "../../components/render/crypto";
+import { OS_RELEASES, opensshAtLeast } from "../../components/render/os";
+import type { OsName } from "../../components/render/model";
 import { fixtureKeys } from "../helpers/renderFixtures";
 import { toolsAvailable } from "../helpers/tools";
 
@@ -45,6 +52,43 @@ describe("algorithm lists", () => {
     });
 });
 
+describe("lists per OpenSSH version and crypto profile", () => {
+    const oses = Object.keys(OS_RELEASES) as OsName[];
+
+    it("offers post-quantum hybrids first on OpenSSH 9.9+, mlkem768x25519 (10.0's default) first of all", () => {
+        const kex = kexAlgorithms("debian-13", "compatible");
+        expect(kex[0]).toBe("mlkem768x25519-sha256");
+        expect(kex.slice(0, PQ_KEX_ALGORITHMS.length)).toEqual(PQ_KEX_ALGORITHMS);
+        // Classic exchanges stay for older clients, once each.
+        expect(kex).toContain("curve25519-sha256");
+        expect(new Set(kex).size).toBe(kex.length);
+    });
+
+    it("never gives sshd 9.2 or 9.6 a name it rejects (mlkem and the bare sntrup761 alias came in 9.9)", () => {
+        for (const os of oses.filter((o) => !opensshAtLeast(o, 9, 9))) {
+            for (const profile of CRYPTO_PROFILES) {
+                const kex = kexAlgorithms(os, profile);
+                expect(kex, `${os} ${profile}`).not.toContain("mlkem768x25519-sha256");
+                expect(kex, `${os} ${profile}`).not.toContain("sntrup761x25519-sha512");
+            }
+        }
+        expect(kexAlgorithms("debian-12", "compatible")).toEqual(KEX_ALGORITHMS);
+    });
+
+    it("pq-only offers post-quantum key exchange only, with the same ciphers and MACs as compatible", () => {
+        for (const os of oses) {
+            const kex = kexAlgorithms(os, "pq-only");
+            expect(kex.length, os).toBeGreaterThan(0);
+            expect(
+                kex.every((k) => /^(mlkem|sntrup)/.test(k)),
+                os,
+            ).toBe(true);
+        }
+        expect([...ciphers("pq-only")].sort()).toEqual([...CIPHERS].sort());
+        expect([...macs("pq-only")].sort()).toEqual([...MACS].sort());
+    });
+});
+
 describe.runIf(toolsAvailable("ssh"))("algorithm names against this OpenSSH (ssh -Q)", () => {
     const query = (what: string) =>
         spawnSync("ssh", ["-Q", what], { encoding: "utf8", timeout: 10_000 }).stdout.split("\n").filter(Boolean);
@@ -52,6 +96,17 @@ describe.runIf(toolsAvailable("ssh"))("algorithm names against this OpenSSH (ssh
     it("every name is one OpenSSH knows", () => {
         const known = { kex: query("kex"), cipher: query("cipher"), mac: query("mac"), sig: query("key-sig") };
         expect(known.kex.length).toBeGreaterThan(0);
+        // Lists for an OpenSSH no newer than this one (this machine's client).
+        const version = /OpenSSH_(\d+)\.(\d+)/.exec(spawnSync("ssh", ["-V"], { encoding: "utf8" }).stderr);
+        const [major, minor] = [Number(version?.[1]), Number(version?.[2])];
+        const oses = (Object.keys(OS_RELEASES) as OsName[]).filter((os) => {
+            const v = OS_RELEASES[os].openssh;
+            return v.major < major || (v.major === major && v.minor <= minor);
+        });
+        expect(oses.length).toBeGreaterThan(0);
+        for (const os of oses)
+            for (const profile of CRYPTO_PROFILES)
+                for (const a of kexAlgorithms(os, profile)) expect(known.kex, `${os} ${profile} ${a}`).toContain(a);
         for (const a of KEX_ALGORITHMS) expect(known.kex, a).toContain(a);
         for (const a of CIPHERS) expect(known.cipher, a).toContain(a);
         for (const a of MACS) expect(known.mac, a).toContain(a);

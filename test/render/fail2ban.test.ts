@@ -129,6 +129,7 @@ describe.runIf(toolsAvailable("fail2ban-client", "fail2ban-regex", "python3"))(
         const docs = {
             bastion: renderBastionCloudInit(bastionSpec),
             bastionUbuntu: renderBastionCloudInit({ ...bastionSpec, os: "ubuntu-24.04" }),
+            bastionDebian13: renderBastionCloudInit({ ...bastionSpec, os: "debian-13" }),
             target: renderTargetCloudInit(sampleTargetSpec()),
             innerHop: renderBastionCloudInit({ ...bastionSpec, sshPort: 22, hopAddresses: ["10.0.0.0/24"] }),
         };
@@ -201,6 +202,20 @@ describe.runIf(toolsAvailable("fail2ban-client", "fail2ban-regex", "python3"))(
             expect(regexes.some((r) => r.includes("banner exchange"))).toBe(true);
             expect(regexes.some((r) => r.includes("Unable to negotiate"))).toBe(true);
             expect(regexes.some((r) => r.includes("maximum authentication attempts exceeded"))).toBe(true);
+        });
+
+        it("the sshd jail reads ssh.service's, sshd's and sshd-session's journal entries on every OS", () => {
+            for (const [name, doc] of Object.entries(docs)) {
+                const cmds = dump(configDir(`j-${name}`, doc));
+                // `+` separates alternatives: any of the three matches.
+                expect(setOf(cmds, "sshd", "addjournalmatch"), name).toEqual([
+                    "_SYSTEMD_UNIT=ssh.service",
+                    "+",
+                    "_COMM=sshd",
+                    "+",
+                    "_COMM=sshd-session",
+                ]);
+            }
         });
 
         it("the recidive jail reads fail2ban's own log and bans on all ports up to the ceiling", () => {

@@ -3,6 +3,7 @@
 // is laid out as cloud-init would lay it out, under Debian's own /etc/ssh/sshd_config. The host's /etc
 // is never touched: sshd runs in a private mount namespace where that tree, and passwd/group/shadow
 // with the document's users, are bind-mounted over /etc.
+import { OS_RELEASES } from "../../components/render/os";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import {
     chmodSync,
@@ -40,7 +41,6 @@ import {
     LOGIN_GROUP,
     MAX_STARTUPS,
     NOLOGIN,
-    OPENSSH_VERSION,
     PER_SOURCE_MAX_STARTUPS,
     SSHD_DROPIN_PATH,
     renderBastionSshd,
@@ -86,7 +86,7 @@ describe("sshd drop-in text", () => {
         const exempt = (text: string) => text.split("\n").filter((l) => l.startsWith("PerSourcePenaltyExemptList"));
         // Debian 12 (9.2) and Ubuntu 24.04 (9.6) would refuse the keyword.
         for (const os of ["debian-12", "ubuntu-24.04"] as const) {
-            expect(OPENSSH_VERSION[os].major * 100 + OPENSSH_VERSION[os].minor).toBeLessThan(908);
+            expect(OS_RELEASES[os].openssh.major * 100 + OS_RELEASES[os].openssh.minor).toBeLessThan(908);
             expect(exempt(renderTargetSshd(sampleTargetSpec({ os, hopAddresses: hops })))).toEqual([]);
         }
         for (const v of [
@@ -102,6 +102,10 @@ describe("sshd drop-in text", () => {
             expect(exempt(renderBastionSshd(sampleBastionSpec(), v))).toEqual([]);
         }
         expect(exempt(renderTargetSshd(sampleTargetSpec(), { major: 9, minor: 7 }))).toEqual([]);
+        // Debian 13 ships 10.0: its targets get the exemption from the OS alone.
+        expect(exempt(renderTargetSshd(sampleTargetSpec({ os: "debian-13", hopAddresses: hops })))).toEqual([
+            "PerSourcePenaltyExemptList 10.0.0.0/24,10.0.64.10",
+        ]);
     });
 });
 

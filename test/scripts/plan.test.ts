@@ -38,8 +38,8 @@ describe("npm run plan", () => {
         for (const host of ["dev-bastion-instance", "dev-app-1", "dev-db-1"])
             expect(images).toMatch(
                 new RegExp(
-                    `  ${host}  (ami-[0-9a-f]{17}) debian-12-arm64-\\d{8}-\\d{4}  newest debian-12/arm64 image, recorded in state at the first deploy; ` +
-                        `pin it: pulumi config set --path 'amiIds\\["debian-12/arm64"\\]' \\1\n`,
+                    `  ${host}  (ami-[0-9a-f]{17}) debian-13-arm64-\\d{8}-\\d{4}  newest debian-13/arm64 image, recorded in state at the first deploy; ` +
+                        `pin it: pulumi config set --path 'amiIds\\["debian-13/arm64"\\]' \\1\n`,
                 ),
             );
     });
@@ -62,7 +62,7 @@ describe("npm run plan", () => {
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("2 configuration problems, nothing was created");
         expect(r.stderr).toContain("pulumi config set allowSshFromAnywhere true");
-        expect(r.stderr).toContain("pulumi config set os debian-12");
+        expect(r.stderr).toContain("pulumi config set os debian-13");
         expect(r.stdout).toBe("");
     });
 
