@@ -49,7 +49,7 @@ export const SSM_AGENT_UNIT = "jumpgate-ssm-agent.service";
 export const SSM_AGENT_UNIT_PATH = `/etc/systemd/system/${SSM_AGENT_UNIT}`;
 
 /**
- * The installer as a oneshot unit rather than a first-boot command: S3 or the route out can be briefly
+ * The installer as a unit rather than a first-boot command: S3 or the route out can be briefly
  * unreachable, so it retries every minute until the agent is installed (then the condition skips it),
  * and a refusal shows as a failed unit (`systemctl --failed`, the journal) without marking the host's
  * first boot failed: SSH access does not depend on break-glass.
@@ -64,7 +64,8 @@ export function renderSsmAgentUnit(baseUrl: string): string {
         "StartLimitIntervalSec=0",
         "",
         "[Service]",
-        "Type=oneshot",
+        // simple, not oneshot: the boot does not wait for it (systemctl is-system-running reports running).
+        "Type=simple",
         `ExecStart=${SSM_AGENT_INSTALLER_PATH} ${baseUrl}`,
         "Restart=on-failure",
         "RestartSec=60",
@@ -116,8 +117,8 @@ trap 'rm -rf "$dir"' EXIT
 base64 -d >"$dir/key.gpg" <<'KEY' || refuse "the pinned key does not decode"
 ${key.base64.trim()}
 KEY
-curl -fsS --retry 10 --retry-connrefused --retry-delay 6 -o "$dir/agent.deb" "$url" || refuse "cannot download $url"
-curl -fsS --retry 10 --retry-connrefused --retry-delay 6 -o "$dir/agent.sig" "$url.sig" || refuse "cannot download $url.sig"
+curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.deb" "$url" || refuse "cannot download $url"
+curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.sig" "$url.sig" || refuse "cannot download $url.sig"
 gpgv --status-fd 3 --keyring "$dir/key.gpg" "$dir/agent.sig" "$dir/agent.deb" 3>"$dir/status" 2>"$dir/gpgv.log"
 grep -q "^\[GNUPG:\] VALIDSIG .* $FPR$" "$dir/status" ||
   refuse "no valid signature by $FPR on $url: $(tr '\n' ' ' <"$dir/gpgv.log")"
