@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunResult } from "../../lab/exec";
 import { labPlanForConfig } from "../../lab/fromPlan";
-import { labExec, type LabHostState } from "../../lab/lab";
+import { labDown, labExec, type LabHostState } from "../../lab/lab";
 import { FAIL2BAN_LOG_PATH } from "../../components/render/fail2ban";
 import type { LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
@@ -142,4 +142,18 @@ export function jailsOn(host: LabHostState): string[] {
 export function bannedBy(host: LabHostState, jail: string): string[] {
     const status = fail2banOn(host, ["status", jail]).stdout;
     return (/Banned IP list:\s*(.*)/.exec(status)?.[1] ?? "").split(/\s+/).filter(Boolean);
+}
+
+/**
+ * A lab suite's afterAll: takes the stack's lab down (harmless when a test already did), removes the
+ * suite's own scratch dir, and throws, failing the hook rather than the next suite, if the teardown left
+ * anything behind.
+ */
+export async function tearDownLab(stack: string | undefined, dir: string, scratch = ""): Promise<void> {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    if (!stack) return;
+    await labDown(stack, dir);
+    const left = labLeftovers(stack, dir);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
 }

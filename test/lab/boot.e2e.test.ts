@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kexAlgorithms } from "../../components/render/crypto";
 import { bootHost, cgroupPids, execIn, stopHost, waitReady, type BootedHost, type Readiness } from "../../lab/boot";
 import { pidAlive, runIn, sleep } from "../../lab/exec";
 import { renderNftRuleset } from "../../lab/firewall";
@@ -127,6 +128,33 @@ describe.skipIf(!gate)("a lab host boots the program's bastion document on Debia
     it("sshd and fail2ban run from their systemd units", () => {
         const units = execIn(host, "systemctl", ["is-active", "ssh.service", "fail2ban.service"], { check: false });
         expect(units.stdout.trim().split("\n")).toEqual(["active", "active"]);
+    });
+
+    it("sshd 10 serves what the program rendered for Debian 13: post-quantum key exchange first", () => {
+        expect(execIn(host, "ssh", ["-V"]).stderr).toMatch(/^OpenSSH_10\./);
+        const effective = execIn(host, "/usr/sbin/sshd", ["-T"]).stdout;
+        const kex = /^kexalgorithms (.*)$/m.exec(effective)?.[1]?.split(",");
+        expect(kex).toEqual([...kexAlgorithms("debian-13", "compatible")]);
+        // The client that comes with the OS negotiates it (over loopback, which fail2ban ignores).
+        const probe = execIn(
+            host,
+            "ssh",
+            [
+                "-v",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-p",
+                String(plan.sshPort),
+                "nobody@127.0.0.1",
+                "true",
+            ],
+            { check: false },
+        );
+        expect(probe.stderr).toContain("kex: algorithm: mlkem768x25519-sha256");
     });
 
     it("fail2ban's sshd jail reads the journal and counts a failed login", async () => {

@@ -1,12 +1,12 @@
 // A bastion chain and a declared tunnel, stood up for real: targets answer only through the whole chain,
 // the inner hop accepts SSH only from the outer one, and the tunnel reaches exactly its declared port.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
-import { labDown, labExec, labUp, type LabState } from "../../lab/lab";
+import { labExec, labUp, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { fail2banLog, holdChannel, labLeftovers, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
+import { fail2banLog, holdChannel, tearDownLab, programLabPlan, teammateSshConfig } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const STACK = "ch";
@@ -56,12 +56,7 @@ describe.runIf(gate)("lab: chained bastions and a declared tunnel", () => {
 
     afterAll(async () => {
         for (const child of started) child.kill("SIGKILL");
-        if (scratch) rmSync(scratch, { recursive: true, force: true });
-        if (!plan) return;
-        await labDown(plan.stack, dir);
-        const left = labLeftovers(plan.stack, dir);
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
+        await tearDownLab(plan?.stack, dir, scratch);
     }, 60_000);
 
     it("stands up both hops: the outer in the public subnet with the EIP, the inner in a management subnet", () => {

@@ -3,10 +3,10 @@
 // for real (namespaces, sshd, fail2ban, nftables): a teammate holding many channels open and failing to
 // log in with a wrong key leaves another operator's access to that target intact.
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, waitFor, type RunResult } from "../../lab/exec";
-import { labDown, labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
+import { labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
 import {
     bannedBy,
@@ -14,7 +14,7 @@ import {
     fail2banOn,
     holdChannel,
     jailsOn,
-    labLeftovers,
+    tearDownLab,
     programLabPlan,
     sshdJournal,
     teammateSshConfig,
@@ -87,12 +87,7 @@ describe.runIf(gate)("lab: one teammate cannot lock the others out of a target",
     afterAll(async () => {
         for (const c of held) c.kill("SIGKILL");
         console.log("hops e2e timings (ms):", JSON.stringify(timings));
-        if (scratch) rmSync(scratch, { recursive: true, force: true });
-        if (!plan) return;
-        await labDown(plan.stack, dir);
-        const left = labLeftovers(plan.stack, dir);
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
+        await tearDownLab(plan?.stack, dir, scratch);
     }, 60_000);
 
     it("the operator reaches the target, and the target sees the bastion's private address as the source", () => {

@@ -14,7 +14,7 @@ import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labExec, labStatus, labUp, type LabState } from "../../lab/lab";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
-import { bannedBy, fail2banOn, labLeftovers, programLabPlan, sshKeygen } from "../helpers/labFixture";
+import { bannedBy, fail2banOn, tearDownLab, programLabPlan, sshKeygen } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const MACHINE_FILES = [
@@ -135,14 +135,8 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
 
     afterAll(async () => {
         console.log("lab e2e timings (ms):", JSON.stringify(timings));
-        if (scratch) rmSync(scratch, { recursive: true, force: true });
-        if (!plan) return;
-        // Harmless when test 6 already took it down; cleans up after a failure anywhere, and says so
-        // (as a failure of this hook) if the teardown itself left something for the next suite.
-        await labDown(plan.stack, dir);
-        const left = labLeftovers(plan.stack, dir);
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
+        // Harmless when test 6 already took it down; cleans up after a failure anywhere.
+        await tearDownLab(plan?.stack, dir, scratch);
     }, 60_000);
 
     it("writes the operator's files: ssh_config from the plan with lab paths, known_hosts, 0600 key in a 0700 dir", () => {
