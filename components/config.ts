@@ -6,6 +6,7 @@ import { defaultIdentityFile } from "./render/sshConfig";
 import { ACCEPTED_USER_KEY_TYPES, CRYPTO_PROFILES, CryptoProfile } from "./render/crypto";
 import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "./render/userDataSize";
 import { PACKAGES } from "./render/cloudInit";
+import { AccessSettings, readAccess } from "./accessConfig";
 import { Cidr, cidrProblem, formatCidr, hostAt, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
 
 /** Where raw values come from: `pulumi.Config#get` in the program, a plain map in tests. */
@@ -64,6 +65,8 @@ export interface JumpgateSettings {
     targets: TargetSettings[];
     tunnels: TunnelSettings[];
     operatorPublicKeys: string[];
+    /** Named operators and roles; when set, hosts trust the stack's user CA instead of operatorPublicKeys. */
+    access?: AccessSettings;
     jumpUser: string;
     loginUser: string;
     controlMaster: boolean;
@@ -125,6 +128,8 @@ export const CONFIG_KEYS: readonly string[] = [
     "bastions",
     "tunnels",
     "operatorPublicKeys",
+    "operators",
+    "roles",
     "identityFile",
     "jumpUser",
     "loginUser",
@@ -625,6 +630,18 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         }
     }
 
+    const access = readAccess(
+        {
+            operators: json<unknown>("operators", undefined, setPath("operators[0].name", "alice")),
+            roles: json<unknown>("roles", undefined, setPath("roles[0].name", "ops")),
+            sharedKeysSet: get("operatorPublicKeys") !== undefined,
+            loginUser,
+        },
+        targets.map((t) => t.name),
+        publicKeyProblem,
+        problem,
+    );
+
     const controlMaster = bool("controlMaster", DEFAULTS.controlMaster);
     const identityFile = str("identityFile", "") || defaultIdentityFile(stack);
     if (/\s/.test(identityFile)) {
@@ -706,6 +723,7 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         targets,
         tunnels,
         operatorPublicKeys,
+        ...(access === undefined ? {} : { access }),
         jumpUser,
         loginUser,
         controlMaster,

@@ -1,0 +1,300 @@
+// Team access in config: named operators, each with one role, and roles that say which targets they
+// reach and whether they get sudo there. Hosts trust the stack's user CA and know roles only (as
+// certificate principals), so operators come and go without touching an instance. Pure: readSettings
+// hands in the raw values and collects the problems.
+
+/** What a role may do: reach these targets (names, resolved from globs), with or without sudo. */
+export interface RoleSettings {
+    name: string;
+    sudo: boolean;
+    /** Target names, in config order. */
+    targets: string[];
+}
+
+/** One person: a role, and how they prove who they are when the CLI asks for a certificate. */
+export interface OperatorSettings {
+    name: string;
+    role: string;
+    /** OpenSSH public keys a certificate may be issued for. */
+    publicKeys: string[];
+    /** IAM principal ARNs allowed to obtain this operator's certificates. */
+    awsPrincipals: string[];
+}
+
+/** Team access: present only when `operators` is set (otherwise the single shared key is used). */
+export interface AccessSettings {
+    operators: OperatorSettings[];
+    /** Built-in roles (unless redefined) and the configured ones, every one reaching at least one target. */
+    roles: RoleSettings[];
+}
+
+/** Roles every stack has; a configured role of the same name replaces one. */
+export const BUILT_IN_ROLES: readonly { name: string; sudo: boolean; targets: string[] }[] = [
+    { name: "admin", sudo: true, targets: ["*"] },
+    { name: "developer", sudo: false, targets: ["*"] },
+];
+
+/** Role and operator names: certificate principals and parts of account names. */
+const ACCESS_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const ACCESS_NAME_RULE =
+    "must be 2-24 characters of lowercase letters, digits and inner hyphens, starting with a letter";
+/** IAM users, roles and assumed-role sessions; KMS key policies name these. */
+const AWS_PRINCIPAL =
+    /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/[\w+=,.@/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+
+type Report = (key: string, value: string | undefined, message: string, fix: string) => void;
+const setPath = (path: string, value: string) => `pulumi config set --path '${path}' ${value}`;
+const shown = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** Target names a `targets` entry of a role stands for: an exact name, or a `*`-glob. */
+export function matchTargets(pattern: string, targetNames: readonly string[]): string[] {
+    if (!pattern.includes("*")) return targetNames.includes(pattern) ? [pattern] : [];
+    const re = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`);
+    return targetNames.filter((t) => re.test(t));
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Reads `roles`: a list of {name, sudo, targets}. Invalid entries are reported and left out. */
+export function readRoles(raw: unknown, targetNames: readonly string[], report: Report): RoleSettings[] {
+    if (raw === undefined) return BUILT_IN_ROLES.map((r) => resolveBuiltIn(r, targetNames));
+    if (!Array.isArray(raw)) {
+        report("roles", shown(raw), "must be a list of {name, sudo, targets}", setPath("roles[0].name", "ops"));
+        return BUILT_IN_ROLES.map((r) => resolveBuiltIn(r, targetNames));
+    }
+    const configured: RoleSettings[] = [];
+    const seen = new Set<string>();
+    raw.forEach((entry: unknown, i) => {
+        const name = (entry as { name?: unknown } | null)?.name;
+        if (typeof name === "string" && seen.has(name)) {
+            report(
+                `roles[${i}].name`,
+                name,
+                "is used by another role; names must be unique",
+                `pulumi config rm --path 'roles[${i}]'`,
+            );
+            return;
+        }
+        if (typeof name === "string") seen.add(name);
+        const role = readRole(entry, `roles[${i}]`, targetNames, report);
+        if (role) configured.push(role);
+    });
+    const builtIn = BUILT_IN_ROLES.filter((b) => !configured.some((r) => r.name === b.name));
+    return [...builtIn.map((r) => resolveBuiltIn(r, targetNames)), ...configured];
+}
+
+function resolveBuiltIn(role: (typeof BUILT_IN_ROLES)[number], targetNames: readonly string[]): RoleSettings {
+    return { name: role.name, sudo: role.sudo, targets: [...targetNames] };
+}
+
+function readRole(
+    entry: unknown,
+    key: string,
+    targetNames: readonly string[],
+    report: Report,
+): RoleSettings | undefined {
+    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown };
+    let failed = false;
+    const fail: Report = (...args) => {
+        failed = true;
+        report(...args);
+    };
+    if (typeof e.name !== "string" || !ACCESS_NAME.test(e.name))
+        fail(`${key}.name`, shown(e.name), ACCESS_NAME_RULE, setPath(`${key}.name`, "ops"));
+    const sudo = e.sudo ?? false;
+    if (typeof sudo !== "boolean")
+        fail(`${key}.sudo`, shown(sudo), "must be true or false", setPath(`${key}.sudo`, "false"));
+    const targets = readReach(e.targets, `${key}.targets`, targetNames, fail);
+    if (failed) return undefined;
+    return { name: e.name as string, sudo: sudo as boolean, targets };
+}
+
+/** A role's `targets`: each entry must name a target or match one; a role that reaches nothing is refused. */
+function readReach(raw: unknown, key: string, targetNames: readonly string[], report: Report): string[] {
+    const known = `known targets: ${targetNames.join(", ")}`;
+    if (!Array.isArray(raw) || raw.length === 0) {
+        report(
+            key,
+            shown(raw),
+            `must list the targets the role reaches (names or *-globs); ${known}`,
+            setPath(`${key}[0]`, targetNames[0] ?? "app-1"),
+        );
+        return [];
+    }
+    const reach = new Set<string>();
+    raw.forEach((pattern: unknown, i) => {
+        const path = `${key}[${i}]`;
+        if (typeof pattern !== "string" || !/^[a-z0-9*-]+$/.test(pattern)) {
+            report(
+                path,
+                shown(pattern),
+                "must be a target name or a *-glob of lowercase letters, digits and hyphens",
+                setPath(path, "'app-*'"),
+            );
+            return;
+        }
+        const matched = matchTargets(pattern, targetNames);
+        if (matched.length === 0) {
+            const what = pattern.includes("*") ? "matches no target" : "is not a target";
+            report(
+                path,
+                pattern,
+                `${what}, so the role would reach nothing through it; ${known}`,
+                setPath(path, targetNames[0] ?? "app-1"),
+            );
+        }
+        matched.forEach((t) => reach.add(t));
+    });
+    return targetNames.filter((t) => reach.has(t));
+}
+
+/** Reads `operators`: a list of {name, role, publicKeys?, awsPrincipals?}. */
+export function readOperators(
+    raw: unknown,
+    roleNames: readonly string[],
+    keyProblem: (key: string) => string | undefined,
+    report: Report,
+): OperatorSettings[] {
+    if (!Array.isArray(raw) || raw.length === 0) {
+        report(
+            "operators",
+            shown(raw),
+            "must be a list of at least one {name, role, publicKeys, awsPrincipals}",
+            setPath("operators[0].name", "alice"),
+        );
+        return [];
+    }
+    const operators: OperatorSettings[] = [];
+    raw.forEach((entry: unknown, i) => {
+        const key = `operators[${i}]`;
+        const e = (entry ?? {}) as { name?: unknown; role?: unknown; publicKeys?: unknown; awsPrincipals?: unknown };
+        let ok = true;
+        const fail: Report = (...args) => {
+            ok = false;
+            report(...args);
+        };
+        if (typeof e.name !== "string" || !ACCESS_NAME.test(e.name)) {
+            fail(`${key}.name`, shown(e.name), ACCESS_NAME_RULE, setPath(`${key}.name`, "alice"));
+        } else if (
+            operators.some((o) => o.name === e.name) ||
+            raw.slice(0, i).some((o) => (o as { name?: unknown } | null)?.name === e.name)
+        ) {
+            fail(
+                `${key}.name`,
+                e.name,
+                "is used by another operator; names must be unique",
+                setPath(`${key}.name`, `${e.name}-2`),
+            );
+        }
+        if (typeof e.role !== "string" || !roleNames.includes(e.role))
+            fail(
+                `${key}.role`,
+                shown(e.role),
+                `must name a role (${roleNames.join(", ")})`,
+                setPath(`${key}.role`, "developer"),
+            );
+        const publicKeys = stringList(e.publicKeys, `${key}.publicKeys`, fail, "'ssh-ed25519 AAAA... alice@laptop'");
+        publicKeys.forEach((k, j) => {
+            const why = keyProblem(k);
+            const path = `${key}.publicKeys[${j}]`;
+            if (why)
+                fail(
+                    path,
+                    k.slice(0, 40) + (k.length > 40 ? "..." : ""),
+                    why,
+                    setPath(path, `"$(cat ~/.ssh/id_ed25519.pub)"`),
+                );
+        });
+        const awsPrincipals = stringList(
+            e.awsPrincipals,
+            `${key}.awsPrincipals`,
+            fail,
+            "arn:aws:iam::123456789012:user/alice",
+        );
+        awsPrincipals.forEach((arn, j) => {
+            const path = `${key}.awsPrincipals[${j}]`;
+            if (!AWS_PRINCIPAL.test(arn))
+                fail(
+                    path,
+                    arn,
+                    "must be an IAM user, role or assumed-role ARN",
+                    setPath(path, "arn:aws:iam::123456789012:user/alice"),
+                );
+        });
+        if (e.publicKeys === undefined && e.awsPrincipals === undefined)
+            fail(
+                key,
+                shown(e.name),
+                "has neither publicKeys nor awsPrincipals, so no certificate could ever be issued to them",
+                setPath(`${key}.publicKeys[0]`, `"$(cat ~/.ssh/id_ed25519.pub)"`),
+            );
+        if (ok) operators.push({ name: e.name as string, role: e.role as string, publicKeys, awsPrincipals });
+    });
+    return operators;
+}
+
+function stringList(raw: unknown, key: string, report: Report, example: string): string[] {
+    if (raw === undefined) return [];
+    if (Array.isArray(raw) && raw.length > 0 && raw.every((v) => typeof v === "string")) return raw as string[];
+    report(key, shown(raw), "must be a non-empty list of strings", setPath(`${key}[0]`, example));
+    return [];
+}
+
+/**
+ * Team access from the raw `operators` and `roles` values; undefined when `operators` is not set (the
+ * single shared key). `sharedKeysSet`: `operatorPublicKeys` is set too, which would be silently ignored.
+ */
+export function readAccess(
+    raw: { operators: unknown; roles: unknown; sharedKeysSet: boolean; loginUser: string },
+    targetNames: readonly string[],
+    keyProblem: (key: string) => string | undefined,
+    report: Report,
+): AccessSettings | undefined {
+    if (raw.operators === undefined) {
+        if (raw.roles !== undefined)
+            report(
+                "roles",
+                shown(raw.roles),
+                "applies only to operators, and none are configured",
+                setPath("operators[0].name", "alice") + "  (and .role, .publicKeys[0])",
+            );
+        return undefined;
+    }
+    if (raw.sharedKeysSet)
+        report(
+            "operatorPublicKeys",
+            "(set)",
+            "is the single shared key, which operators replace: hosts trust the stack's user CA instead",
+            "pulumi config rm operatorPublicKeys",
+        );
+    const roles = readRoles(raw.roles, targetNames, report);
+    roles.forEach((r) => {
+        const account = targetAccount(raw.loginUser, r.name);
+        if (account.length > 32)
+            report(
+                "roles",
+                r.name,
+                `makes the target account ${account} longer than 32 characters`,
+                "use a shorter role name or loginUser",
+            );
+    });
+    // A declared role that failed is reported once, not again for each operator who has it.
+    const declared = Array.isArray(raw.roles)
+        ? raw.roles.map((r: unknown) => (r as { name?: unknown } | null)?.name).filter((n) => typeof n === "string")
+        : [];
+    const roleNames = [...new Set([...roles.map((r) => r.name), ...(declared as string[])])];
+    const operators = readOperators(raw.operators, roleNames, keyProblem, report);
+    return { operators, roles };
+}
+
+/** The account a role logs in as on the targets (its principal is the role name). */
+export function targetAccount(loginUser: string, role: string): string {
+    return `${loginUser}-${role}`;
+}
+
+/** Certificate principals of each operator: the role name, so hosts never list people. */
+export function operatorPrincipals(access: AccessSettings): Record<string, string[]> {
+    return Object.fromEntries(access.operators.map((o) => [o.name, [o.role]]));
+}

@@ -1,0 +1,146 @@
+// Team access config: operators and roles are refused before any resource, every problem at once,
+// each with its key, the bad value and the `pulumi config set --path` that fixes it.
+import { describe, expect, it } from "vitest";
+import { ConfigError, readSettings } from "../../components/config";
+import { matchTargets, operatorPrincipals } from "../../components/accessConfig";
+
+const ALICE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c alice@laptop";
+const TARGETS = [{ name: "app-1" }, { name: "app-2" }, { name: "db-1" }];
+
+function settingsFrom(values: Record<string, unknown>) {
+    const all: Record<string, unknown> = { allowedCidrs: ["203.0.113.0/24"], targets: TARGETS, ...values };
+    const get = (key: string) => {
+        const v = all[key];
+        return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
+    };
+    return readSettings(get, "dev", Object.keys(all));
+}
+
+function problemsOf(values: Record<string, unknown>) {
+    try {
+        settingsFrom(values);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+    }
+    throw new Error("config was accepted");
+}
+
+describe("operators and roles", () => {
+    it("without operators keeps the single shared key path (no access settings)", () => {
+        expect(settingsFrom({ operatorPublicKeys: [ALICE_KEY] }).access).toBeUndefined();
+    });
+
+    it("resolves built-in and configured roles, globs included, and gives each operator its role as principal", () => {
+        const s = settingsFrom({
+            operators: [
+                { name: "alice", role: "admin", publicKeys: [ALICE_KEY] },
+                { name: "bob", role: "dba", awsPrincipals: ["arn:aws:iam::123456789012:user/bob"] },
+                { name: "carol", role: "developer", publicKeys: [ALICE_KEY] },
+            ],
+            roles: [{ name: "dba", sudo: true, targets: ["db-*"] }],
+        });
+        expect(s.access!.roles).toEqual([
+            { name: "admin", sudo: true, targets: ["app-1", "app-2", "db-1"] },
+            { name: "developer", sudo: false, targets: ["app-1", "app-2", "db-1"] },
+            { name: "dba", sudo: true, targets: ["db-1"] },
+        ]);
+        expect(operatorPrincipals(s.access!)).toEqual({ alice: ["admin"], bob: ["dba"], carol: ["developer"] });
+    });
+
+    it("lets a configured role replace a built-in one", () => {
+        const s = settingsFrom({
+            operators: [{ name: "alice", role: "developer", publicKeys: [ALICE_KEY] }],
+            roles: [{ name: "developer", targets: ["app-*"] }],
+        });
+        expect(s.access!.roles.find((r) => r.name === "developer")).toEqual({
+            name: "developer",
+            sudo: false,
+            targets: ["app-1", "app-2"],
+        });
+    });
+
+    it("reports every bad operator and role at once, each with key, value and fix", () => {
+        const problems = problemsOf({
+            operators: [
+                { name: "alice", role: "admin", publicKeys: [ALICE_KEY] },
+                { name: "alice", role: "admin", publicKeys: [ALICE_KEY] },
+                { name: "bob", role: "nope", publicKeys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ bob"] },
+                { name: "carol", role: "developer" },
+                { name: "dave", role: "developer", awsPrincipals: ["dave"] },
+            ],
+            roles: [
+                { name: "dba", targets: ["db-9"] },
+                { name: "web", targets: ["web-*"] },
+                { name: "ops", sudo: "yes", targets: [] },
+                { name: "dba", targets: ["db-1"] },
+            ],
+        });
+        const byKey = Object.fromEntries(problems.map((p) => [p.key, p]));
+        expect(Object.keys(byKey).sort()).toEqual(
+            [
+                "roles[0].targets[0]",
+                "roles[1].targets[0]",
+                "roles[2].sudo",
+                "roles[2].targets",
+                "roles[3].name",
+                "operators[1].name",
+                "operators[2].role",
+                "operators[2].publicKeys[0]",
+                "operators[3]",
+                "operators[4].awsPrincipals[0]",
+            ].sort(),
+        );
+        expect(byKey["roles[0].targets[0]"]).toMatchObject({ value: "db-9" });
+        expect(byKey["roles[0].targets[0]"]!.message).toContain("is not a target");
+        expect(byKey["roles[1].targets[0]"]!.message).toContain("matches no target");
+        expect(byKey["roles[2].targets"]!.message).toContain("must list the targets");
+        expect(byKey["operators[1].name"]!.message).toContain("unique");
+        expect(byKey["operators[2].role"]!.message).toContain("must name a role (admin, developer, dba, web, ops)");
+        expect(byKey["operators[2].role"]!.fix).toBe("pulumi config set --path 'operators[2].role' developer");
+        expect(byKey["operators[2].publicKeys[0]"]!.message).toContain("ssh-rsa");
+        expect(byKey["operators[2].publicKeys[0]"]!.fix).toContain(
+            "pulumi config set --path 'operators[2].publicKeys[0]'",
+        );
+        expect(byKey["operators[3]"]!.message).toContain("neither publicKeys nor awsPrincipals");
+        for (const p of problems) expect(p.fix).toMatch(/^pulumi config (set --path|rm --path) '/);
+    });
+
+    it("refuses a key that is not an OpenSSH public key", () => {
+        const [p] = problemsOf({ operators: [{ name: "alice", role: "admin", publicKeys: ["not a key"] }] });
+        expect(p).toMatchObject({ key: "operators[0].publicKeys[0]", value: "not a key" });
+    });
+
+    it("refuses operators next to the shared key, and roles without operators", () => {
+        const both = problemsOf({
+            operatorPublicKeys: [ALICE_KEY],
+            operators: [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }],
+        });
+        expect(both.map((p) => [p.key, p.fix])).toEqual([
+            ["operatorPublicKeys", "pulumi config rm operatorPublicKeys"],
+        ]);
+        const rolesOnly = problemsOf({ roles: [{ name: "dba", targets: ["db-1"] }] });
+        expect(rolesOnly.map((p) => p.key)).toEqual(["roles"]);
+        const empty = problemsOf({ operators: [] });
+        expect(empty.map((p) => p.key)).toEqual(["operators"]);
+    });
+
+    it("refuses a role whose target account would be longer than POSIX allows", () => {
+        const problems = problemsOf({
+            loginUser: "operations-staff",
+            operators: [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }],
+            roles: [{ name: "database-administrators", targets: ["db-1"] }],
+        });
+        expect(problems.map((p) => [p.key, p.value])).toEqual([["roles", "database-administrators"]]);
+    });
+});
+
+describe("matchTargets", () => {
+    it("matches exact names and *-globs only", () => {
+        const names = ["app-1", "app-10", "db-1"];
+        expect(matchTargets("app-1", names)).toEqual(["app-1"]);
+        expect(matchTargets("app-*", names)).toEqual(["app-1", "app-10"]);
+        expect(matchTargets("*-1", names)).toEqual(["app-1", "db-1"]);
+        expect(matchTargets("a.p-1", ["app-1"])).toEqual([]);
+    });
+});
