@@ -7,15 +7,27 @@ import { stringify } from "yaml";
 import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
 import { assertAcceptedUserKeys } from "./crypto";
 import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
-import type { BastionHostSpec, OsName, SshKeyPair, TargetHostSpec, UpgradeSettings } from "./model";
+import type {
+    BastionHostSpec,
+    OsName,
+    RoleAccess,
+    SshKeyPair,
+    TargetHostSpec,
+    UpgradeSettings,
+    UserCaAccess,
+} from "./model";
 import {
     BANNER_PATH,
     BANNER_TEXT,
     JUMP_GROUP,
     LOGIN_GROUP,
     NOLOGIN,
+    PRINCIPALS_DIR,
     SSHD_DROPIN_PATH,
+    USER_CA_PATH,
     renderBastionSshd,
+    renderJumpPrincipals,
+    renderRolePrincipals,
     renderTargetSshd,
 } from "./sshd";
 import {
@@ -87,20 +99,25 @@ export function sshServiceCommands(os: OsName): string[][] {
 /** Bastion user data: pinned host key, the jump user, sshd drop-in, fail2ban, unattended upgrades. */
 export function renderBastionCloudInit(spec: BastionHostSpec): string {
     assertUserName(spec.jumpUser);
-    assertAcceptedUserKeys(spec.operatorPublicKeys);
+    if (spec.userCa === undefined) assertAcceptedUserKeys(spec.operatorPublicKeys);
     const jumpUser: CloudConfigUser = {
         name: spec.jumpUser,
         gecos: "jumpgate jump user (ProxyJump only)",
         groups: JUMP_GROUP,
         shell: NOLOGIN,
         lock_passwd: true,
-        ssh_authorized_keys: [...spec.operatorPublicKeys],
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
     };
+    const accessFiles =
+        spec.userCa === undefined
+            ? []
+            : userCaFiles(spec.userCa, [[spec.jumpUser, renderJumpPrincipals(spec.userCa, spec.targets)]]);
     return document({
         os: spec.os,
         hostKey: spec.hostKey,
         group: JUMP_GROUP,
-        user: jumpUser,
+        users: [jumpUser],
+        accessFiles,
         sshd: renderBastionSshd(spec),
         jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
@@ -114,7 +131,8 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
 /** Target user data: pinned host key, the login user (sudo), sshd on the private address, fail2ban, upgrades. */
 export function renderTargetCloudInit(spec: TargetHostSpec): string {
     assertUserName(spec.loginUser);
-    assertAcceptedUserKeys(spec.operatorPublicKeys);
+    if (spec.userCa === undefined) assertAcceptedUserKeys(spec.operatorPublicKeys);
+    else authorizedKeys(spec.operatorPublicKeys, spec.userCa);
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(spec.name))
         throw new Error(`target name '${spec.name}' is not a valid hostname`);
     const loginUser: CloudConfigUser = {
@@ -126,12 +144,21 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         sudo: LOGIN_SUDO,
         ssh_authorized_keys: [...spec.operatorPublicKeys],
     };
+    const roles = spec.userCa?.roles.filter((r) => r.reach.includes(spec.name)) ?? [];
+    const roleUsers = roles.map((r) => roleAccount(spec.loginUser, r));
     return document({
         os: spec.os,
         hostname: spec.name,
         hostKey: spec.hostKey,
         group: LOGIN_GROUP,
-        user: loginUser,
+        users: spec.userCa === undefined ? [loginUser] : roleUsers,
+        accessFiles:
+            spec.userCa === undefined
+                ? []
+                : userCaFiles(
+                      spec.userCa,
+                      roles.map((r) => [roleAccountName(spec.loginUser, r.name), renderRolePrincipals(r)]),
+                  ),
         sshd: renderTargetSshd(spec),
         unitDropIn: SSH_ONLINE_DROPIN,
         jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
@@ -139,12 +166,55 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
     });
 }
 
+/** The single shared key path lists the keys; with a user CA no key is ever in user data. */
+function authorizedKeys(keys: readonly string[], userCa: UserCaAccess | undefined): Partial<CloudConfigUser> {
+    if (userCa === undefined) return { ssh_authorized_keys: [...keys] };
+    if (keys.length > 0) throw new Error("with a user CA, user data must not list operator keys");
+    return {};
+}
+
+/** The account a role logs in as on a target (certificate principal: the role name). */
+export function roleAccountName(loginUser: string, role: string): string {
+    return `${loginUser}-${role}`;
+}
+
+/** A role's target account: locked password, a shell, sudo only where the role has it. */
+function roleAccount(loginUser: string, role: RoleAccess): CloudConfigUser {
+    const name = roleAccountName(loginUser, role.name);
+    assertUserName(name);
+    return {
+        name,
+        gecos: `jumpgate role ${role.name}`,
+        groups: LOGIN_GROUP,
+        shell: LOGIN_SHELL,
+        lock_passwd: true,
+        ...(role.sudo ? { sudo: LOGIN_SUDO } : {}),
+    };
+}
+
+/** The CA public key and one principals file per account, root-owned (sshd's StrictModes). */
+function userCaFiles(userCa: UserCaAccess, principals: [account: string, content: string][]): CloudConfigFile[] {
+    if (!/^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( \S+)?$/.test(userCa.caPublicKey.trim()))
+        throw new Error("the user CA public key must be one ssh-ed25519 public key line");
+    return [
+        { path: USER_CA_PATH, content: `${userCa.caPublicKey.trim()}\n`, owner: "root:root", permissions: "0644" },
+        ...principals.map(([account, content]) => ({
+            path: `${PRINCIPALS_DIR}/${account}`,
+            content,
+            owner: "root:root",
+            permissions: "0644",
+        })),
+    ];
+}
+
 interface HostParts {
     os: OsName;
     hostname?: string;
     hostKey: SshKeyPair;
     group: string;
-    user: CloudConfigUser;
+    users: CloudConfigUser[];
+    /** Team access: CA key and principals files (before sshd's first start). */
+    accessFiles: CloudConfigFile[];
     sshd: string;
     /** ssh.service drop-in (targets). */
     unitDropIn?: string;
@@ -160,6 +230,7 @@ function document(p: HostParts): string {
         // Not deferred: in place before sshd's first start.
         { path: SSHD_DROPIN_PATH, content: p.sshd, owner: "root:root", permissions: "0600" },
         { path: BANNER_PATH, content: BANNER_TEXT, owner: "root:root", permissions: "0644" },
+        ...p.accessFiles,
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
@@ -200,7 +271,7 @@ function document(p: HostParts): string {
         ssh_pwauth: false,
         disable_root: true,
         groups: [p.group],
-        users: [p.user],
+        users: p.users,
         write_files: files,
         // The bastion has no public address until its Elastic IP is associated, and targets none until the
         // NAT route exists: apt waits it out (retries with backoff) instead of failing the first boot.

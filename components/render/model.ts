@@ -44,6 +44,22 @@ export interface UpgradeSettings {
     rebootTime?: string;
 }
 
+/** A role as hosts see it: certificates name it as their principal, so hosts never list people. */
+export interface RoleAccess {
+    name: string;
+    /** Passwordless sudo on the targets it reaches. */
+    sudo: boolean;
+    /** Endpoint names (targets, `tunnel-<name>`, the next hop) it may reach through a hop, or log in to. */
+    reach: string[];
+}
+
+/** Team access: hosts trust the stack's user CA; each role is a principal. */
+export interface UserCaAccess {
+    /** The CA's `ssh-ed25519 AAAA...` public key (TrustedUserCAKeys). */
+    caPublicKey: string;
+    roles: RoleAccess[];
+}
+
 /** Everything the bastion's cloud-init document needs. */
 export interface BastionHostSpec {
     os: OsName;
@@ -66,6 +82,8 @@ export interface BastionHostSpec {
     hopAddresses?: string[];
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
+    /** When set, certificates from this CA log in (one principal per role) and operatorPublicKeys is empty. */
+    userCa?: UserCaAccess;
     /** AWS region: on Debian the SSM agent is installed, signature-checked, from AWS's bucket there. Undefined: not installed. */
     ssmAgentRegion?: string;
 }
@@ -92,4 +110,6 @@ export interface TargetHostSpec {
     hopAddresses: string[];
     fail2ban: Fail2banSettings;
     upgrades: UpgradeSettings;
+    /** When set, each role that reaches this target logs in as `<loginUser>-<role>` with a certificate. */
+    userCa?: UserCaAccess;
 }

@@ -11,7 +11,7 @@ import {
     macs,
     type CryptoProfile,
 } from "./crypto";
-import type { BastionHostSpec, OsName, TargetEndpoint, TargetHostSpec } from "./model";
+import type { BastionHostSpec, OsName, RoleAccess, TargetEndpoint, TargetHostSpec, UserCaAccess } from "./model";
 import { OS_RELEASES, type OpenSshVersion } from "./os";
 
 /** Where cloud-init writes the drop-in; `10-` sorts before cloud-init's `50-cloud-init.conf`. */
@@ -137,6 +137,7 @@ export function renderBastionSshd(spec: BastionHostSpec, openssh = OS_RELEASES[s
         `Port ${spec.sshPort}`,
         ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses ?? [], openssh)),
         `AllowGroups ${JUMP_GROUP}`,
+        ...(spec.userCa === undefined ? [] : userCaLines()),
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",
         `Match Group ${JUMP_GROUP}`,
@@ -163,8 +164,51 @@ export function renderTargetSshd(spec: TargetHostSpec, openssh = OS_RELEASES[spe
         `ListenAddress ${spec.privateIp}`,
         ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses, openssh)),
         `AllowGroups ${LOGIN_GROUP}`,
+        ...(spec.userCa === undefined ? [] : userCaLines()),
         "",
     ].join("\n");
+}
+
+/** The stack's user CA public key, as hosts read it (TrustedUserCAKeys). */
+export const USER_CA_PATH = "/etc/ssh/jumpgate-user-ca.pub";
+/** One principals file per account: the role names whose certificates log in as it. */
+export const PRINCIPALS_DIR = "/etc/ssh/jumpgate-principals";
+
+/** Team access: only certificates from the stack's CA log in, for the principals listed per account. */
+function userCaLines(): string[] {
+    return [
+        "",
+        "# Team access: certificates from the stack's user CA only; principals are role names, never people.",
+        `TrustedUserCAKeys ${USER_CA_PATH}`,
+        `AuthorizedPrincipalsFile ${PRINCIPALS_DIR}/%u`,
+        "AuthorizedKeysFile none",
+    ];
+}
+
+/**
+ * The jump account's principals file: one line per role, whose `permitopen` options narrow the hop's
+ * PermitOpen to that role's endpoints (sshd allows a channel only if both permit it). A role that
+ * reaches none of this hop's endpoints gets no line, so its certificates do not log in here.
+ */
+export function renderJumpPrincipals(access: UserCaAccess, endpoints: readonly TargetEndpoint[]): string {
+    const lines = access.roles.flatMap((role) => {
+        const open = endpoints.filter((e) => role.reach.includes(e.name));
+        if (open.length === 0) return [];
+        const options = open.map((e) => `permitopen="${permitOpenEntry(e)}"`).join(",");
+        return [`${options} ${assertRoleName(role)}`];
+    });
+    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** A role name is written bare into principals files: refuse anything but the config's name pattern. */
+function assertRoleName(role: RoleAccess): string {
+    if (!/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/.test(role.name)) throw new Error(`invalid role name '${role.name}'`);
+    return role.name;
+}
+
+/** The principals file of a role's target account: the role name alone. */
+export function renderRolePrincipals(role: RoleAccess): string {
+    return `${assertRoleName(role)}\n`;
 }
 
 function assertPort(port: number): void {
