@@ -11,3 +11,9 @@ export const knownHosts = outputs.knownHosts;
 /** A secret; present only when jumpgate generated the operator key. */
 export const privateKeyOpenssh = outputs.privateKeyOpenssh;
 export const sshCommands = outputs.sshCommands;
+/** Team access (with `operators`): the user CA public key hosts trust; public data. */
+export const userCaPublicKey = outputs.userCaPublicKey;
+/** Team access: each operator's certificate principals (their role); public data. */
+export const operatorPrincipals = outputs.operatorPrincipals;
+/** Team access: the account each role logs in as on the targets (`<loginUser>-<role>`). */
+export const roleAccounts = outputs.roleAccounts;

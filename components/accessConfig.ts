@@ -298,3 +298,18 @@ export function targetAccount(loginUser: string, role: string): string {
 export function operatorPrincipals(access: AccessSettings): Record<string, string[]> {
     return Object.fromEntries(access.operators.map((o) => [o.name, [o.role]]));
 }
+
+/**
+ * Roles as hosts see them: each role's targets, plus the tunnels on those targets (`tunnel-<name>`, the
+ * bastion's endpoint names). Role names only: adding or removing an operator changes none of this.
+ */
+export function roleReach(
+    access: AccessSettings,
+    tunnels: readonly { name: string; target: string }[],
+): { name: string; sudo: boolean; reach: string[] }[] {
+    return access.roles.map((r) => ({
+        name: r.name,
+        sudo: r.sudo,
+        reach: [...r.targets, ...tunnels.filter((t) => r.targets.includes(t.target)).map((t) => `tunnel-${t.name}`)],
+    }));
+}

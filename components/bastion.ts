@@ -9,7 +9,7 @@ import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderBastionCloudInit } from "./render/cloudInit";
-import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings } from "./render/model";
+import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings, UserCaAccess } from "./render/model";
 
 export interface BastionArgs {
     /** Public subnet the bastion is placed in. Required. */
@@ -20,6 +20,8 @@ export interface BastionArgs {
     hostKey: HostKeyOutputs;
     /** Public keys allowed to log in as the jump user. Required. */
     operatorPublicKeys: pulumi.Input<string[]>;
+    /** Team access: the stack's user CA and each role's reach (then operatorPublicKeys is empty). Defaults to none. */
+    userCa?: pulumi.Input<UserCaAccess | undefined>;
     /** Endpoints the jump user may forward to: the next hop, or the targets (and tunnels) behind the last. Defaults to none. */
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Inner hops: address or subnet CIDR of the hop in front, from which every SSH connection arrives. Defaults to none (the outer hop faces the internet). */
@@ -101,8 +103,9 @@ export class Bastion extends pulumi.ComponentResource {
                     args.hostKey.publicKeyOpenssh,
                     args.hostKey.privateKeyOpenssh,
                     args.hopAddresses ?? [],
+                    args.userCa,
                 ])
-                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
+                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa]) =>
                     renderBastionCloudInit({
                         os,
                         cryptoProfile: args.cryptoProfile ?? "compatible",
@@ -115,6 +118,7 @@ export class Bastion extends pulumi.ComponentResource {
                         fail2ban: args.fail2ban,
                         upgrades: args.upgrades ?? {},
                         ssmAgentRegion: region,
+                        ...(userCa === undefined ? {} : { userCa }),
                     }),
                 ),
         );

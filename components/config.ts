@@ -6,7 +6,7 @@ import { defaultIdentityFile } from "./render/sshConfig";
 import { ACCEPTED_USER_KEY_TYPES, CRYPTO_PROFILES, CryptoProfile } from "./render/crypto";
 import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "./render/userDataSize";
 import { PACKAGES } from "./render/cloudInit";
-import { AccessSettings, readAccess } from "./accessConfig";
+import { AccessSettings, readAccess, roleReach } from "./accessConfig";
 import { Cidr, cidrProblem, formatCidr, hostAt, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
 
 /** Where raw values come from: `pulumi.Config#get` in the program, a plain map in tests. */
@@ -1053,6 +1053,7 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
         upgrades: s.upgrades,
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
         cryptoProfile: s.cryptoProfile,
+        userCa: s.access && { caPublicKey: "", roles: roleReach(s.access, s.tunnels) },
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];

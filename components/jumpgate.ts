@@ -6,11 +6,12 @@ import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } 
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { Keys } from "./keys";
+import { operatorPrincipals, roleReach, targetAccount } from "./accessConfig";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
 import { Targets } from "./targets";
-import { TargetEndpoint } from "./render/model";
+import { TargetEndpoint, UserCaAccess } from "./render/model";
 import {
     defaultKnownHostsFile,
     renderKnownHosts,
@@ -52,6 +53,12 @@ export class Jumpgate extends pulumi.ComponentResource {
     /** Secret; only when the operator key was generated. */
     readonly privateKeyOpenssh?: pulumi.Output<string>;
     readonly sshCommands: pulumi.Output<ReturnType<typeof renderSshCommands>>;
+    /** Team access: the user CA's public key hosts trust (public data). */
+    readonly userCaPublicKey?: pulumi.Output<string>;
+    /** Team access: each operator's certificate principals (role names; public data). */
+    readonly operatorPrincipals?: Record<string, string[]>;
+    /** Team access: the account each role logs in as on the targets. */
+    readonly roleAccounts?: Record<string, string>;
 
     constructor(name: string, args: JumpgateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:index:Jumpgate", name, {}, opts);
@@ -81,9 +88,17 @@ export class Jumpgate extends pulumi.ComponentResource {
             {
                 hostNames: [...s.bastions.map((b) => b.name), ...s.targets.map((t) => t.name)],
                 operatorPublicKeys: s.operatorPublicKeys,
+                userCa: s.access !== undefined,
             },
             parent,
         );
+        // Team access: hosts know the CA and the roles, never the operators.
+        const roles = s.access === undefined ? undefined : roleReach(s.access, s.tunnels);
+        const userCaFor = (extraReach: string[]): pulumi.Output<UserCaAccess> | undefined =>
+            keys.userCaPublicKey?.apply((caPublicKey) => ({
+                caPublicKey,
+                roles: roles!.map((r) => ({ ...r, reach: [...r.reach, ...extraReach] })),
+            }));
 
         // Fixed addresses, round-robin over the subnets: known before any instance exists.
         const targetPlacements = s.targets.map((t, i) => fixedAddress(network.privateSubnets, i, `target ${t.name}`));
@@ -133,6 +148,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                 securityGroupId: access.targetSecurityGroupId,
                 hostKeys: keys.hostKeys,
                 operatorPublicKeys: keys.operatorPublicKeys,
+                userCa: userCaFor([]),
                 hopAddresses: pulumi.all([hopSource(s.bastions.length - 1)]),
                 os: s.os,
                 images,
@@ -162,6 +178,8 @@ export class Jumpgate extends pulumi.ComponentResource {
                     securityGroupId: access.hopSecurityGroupIds[hop.name]!,
                     hostKey: keys.hostKeys[hop.name]!,
                     operatorPublicKeys: keys.operatorPublicKeys,
+                    // Inner hops of a chain let every role on to the next hop; the last narrows per role.
+                    userCa: userCaFor(isLast ? [] : [next!.name]),
                     targets: forwardTo,
                     hopAddresses: k === 0 ? [] : pulumi.all([hopSource(k - 1)]),
                     os: s.os,
@@ -226,6 +244,13 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.knownHosts = inventory.apply(renderKnownHosts);
         this.sshCommands = inventory.apply(renderSshCommands);
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
+        if (s.access !== undefined) {
+            this.userCaPublicKey = keys.userCaPublicKey;
+            this.operatorPrincipals = operatorPrincipals(s.access);
+            this.roleAccounts = Object.fromEntries(
+                s.access.roles.map((r) => [r.name, targetAccount(s.loginUser, r.name)]),
+            );
+        }
         this.registerOutputs({
             bastionPublicIp: this.bastionPublicIp,
             targets: this.targets,

@@ -16,6 +16,8 @@ export interface KeysArgs {
     hostNames: string[];
     /** Operator public keys (OpenSSH format); when empty an ED25519 key is generated. Defaults to []. */
     operatorPublicKeys?: string[];
+    /** Team access: create the stack's user CA instead of any operator key. Defaults to false. */
+    userCa?: boolean;
 }
 
 export class Keys extends pulumi.ComponentResource {
@@ -25,11 +27,22 @@ export class Keys extends pulumi.ComponentResource {
     readonly operatorPrivateKeyOpenssh?: pulumi.Output<string>;
     /** Host keys by host name. */
     readonly hostKeys: Record<string, HostKeyOutputs>;
+    /** The stack's user CA public key (`ssh-ed25519 AAAA...`), with `userCa`: public, hosts trust it. */
+    readonly userCaPublicKey?: pulumi.Output<string>;
+    /** The user CA's private key, a secret; it signs operator certificates and never reaches an output. */
+    readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
 
     constructor(name: string, args: KeysArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:keys:Keys", name, {}, opts);
         const given = args.operatorPublicKeys ?? [];
-        if (given.length > 0) {
+        if (args.userCa) {
+            if (given.length > 0) throw new Error("operator keys and a user CA exclude each other");
+            // Its private key lives only in state, as a secret; hosts get the public key.
+            const ca = new tls.PrivateKey(`${name}-user-ca`, { algorithm: "ED25519" }, { parent: this });
+            this.userCaPublicKey = ca.publicKeyOpenssh.apply((k) => k.trim());
+            this.userCaPrivateKeyOpenssh = pulumi.secret(ca.privateKeyOpenssh);
+            this.operatorPublicKeys = pulumi.output([]);
+        } else if (given.length > 0) {
             this.operatorPublicKeys = pulumi.output(given);
         } else {
             const operator = new tls.PrivateKey(`${name}-operator`, { algorithm: "ED25519" }, { parent: this });

@@ -33,6 +33,9 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         knownHosts: jumpgate.knownHosts,
         privateKeyOpenssh: jumpgate.privateKeyOpenssh,
         sshCommands: jumpgate.sshCommands,
+        userCaPublicKey: jumpgate.userCaPublicKey,
+        operatorPrincipals: jumpgate.operatorPrincipals,
+        roleAccounts: jumpgate.roleAccounts,
     };
 }
 

@@ -10,7 +10,7 @@ import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderTargetCloudInit } from "./render/cloudInit";
-import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
+import { Fail2banSettings, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
 
 /** Where one target goes. */
 export interface TargetPlacement {
@@ -29,6 +29,8 @@ export interface TargetsArgs {
     hostKeys: Record<string, HostKeyOutputs>;
     /** Public keys allowed to log in as the login user. Required. */
     operatorPublicKeys: pulumi.Input<string[]>;
+    /** Team access: the stack's user CA and each role's reach (then operatorPublicKeys is empty). Defaults to none. */
+    userCa?: pulumi.Input<UserCaAccess | undefined>;
     /** Address or subnet CIDR of the last bastion hop, from which every SSH connection arrives. Required. */
     hopAddresses: pulumi.Input<string[]>;
     /** Operating system. Defaults to `debian-13`. */
@@ -82,20 +84,23 @@ export class Targets extends pulumi.ComponentResource {
                         hostKey.publicKeyOpenssh,
                         hostKey.privateKeyOpenssh,
                         args.hopAddresses,
+                        args.userCa,
                     ])
-                    .apply(([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses]) =>
-                        renderTargetCloudInit({
-                            os,
-                            cryptoProfile: args.cryptoProfile ?? "compatible",
-                            name: target.name,
-                            privateIp,
-                            loginUser: args.loginUser ?? "ops",
-                            operatorPublicKeys,
-                            hostKey: { publicKeyOpenssh, privateKeyOpenssh },
-                            hopAddresses,
-                            fail2ban: args.fail2ban,
-                            upgrades: args.upgrades ?? {},
-                        }),
+                    .apply(
+                        ([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa]) =>
+                            renderTargetCloudInit({
+                                os,
+                                cryptoProfile: args.cryptoProfile ?? "compatible",
+                                name: target.name,
+                                privateIp,
+                                loginUser: args.loginUser ?? "ops",
+                                operatorPublicKeys,
+                                hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                                hopAddresses,
+                                fail2ban: args.fail2ban,
+                                upgrades: args.upgrades ?? {},
+                                ...(userCa === undefined ? {} : { userCa }),
+                            }),
                     ),
             );
             const instance = new aws.ec2.Instance(
