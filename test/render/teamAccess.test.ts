@@ -112,8 +112,36 @@ const NS_SCRIPT = [
     'exec "$@"',
 ].join("\n");
 
+/**
+ * OpenSSH 10.0 (Debian 13) is not this machine's sshd: given a Debian 13 root in JUMPGATE_DEBIAN13_ROOT (e.g.
+ * the lab's cached root), its sshd runs chrooted there, with the same /etc/ssh and users bind-mounted in.
+ */
+const debian13Root = process.env.JUMPGATE_DEBIAN13_ROOT;
+const CHROOT_SCRIPT = [
+    "set -e",
+    'r="$1"; t="$2"; shift 2',
+    'mount --bind "$r/etc/ssh" "$t/etc/ssh"',
+    'for f in passwd group shadow; do mount --bind "$r/$f" "$t/etc/$f"; done',
+    'mount -t tmpfs jgt-run "$t/run" && mkdir "$t/run/sshd"',
+    'mount --rbind /dev "$t/dev" && mount -t proc jgt-proc "$t/proc"',
+    'exec chroot "$t" "$@"',
+].join("\n");
+
+/** Which sshd judges: this machine's (Debian 12, 9.2), or a Debian 13 root's (10.0) when one is given. */
+interface SshdUnderTest {
+    label: string;
+    os: "debian-12" | "debian-13";
+    chroot?: string;
+}
+const SSHDS: SshdUnderTest[] = [
+    { label: "OpenSSH 9.2 (this machine, Debian 12)", os: "debian-12" },
+    ...(debian13Root === undefined
+        ? []
+        : [{ label: "OpenSSH 10.0 (Debian 13 root)", os: "debian-13" as const, chroot: debian13Root }]),
+];
+
 /** /etc/ssh (Debian's sshd_config plus the document's files), and the document's users and groups. */
-function buildHost(config: CloudConfig, firstId: number): NsHost {
+function buildHost(config: CloudConfig, firstId: number, chroot?: string): NsHost {
     const root = mkdtempSync(join(tmpdir(), "jgt-team-"));
     chmodSync(root, 0o755);
     mkdirSync(join(root, "etc/ssh"), { recursive: true });
@@ -147,18 +175,10 @@ function buildHost(config: CloudConfig, firstId: number): NsHost {
     writeFileSync(join(root, "passwd"), `${passwd.join("\n")}\n`, { mode: 0o644 });
     writeFileSync(join(root, "group"), `${group.join("\n")}\n`, { mode: 0o644 });
     writeFileSync(join(root, "shadow"), `${shadow.join("\n")}\n`, { mode: 0o640 });
-    const ns = (cmd: string[]) => [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        NS_SCRIPT,
-        "sh",
-        root,
-        ...cmd,
-    ];
+    const ns = (cmd: string[]) =>
+        chroot === undefined
+            ? ["--mount", "--propagation", "private", "--", "sh", "-c", NS_SCRIPT, "sh", root, ...cmd]
+            : ["--mount", "--propagation", "private", "--", "sh", "-c", CHROOT_SCRIPT, "sh", root, chroot, ...cmd];
     return {
         root,
         run: (cmd) => spawnSync("unshare", ns(cmd), { encoding: "utf8", timeout: 15_000 }),
@@ -166,30 +186,32 @@ function buildHost(config: CloudConfig, firstId: number): NsHost {
     };
 }
 
-const sshdPath = () => spawnSync("sh", ["-c", "command -v sshd"], { encoding: "utf8" }).stdout.trim();
+const localSshd = () => spawnSync("sh", ["-c", "command -v sshd"], { encoding: "utf8" }).stdout.trim();
+/** sshd refuses to re-exec unless started by absolute path. */
+const sshdPath = (under: SshdUnderTest) => (under.chroot === undefined ? localSshd() : "/usr/sbin/sshd");
 
-function effective(host: NsHost, user: string): string {
-    const r = host.run([sshdPath(), "-T", "-C", `user=${user},addr=198.51.100.7,host=x,laddr=10.0.0.10,lport=22`]);
+function effective(host: NsHost, under: SshdUnderTest, user: string): string {
+    const r = host.run([sshdPath(under), "-T", "-C", `user=${user},addr=198.51.100.7,host=x,laddr=10.0.0.10,lport=22`]);
     expect(r.status, String(r.stderr)).toBe(0);
     return String(r.stdout);
 }
 
-describe.runIf(haveSshd)("sshd -t / -T (OpenSSH 9.2) with a user CA", () => {
+describe.runIf(haveSshd).each(SSHDS)("sshd -t / -T with a user CA: $label", (under) => {
     it("accepts both drop-ins; certificates only, principals per account, no authorized_keys", () => {
         mkdirSync("/run/sshd", { recursive: true });
         const hosts = [
-            buildHost(parseCloudConfig(renderBastionCloudInit(caBastion())), 62500),
-            buildHost(parseCloudConfig(renderTargetCloudInit(caTarget())), 62600),
+            buildHost(parseCloudConfig(renderBastionCloudInit(caBastion({ os: under.os }))), 62500, under.chroot),
+            buildHost(parseCloudConfig(renderTargetCloudInit(caTarget({ os: under.os }))), 62600, under.chroot),
         ];
         try {
             for (const [h, user] of [
                 [hosts[0]!, "jump"],
                 [hosts[1]!, "ops-developer"],
             ] as const) {
-                const t = h.run([sshdPath(), "-t"]);
+                const t = h.run([sshdPath(under), "-t"]);
                 expect(String(t.stderr)).toBe("");
                 expect(t.status).toBe(0);
-                const v = effective(h, user);
+                const v = effective(h, under, user);
                 expect(v).toMatch(new RegExp(`^trustedusercakeys ${USER_CA_PATH}$`, "m"));
                 expect(v).toMatch(new RegExp(`^authorizedprincipalsfile ${PRINCIPALS_DIR}/%u$`, "m"));
                 expect(v).toMatch(/^authorizedkeysfile none$/m);
@@ -241,141 +263,161 @@ function runAsync(cmd: string, args: string[]): Promise<{ status: number | null;
     });
 }
 
-describe.runIf(haveSshd)("a real sshd takes a role's certificate only where the role reaches", () => {
-    const hosts: NsHost[] = [];
-    const daemons: ChildProcess[] = [];
-    const echoes: Server[] = [];
-    let work: string;
-    let bastionPort: number;
-    let targetPort: number;
-    const echoPorts: Record<string, number> = {};
+describe.runIf(haveSshd).each(SSHDS)(
+    "a real sshd takes a role's certificate only where the role reaches: $label",
+    (under) => {
+        const hosts: NsHost[] = [];
+        const daemons: ChildProcess[] = [];
+        const echoes: Server[] = [];
+        let work: string;
+        let bastionPort: number;
+        let targetPort: number;
+        const echoPorts: Record<string, number> = {};
 
-    /** A key with a certificate from the stack CA for `principal` (ssh-keygen -s, as the CLI's signer would). */
-    function certified(principal: string): string {
-        const key = join(work, `id_${principal}`);
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-        const s = spawnSync("ssh-keygen", [
-            "-q",
-            "-s",
-            join(work, "ca"),
-            "-I",
-            `alice-${principal}`,
-            "-n",
-            principal,
-            "-V",
-            "+5m",
-            `${key}.pub`,
-        ]);
-        expect(s.status, String(s.stderr)).toBe(0);
-        return key;
-    }
-
-    async function start(config: CloudConfig, firstId: number, port: number): Promise<void> {
-        const h = buildHost(config, firstId);
-        hosts.push(h);
-        const d = h.spawn([
-            sshdPath(),
-            "-D",
-            "-e",
-            "-o",
-            "ListenAddress=127.0.0.1",
-            "-o",
-            `Port=${port}`,
-            "-o",
-            "PidFile=none",
-        ]);
-        let log = "";
-        d.stderr?.on("data", (b: Buffer) => (log += b.toString()));
-        daemons.push(d);
-        await waitForPort(port, d, () => log);
-    }
-
-    beforeAll(async () => {
-        mkdirSync("/run/sshd", { recursive: true });
-        work = mkdtempSync(join(tmpdir(), "jgt-team-work-"));
-        writeFileSync(join(work, "ca"), CA.privateKeyOpenssh, { mode: 0o600 });
-        for (const name of ["app-1", "app-2"]) {
-            const echo = createServer((s) => s.end(`TARGET ${name}\n`));
-            echoes.push(echo);
-            await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
-            echoPorts[name] = (echo.address() as { port: number }).port;
+        /** A key with a certificate from the stack CA for `principal` (ssh-keygen -s, as the CLI's signer would). */
+        function certified(principal: string): string {
+            const key = join(work, `id_${principal}`);
+            spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+            const s = spawnSync("ssh-keygen", [
+                "-q",
+                "-s",
+                join(work, "ca"),
+                "-I",
+                `alice-${principal}`,
+                "-n",
+                principal,
+                "-V",
+                "+5m",
+                `${key}.pub`,
+            ]);
+            expect(s.status, String(s.stderr)).toBe(0);
+            return key;
         }
-        bastionPort = await freePort();
-        targetPort = await freePort();
-        const endpoints = ["app-1", "app-2"].map((name) => ({ name, privateIp: "127.0.0.1", port: echoPorts[name]! }));
-        await start(
-            parseCloudConfig(renderBastionCloudInit(caBastion({ targets: endpoints, sshPort: bastionPort }))),
-            62700,
-            bastionPort,
-        );
-        // Target app-1 (admin and developer reach it; dba does not), listening on loopback.
-        await start(
-            parseCloudConfig(
-                renderTargetCloudInit(caTarget({ privateIp: "127.0.0.1", hopAddresses: ["127.0.0.0/8"] })),
-            ),
-            62800,
-            targetPort,
-        );
-        const known = (c: CloudConfig, port: number) => `[127.0.0.1]:${port} ${c.ssh_keys?.ed25519_public ?? ""}\n`;
-        writeFileSync(
-            join(work, "known_hosts"),
-            known(parseCloudConfig(renderBastionCloudInit(caBastion())), bastionPort) +
-                known(parseCloudConfig(renderTargetCloudInit(caTarget())), targetPort),
-        );
-    });
 
-    afterAll(async () => {
-        for (const d of daemons) if (d.exitCode === null) d.kill("SIGTERM");
-        for (const e of echoes) e.close();
-        for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
-        if (work) rmSync(work, { recursive: true, force: true });
-    });
+        async function start(config: CloudConfig, firstId: number, port: number): Promise<void> {
+            const h = buildHost(config, firstId, under.chroot);
+            hosts.push(h);
+            const d = h.spawn([
+                sshdPath(under),
+                "-D",
+                "-e",
+                "-o",
+                "ListenAddress=127.0.0.1",
+                "-o",
+                `Port=${port}`,
+                "-o",
+                "PidFile=none",
+            ]);
+            let log = "";
+            d.stderr?.on("data", (b: Buffer) => (log += b.toString()));
+            daemons.push(d);
+            await waitForPort(port, d, () => log);
+        }
 
-    const ssh = (key: string, port: number, user: string, rest: string[]) =>
-        runAsync("ssh", [
-            ...["-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"],
-            ...["-o", `UserKnownHostsFile=${join(work, "known_hosts")}`, "-o", "GlobalKnownHostsFile=/dev/null"],
-            ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"],
-            ...["-p", String(port), "-l", user, ...rest],
-        ]);
-
-    it("bastion: each role forwards to its own targets and is refused the others", async () => {
-        const reach: Record<string, string[]> = { admin: ["app-1", "app-2"], developer: ["app-1"], dba: ["app-2"] };
-        for (const [role, allowed] of Object.entries(reach)) {
-            const key = certified(role);
+        beforeAll(async () => {
+            mkdirSync("/run/sshd", { recursive: true });
+            work = mkdtempSync(join(tmpdir(), "jgt-team-work-"));
+            writeFileSync(join(work, "ca"), CA.privateKeyOpenssh, { mode: 0o600 });
             for (const name of ["app-1", "app-2"]) {
-                const r = await ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts[name]}`, "127.0.0.1"]);
-                if (allowed.includes(name)) {
-                    expect(r.stdout, `${role} -> ${name}: ${r.stderr}`).toBe(`TARGET ${name}\n`);
-                } else {
-                    expect(r.stdout, `${role} -> ${name}`).toBe("");
-                    expect(r.stderr, `${role} -> ${name}`).toMatch(/administratively prohibited/);
+                const echo = createServer((s) => s.end(`TARGET ${name}\n`));
+                echoes.push(echo);
+                await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
+                echoPorts[name] = (echo.address() as { port: number }).port;
+            }
+            bastionPort = await freePort();
+            targetPort = await freePort();
+            const endpoints = ["app-1", "app-2"].map((name) => ({
+                name,
+                privateIp: "127.0.0.1",
+                port: echoPorts[name]!,
+            }));
+            await start(
+                parseCloudConfig(
+                    renderBastionCloudInit(caBastion({ os: under.os, targets: endpoints, sshPort: bastionPort })),
+                ),
+                62700,
+                bastionPort,
+            );
+            // Target app-1 (admin and developer reach it; dba does not), listening on loopback.
+            await start(
+                parseCloudConfig(
+                    renderTargetCloudInit(
+                        caTarget({ os: under.os, privateIp: "127.0.0.1", hopAddresses: ["127.0.0.0/8"] }),
+                    ),
+                ),
+                62800,
+                targetPort,
+            );
+            const known = (c: CloudConfig, port: number) => `[127.0.0.1]:${port} ${c.ssh_keys?.ed25519_public ?? ""}\n`;
+            writeFileSync(
+                join(work, "known_hosts"),
+                known(parseCloudConfig(renderBastionCloudInit(caBastion())), bastionPort) +
+                    known(parseCloudConfig(renderTargetCloudInit(caTarget())), targetPort),
+            );
+        });
+
+        afterAll(async () => {
+            for (const d of daemons) if (d.exitCode === null) d.kill("SIGTERM");
+            for (const e of echoes) e.close();
+            for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
+            if (work) rmSync(work, { recursive: true, force: true });
+        });
+
+        const ssh = (key: string, port: number, user: string, rest: string[]) =>
+            runAsync("ssh", [
+                ...["-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"],
+                ...["-o", `UserKnownHostsFile=${join(work, "known_hosts")}`, "-o", "GlobalKnownHostsFile=/dev/null"],
+                ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"],
+                ...["-p", String(port), "-l", user, ...rest],
+            ]);
+
+        it("is the sshd under test (its version banner)", async () => {
+            const banner = await new Promise<string>((resolve, reject) => {
+                const c = connect({ host: "127.0.0.1", port: bastionPort });
+                c.once("data", (d: Buffer) => (c.destroy(), resolve(d.toString())));
+                c.once("error", reject);
+            });
+            expect(banner).toMatch(under.chroot === undefined ? /^SSH-2\.0-OpenSSH_9\.2/ : /^SSH-2\.0-OpenSSH_10\./);
+        });
+
+        it("bastion: each role forwards to its own targets and is refused the others", async () => {
+            const reach: Record<string, string[]> = { admin: ["app-1", "app-2"], developer: ["app-1"], dba: ["app-2"] };
+            for (const [role, allowed] of Object.entries(reach)) {
+                const key = certified(role);
+                for (const name of ["app-1", "app-2"]) {
+                    const r = await ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts[name]}`, "127.0.0.1"]);
+                    if (allowed.includes(name)) {
+                        expect(r.stdout, `${role} -> ${name}: ${r.stderr}`).toBe(`TARGET ${name}\n`);
+                    } else {
+                        expect(r.stdout, `${role} -> ${name}`).toBe("");
+                        expect(r.stderr, `${role} -> ${name}`).toMatch(/administratively prohibited/);
+                    }
                 }
             }
-        }
-    });
+        });
 
-    it("bastion: a plain key, or a certificate for an unknown principal, does not log in", async () => {
-        const plain = join(work, "id_plain");
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", plain]);
-        const intruder = certified("intruder");
-        for (const key of [plain, intruder]) {
-            const r = await ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts["app-1"]}`, "127.0.0.1"]);
-            expect(r.stderr).toMatch(/Permission denied/);
-        }
-    });
+        it("bastion: a plain key, or a certificate for an unknown principal, does not log in", async () => {
+            const plain = join(work, "id_plain");
+            spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", plain]);
+            const intruder = certified("intruder");
+            for (const key of [plain, intruder]) {
+                const r = await ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts["app-1"]}`, "127.0.0.1"]);
+                expect(r.stderr).toMatch(/Permission denied/);
+            }
+        });
 
-    it("target: a role logs in as its own account only, and only roles that reach the target have one", async () => {
-        const admin = certified("admin");
-        const developer = certified("developer");
-        const dba = certified("dba");
-        const login = (key: string, user: string) => ssh(key, targetPort, user, ["127.0.0.1", "id", "-un"]);
-        expect((await login(admin, "ops-admin")).stdout).toBe("ops-admin\n");
-        expect((await login(developer, "ops-developer")).stdout).toBe("ops-developer\n");
-        // A developer certificate does not open the admin account (the one with sudo).
-        expect((await login(developer, "ops-admin")).stderr).toMatch(/Permission denied/);
-        // dba does not reach app-1: no account, no principals file.
-        expect((await login(dba, "ops-dba")).stderr).toMatch(/Permission denied/);
-        expect((await login(dba, "ops-developer")).stderr).toMatch(/Permission denied/);
-    });
-});
+        it("target: a role logs in as its own account only, and only roles that reach the target have one", async () => {
+            const admin = certified("admin");
+            const developer = certified("developer");
+            const dba = certified("dba");
+            const login = (key: string, user: string) => ssh(key, targetPort, user, ["127.0.0.1", "id", "-un"]);
+            expect((await login(admin, "ops-admin")).stdout).toBe("ops-admin\n");
+            expect((await login(developer, "ops-developer")).stdout).toBe("ops-developer\n");
+            // A developer certificate does not open the admin account (the one with sudo).
+            expect((await login(developer, "ops-admin")).stderr).toMatch(/Permission denied/);
+            // dba does not reach app-1: no account, no principals file.
+            expect((await login(dba, "ops-dba")).stderr).toMatch(/Permission denied/);
+            expect((await login(dba, "ops-developer")).stderr).toMatch(/Permission denied/);
+        });
+    },
+);
