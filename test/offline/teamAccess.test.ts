@@ -5,7 +5,9 @@ import { comparePlans } from "../../offline/compare";
 import { SavedPlan, toSavedPlan } from "../../offline/planFile";
 import { OfflineRun } from "../../offline/run";
 import { ed25519KeyPair, seedFrom } from "../../offline/sshKeys";
-import { T, plan } from "../helpers/program";
+import { parseCloudConfig } from "../../components/render/cloudConfig";
+import { PRINCIPALS_DIR } from "../../components/render/sshd";
+import { T, named, plan } from "../helpers/program";
 
 const key = (who: string) => ed25519KeyPair(seedFrom(`team-${who}`)).publicKeyOpenssh;
 const TARGETS = [{ name: "app-1" }, { name: "db-1" }];
@@ -82,5 +84,45 @@ describe("outputs for the CLI", () => {
         expect(single.outputs.userCaPublicKey).toBeUndefined();
         expect(single.outputs.operatorPrincipals).toBeUndefined();
         expect(single.resources.some((r) => r.name === "test-user-ca")).toBe(false);
+    });
+});
+
+describe("a bastion chain with a tunnel", () => {
+    it("lets every role on to the next hop, narrows per role on the last, and lists no operator key anywhere", async () => {
+        const run = await plan({
+            ...config(TEAM),
+            "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }],
+            "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
+        });
+        const doc = (name: string) => parseCloudConfig(String(named(run, T.instance, name).inputs.userData));
+        const principals = (name: string) =>
+            doc(name)
+                .write_files.find((f) => f.path === `${PRINCIPALS_DIR}/jump`)!
+                .content.trim()
+                .split("\n");
+        const ips = run.outputs.targets as Record<string, string>;
+        expect(principals("test-edge-instance")).toEqual(
+            ["admin", "developer", "dba"].map((role) =>
+                expect.stringMatching(new RegExp(`^permitopen="[\\d.]+:22" ${role}$`)),
+            ),
+        );
+        expect(principals("test-mgmt-instance")).toEqual([
+            `permitopen="${ips["app-1"]}:22",permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" admin`,
+            `permitopen="${ips["app-1"]}:22",permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" developer`,
+            `permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" dba`,
+        ]);
+        for (const r of run.resources.filter((x) => x.type === T.instance)) {
+            const text = String(r.inputs.userData);
+            for (const who of ["alice", "bob"]) expect(text).not.toContain(key(who).split(" ")[1]);
+        }
+        expect(doc("test-db-1").users.map((u) => (u === "default" ? u : u.name))).toEqual([
+            "ops-admin",
+            "ops-developer",
+            "ops-dba",
+        ]);
+        expect(doc("test-app-1").users.map((u) => (u === "default" ? u : u.name))).toEqual([
+            "ops-admin",
+            "ops-developer",
+        ]);
     });
 });
