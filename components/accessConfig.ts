@@ -150,7 +150,7 @@ function readReach(raw: unknown, key: string, targetNames: readonly string[], re
     return targetNames.filter((t) => reach.has(t));
 }
 
-/** Reads `operators`: a list of {name, role, publicKeys?, awsPrincipals?}. */
+/** Reads `operators`: a list of {name, role, publicKeys?, awsPrincipals?}. Invalid entries are reported and left out. */
 export function readOperators(
     raw: unknown,
     roleNames: readonly string[],
@@ -166,73 +166,71 @@ export function readOperators(
         );
         return [];
     }
-    const operators: OperatorSettings[] = [];
-    raw.forEach((entry: unknown, i) => {
-        const key = `operators[${i}]`;
-        const e = (entry ?? {}) as { name?: unknown; role?: unknown; publicKeys?: unknown; awsPrincipals?: unknown };
-        let ok = true;
-        const fail: Report = (...args) => {
-            ok = false;
-            report(...args);
-        };
-        if (typeof e.name !== "string" || !ACCESS_NAME.test(e.name)) {
-            fail(`${key}.name`, shown(e.name), ACCESS_NAME_RULE, setPath(`${key}.name`, "alice"));
-        } else if (
-            operators.some((o) => o.name === e.name) ||
-            raw.slice(0, i).some((o) => (o as { name?: unknown } | null)?.name === e.name)
-        ) {
-            fail(
-                `${key}.name`,
-                e.name,
-                "is used by another operator; names must be unique",
-                setPath(`${key}.name`, `${e.name}-2`),
-            );
-        }
-        if (typeof e.role !== "string" || !roleNames.includes(e.role))
-            fail(
-                `${key}.role`,
-                shown(e.role),
-                `must name a role (${roleNames.join(", ")})`,
-                setPath(`${key}.role`, "developer"),
-            );
-        const publicKeys = stringList(e.publicKeys, `${key}.publicKeys`, fail, "'ssh-ed25519 AAAA... alice@laptop'");
-        publicKeys.forEach((k, j) => {
-            const why = keyProblem(k);
-            const path = `${key}.publicKeys[${j}]`;
-            if (why)
-                fail(
-                    path,
-                    k.slice(0, 40) + (k.length > 40 ? "..." : ""),
-                    why,
-                    setPath(path, `"$(cat ~/.ssh/id_ed25519.pub)"`),
-                );
-        });
-        const awsPrincipals = stringList(
-            e.awsPrincipals,
-            `${key}.awsPrincipals`,
-            fail,
-            "arn:aws:iam::123456789012:user/alice",
-        );
-        awsPrincipals.forEach((arn, j) => {
-            const path = `${key}.awsPrincipals[${j}]`;
-            if (!AWS_PRINCIPAL.test(arn))
-                fail(
-                    path,
-                    arn,
-                    "must be an IAM user, role or assumed-role ARN",
-                    setPath(path, "arn:aws:iam::123456789012:user/alice"),
-                );
-        });
-        if (e.publicKeys === undefined && e.awsPrincipals === undefined)
-            fail(
-                key,
-                shown(e.name),
-                "has neither publicKeys nor awsPrincipals, so no certificate could ever be issued to them",
-                setPath(`${key}.publicKeys[0]`, `"$(cat ~/.ssh/id_ed25519.pub)"`),
-            );
-        if (ok) operators.push({ name: e.name as string, role: e.role as string, publicKeys, awsPrincipals });
+    const seen = new Set<string>();
+    return raw.flatMap((entry: unknown, i) => {
+        const operator = readOperator(entry, `operators[${i}]`, seen, roleNames, keyProblem, report);
+        return operator === undefined ? [] : [operator];
     });
-    return operators;
+}
+
+type RawOperator = { name?: unknown; role?: unknown; publicKeys?: unknown; awsPrincipals?: unknown };
+
+function readOperator(
+    entry: unknown,
+    key: string,
+    seen: Set<string>,
+    roleNames: readonly string[],
+    keyProblem: (key: string) => string | undefined,
+    report: Report,
+): OperatorSettings | undefined {
+    const e = (entry ?? {}) as RawOperator;
+    let ok = true;
+    const fail: Report = (...args) => {
+        ok = false;
+        report(...args);
+    };
+    if (typeof e.name !== "string" || !ACCESS_NAME.test(e.name)) {
+        fail(`${key}.name`, shown(e.name), ACCESS_NAME_RULE, setPath(`${key}.name`, "alice"));
+    } else if (seen.has(e.name)) {
+        const fix = setPath(`${key}.name`, `${e.name}-2`);
+        fail(`${key}.name`, e.name, "is used by another operator; names must be unique", fix);
+    } else {
+        seen.add(e.name);
+    }
+    if (typeof e.role !== "string" || !roleNames.includes(e.role)) {
+        const why = `must name a role (${roleNames.join(", ")})`;
+        fail(`${key}.role`, shown(e.role), why, setPath(`${key}.role`, "developer"));
+    }
+    const { publicKeys, awsPrincipals } = readCredentials(e, key, keyProblem, fail);
+    return ok ? { name: e.name as string, role: e.role as string, publicKeys, awsPrincipals } : undefined;
+}
+
+/** How an operator proves who they are to get a certificate: their public keys and/or IAM principals. */
+function readCredentials(
+    e: RawOperator,
+    key: string,
+    keyProblem: (key: string) => string | undefined,
+    fail: Report,
+): { publicKeys: string[]; awsPrincipals: string[] } {
+    const ownKey = `"$(cat ~/.ssh/id_ed25519.pub)"`;
+    const exampleArn = "arn:aws:iam::123456789012:user/alice";
+    if (e.publicKeys === undefined && e.awsPrincipals === undefined) {
+        const why = "has neither publicKeys nor awsPrincipals, so no certificate could ever be issued to them";
+        fail(key, shown(e.name), why, setPath(`${key}.publicKeys[0]`, ownKey));
+    }
+    const publicKeys = stringList(e.publicKeys, `${key}.publicKeys`, fail, "'ssh-ed25519 AAAA... alice@laptop'");
+    publicKeys.forEach((k, j) => {
+        const why = keyProblem(k);
+        const path = `${key}.publicKeys[${j}]`;
+        if (why) fail(path, k.slice(0, 40) + (k.length > 40 ? "..." : ""), why, setPath(path, ownKey));
+    });
+    const awsPrincipals = stringList(e.awsPrincipals, `${key}.awsPrincipals`, fail, exampleArn);
+    awsPrincipals.forEach((arn, j) => {
+        const path = `${key}.awsPrincipals[${j}]`;
+        if (!AWS_PRINCIPAL.test(arn))
+            fail(path, arn, "must be an IAM user, role or assumed-role ARN", setPath(path, exampleArn));
+    });
+    return { publicKeys, awsPrincipals };
 }
 
 function stringList(raw: unknown, key: string, report: Report, example: string): string[] {
@@ -270,16 +268,7 @@ export function readAccess(
             "pulumi config rm operatorPublicKeys",
         );
     const roles = readRoles(raw.roles, targetNames, report);
-    roles.forEach((r) => {
-        const account = targetAccount(raw.loginUser, r.name);
-        if (account.length > 32)
-            report(
-                "roles",
-                r.name,
-                `makes the target account ${account} longer than 32 characters`,
-                "use a shorter role name or loginUser",
-            );
-    });
+    accountLengthProblems(roles, raw.roles, raw.loginUser, report);
     // A declared role that failed is reported once, not again for each operator who has it.
     const declared = Array.isArray(raw.roles)
         ? raw.roles.map((r: unknown) => (r as { name?: unknown } | null)?.name).filter((n) => typeof n === "string")
@@ -312,4 +301,32 @@ export function roleReach(
         sudo: r.sudo,
         reach: [...r.targets, ...tunnels.filter((t) => r.targets.includes(t.target)).map((t) => `tunnel-${t.name}`)],
     }));
+}
+
+/** Target accounts are `<loginUser>-<role>`, and POSIX user names are at most 32 characters. */
+function accountLengthProblems(
+    roles: readonly RoleSettings[],
+    rawRoles: unknown,
+    loginUser: string,
+    report: Report,
+): void {
+    const why = (account: string) =>
+        `makes the target account ${account} ${account.length} characters long; POSIX allows 32`;
+    const builtInTooLong: string[] = [];
+    for (const r of roles) {
+        const account = targetAccount(loginUser, r.name);
+        if (account.length <= 32) continue;
+        const i = Array.isArray(rawRoles) ? rawRoles.findIndex((x) => (x as { name?: unknown })?.name === r.name) : -1;
+        if (i < 0) builtInTooLong.push(account);
+        else
+            report(
+                `roles[${i}].name`,
+                r.name,
+                why(account),
+                setPath(`roles[${i}].name`, r.name.slice(0, 31 - loginUser.length)),
+            );
+    }
+    // Built-in roles are renamed by no one: the login user is what to shorten (reported once).
+    const longest = builtInTooLong.sort((x, y) => y.length - x.length)[0];
+    if (longest !== undefined) report("loginUser", loginUser, why(longest), "pulumi config set loginUser ops");
 }

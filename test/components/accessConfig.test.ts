@@ -104,6 +104,7 @@ describe("operators and roles", () => {
         );
         expect(byKey["operators[3]"]!.message).toContain("neither publicKeys nor awsPrincipals");
         for (const p of problems) expect(p.fix).toMatch(/^pulumi config (set --path|rm --path) '/);
+        expect(problems).toHaveLength(10);
     });
 
     it("refuses a key that is not an OpenSSH public key", () => {
@@ -131,8 +132,19 @@ describe("operators and roles", () => {
             operators: [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }],
             roles: [{ name: "database-administrators", targets: ["db-1"] }],
         });
-        expect(problems.map((p) => [p.key, p.value])).toEqual([["roles", "database-administrators"]]);
+        expect(problems.map((p) => [p.key, p.value, p.fix])).toEqual([
+            ["roles[0].name", "database-administrators", "pulumi config set --path 'roles[0].name' database-admini"],
+        ]);
     });
+});
+
+it("refuses a loginUser too long for the built-in roles' accounts", () => {
+    const problems = problemsOf({
+        loginUser: "a-very-long-login-user-name",
+        operators: [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }],
+    });
+    expect(problems.map((p) => p.key)).toEqual(["loginUser"]);
+    expect(problems[0]!.message).toContain("a-very-long-login-user-name-developer");
 });
 
 describe("matchTargets", () => {
