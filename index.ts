@@ -13,6 +13,8 @@ export const privateKeyOpenssh = outputs.privateKeyOpenssh;
 export const sshCommands = outputs.sshCommands;
 /** Team access (with `operators`): the user CA public key hosts trust; public data. */
 export const userCaPublicKey = outputs.userCaPublicKey;
+/** Team access: a secret; whoever reads it signs certificates for any role (login --ca stack --ca-key-file). */
+export const userCaPrivateKeyOpenssh = outputs.userCaPrivateKeyOpenssh;
 /** Team access: each operator's certificate principals (their role); public data. */
 export const operatorPrincipals = outputs.operatorPrincipals;
 /** Team access: the account each role logs in as on the targets (`<loginUser>-<role>`). */

@@ -55,6 +55,8 @@ export class Jumpgate extends pulumi.ComponentResource {
     readonly sshCommands: pulumi.Output<ReturnType<typeof renderSshCommands>>;
     /** Team access: the user CA's public key hosts trust (public data). */
     readonly userCaPublicKey?: pulumi.Output<string>;
+    /** Team access: the user CA's private key, a secret, for `jumpgate-ssh login --ca stack --ca-key-file`. */
+    readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
     /** Team access: each operator's certificate principals (role names; public data). */
     readonly operatorPrincipals?: Record<string, string[]>;
     /** Team access: the account each role logs in as on the targets. */
@@ -246,6 +248,7 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
         if (s.access !== undefined) {
             this.userCaPublicKey = keys.userCaPublicKey;
+            this.userCaPrivateKeyOpenssh = keys.userCaPrivateKeyOpenssh;
             this.operatorPrincipals = operatorPrincipals(s.access);
             this.roleAccounts = Object.fromEntries(
                 s.access.roles.map((r) => [r.name, targetAccount(s.loginUser, r.name)]),

@@ -34,6 +34,7 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         privateKeyOpenssh: jumpgate.privateKeyOpenssh,
         sshCommands: jumpgate.sshCommands,
         userCaPublicKey: jumpgate.userCaPublicKey,
+        userCaPrivateKeyOpenssh: jumpgate.userCaPrivateKeyOpenssh,
         operatorPrincipals: jumpgate.operatorPrincipals,
         roleAccounts: jumpgate.roleAccounts,
     };

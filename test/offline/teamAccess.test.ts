@@ -5,6 +5,7 @@ import { comparePlans } from "../../offline/compare";
 import { SavedPlan, toSavedPlan } from "../../offline/planFile";
 import { OfflineRun } from "../../offline/run";
 import { ed25519KeyPair, seedFrom } from "../../offline/sshKeys";
+import { stackCaSigner } from "../../components/render/caKeys";
 import { parseCloudConfig } from "../../components/render/cloudConfig";
 import { PRINCIPALS_DIR } from "../../components/render/sshd";
 import { T, named, plan } from "../helpers/program";
@@ -76,7 +77,15 @@ describe("outputs for the CLI", () => {
         expect(base.outputs.roleAccounts).toEqual({ admin: "ops-admin", developer: "ops-developer", dba: "ops-dba" });
         expect(base.secretOutputs).not.toContain("userCaPublicKey");
         expect(base.outputs.privateKeyOpenssh).toBeUndefined();
-        expect(JSON.stringify(base.outputs)).not.toContain("PRIVATE KEY");
+        // The CA's private key leaves state only as a secret output, for signing with login's stack CA.
+        expect(base.secretOutputs).toContain("userCaPrivateKeyOpenssh");
+        const plain = Object.entries(base.outputs).filter(([k]) => !base.secretOutputs.includes(k));
+        expect(JSON.stringify(plain)).not.toContain("PRIVATE KEY");
+    });
+
+    it("the secret CA key is one login's stack signer reads, and its public half is what hosts trust", async () => {
+        const signer = stackCaSigner(String(base.outputs.userCaPrivateKeyOpenssh));
+        expect(await signer.caPublicKey()).toBe(String(base.outputs.userCaPublicKey).split(" ").slice(0, 2).join(" "));
     });
 
     it("a single-key stack has none of them", async () => {
