@@ -1066,7 +1066,8 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
             value: `${s.targets.length} targets, ${s.tunnels.length} tunnels`,
             message:
                 `make the bastion's user data ${bytes} bytes (at most): ` +
-                `it lists every target and tunnel, and EC2 accepts at most ${USER_DATA_LIMIT_BYTES} bytes; ` +
+                `it lists every target and tunnel${s.access ? " (again for each role that reaches only some)" : ""}, ` +
+                `and EC2 accepts at most ${USER_DATA_LIMIT_BYTES} bytes; ` +
                 `about ${fewer} fewer targets or tunnels fit`,
             fix: `pulumi config rm --path 'targets[${last}]'  (repeat, or split the targets over two stacks)`,
         },

@@ -188,12 +188,15 @@ function userCaLines(): string[] {
 /**
  * The jump account's principals file: one line per role, whose `permitopen` options narrow the hop's
  * PermitOpen to that role's endpoints (sshd allows a channel only if both permit it). A role that
- * reaches none of this hop's endpoints gets no line, so its certificates do not log in here.
+ * reaches none of this hop's endpoints gets no line, so its certificates do not log in here; one that
+ * reaches all of them gets a bare line.
  */
 export function renderJumpPrincipals(access: UserCaAccess, endpoints: readonly TargetEndpoint[]): string {
     const lines = access.roles.flatMap((role) => {
         const open = endpoints.filter((e) => role.reach.includes(e.name));
         if (open.length === 0) return [];
+        // Reaching all of them: the hop's own PermitOpen already says so, and user data stays small.
+        if (open.length === endpoints.length) return [assertRoleName(role)];
         const options = open.map((e) => `permitopen="${permitOpenEntry(e)}"`).join(",");
         return [`${options} ${assertRoleName(role)}`];
     });

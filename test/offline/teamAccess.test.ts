@@ -110,14 +110,11 @@ describe("a bastion chain with a tunnel", () => {
                 .content.trim()
                 .split("\n");
         const ips = run.outputs.targets as Record<string, string>;
-        expect(principals("test-edge-instance")).toEqual(
-            ["admin", "developer", "dba"].map((role) =>
-                expect.stringMatching(new RegExp(`^permitopen="[\\d.]+:22" ${role}$`)),
-            ),
-        );
+        // The outer hop forwards only to the next one, which every role reaches.
+        expect(principals("test-edge-instance")).toEqual(["admin", "developer", "dba"]);
         expect(principals("test-mgmt-instance")).toEqual([
-            `permitopen="${ips["app-1"]}:22",permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" admin`,
-            `permitopen="${ips["app-1"]}:22",permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" developer`,
+            "admin",
+            "developer",
             `permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" dba`,
         ]);
         for (const r of run.resources.filter((x) => x.type === T.instance)) {
