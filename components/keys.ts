@@ -29,7 +29,7 @@ export class Keys extends pulumi.ComponentResource {
     readonly hostKeys: Record<string, HostKeyOutputs>;
     /** The stack's user CA public key (`ssh-ed25519 AAAA...`), with `userCa`: public, hosts trust it. */
     readonly userCaPublicKey?: pulumi.Output<string>;
-    /** The user CA's private key, a secret; it signs operator certificates and never reaches an output. */
+    /** The user CA's private key, a secret; it signs operator certificates and never reaches a plain output. */
     readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
 
     constructor(name: string, args: KeysArgs, opts?: pulumi.ComponentResourceOptions) {

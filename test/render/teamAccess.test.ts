@@ -16,6 +16,8 @@ import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stackCaSigner } from "../../components/render/caKeys";
+import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { parseCloudConfig, type CloudConfig } from "../../components/render/cloudConfig";
 import { renderBastionCloudInit, renderTargetCloudInit } from "../../components/render/cloudInit";
 import type { BastionHostSpec, TargetHostSpec, UserCaAccess } from "../../components/render/model";
@@ -395,6 +397,31 @@ describe.runIf(haveSshd).each(SSHDS)(
                     }
                 }
             }
+        });
+
+        it("a certificate from jumpgate's own stack-CA signer (as login issues it) works the same", async () => {
+            const key = join(work, "id_signed");
+            spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+            const now = Date.now();
+            const issued = await issueCertificate(
+                {
+                    publicKey: readFileSync(`${key}.pub`, "utf8"),
+                    serial: 7n,
+                    keyId: "alice",
+                    principals: ["developer"],
+                    validAfter: new Date(now - 60_000),
+                    validBefore: new Date(now + 300_000),
+                },
+                stackCaSigner(CA.privateKeyOpenssh),
+            );
+            writeFileSync(`${key}-cert.pub`, certificateLine(issued.certificate, "alice"));
+            const via = (name: string) =>
+                ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts[name]}`, "127.0.0.1"]);
+            expect((await via("app-1")).stdout).toBe("TARGET app-1\n");
+            expect((await via("app-2")).stderr).toMatch(/administratively prohibited/);
+            expect((await ssh(key, targetPort, "ops-developer", ["127.0.0.1", "id", "-un"])).stdout).toBe(
+                "ops-developer\n",
+            );
         });
 
         it("bastion: a plain key, or a certificate for an unknown principal, does not log in", async () => {
