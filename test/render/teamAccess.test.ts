@@ -97,6 +97,28 @@ describe("documents with a user CA", () => {
     });
 });
 
+describe.runIf(toolsAvailable("cloud-init"))("cloud-init schema on the user CA documents", () => {
+    it("cloud-init schema -c accepts the bastion's and the targets' documents", () => {
+        const work = mkdtempSync(join(tmpdir(), "jgt-team-ci-"));
+        try {
+            const docs = {
+                bastion: renderBastionCloudInit(caBastion()),
+                "app-1": renderTargetCloudInit(caTarget()),
+                "app-2": renderTargetCloudInit(caTarget({ name: "app-2", privateIp: "10.0.2.21" })),
+            };
+            for (const [name, doc] of Object.entries(docs)) {
+                const path = join(work, `${name}.yaml`);
+                writeFileSync(path, doc);
+                const r = spawnSync("cloud-init", ["schema", "-c", path], { encoding: "utf8", timeout: 60_000 });
+                expect(r.stdout + r.stderr, name).toContain("Valid cloud-config");
+                expect(r.status, name).toBe(0);
+            }
+        } finally {
+            rmSync(work, { recursive: true, force: true });
+        }
+    });
+});
+
 // ---- a host laid out from a document in a private mount namespace (as in sshd.test.ts) ----
 
 const haveSshd = toolsAvailable("sshd", "ssh", "ssh-keygen", "unshare", "mount") && isRootOrFail();
