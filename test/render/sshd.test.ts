@@ -3,6 +3,7 @@
 // is laid out as cloud-init would lay it out, under Debian's own /etc/ssh/sshd_config. The host's /etc
 // is never touched: sshd runs in a private mount namespace where that tree, and passwd/group/shadow
 // with the document's users, are bind-mounted over /etc.
+import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { OS_RELEASES } from "../../components/render/os";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import {
@@ -445,12 +446,11 @@ describe.runIf(haveSshd)("sshd -T: pre-authentication limits where every operato
 });
 
 /**
- * OpenSSH 9.8+ is not this machine's sshd: given a Debian 13 root (e.g. `debootstrap --variant=minbase
- * --include=openssh-server trixie DIR`) in JUMPGATE_DEBIAN13_ROOT, its sshd 10.0 judges the 10.0 rendering.
+ * OpenSSH 9.8+ is not this machine's sshd: the lab's cached Debian 13 root (test/helpers/debian13.ts): its sshd 10.0 judges the 10.0 rendering.
  */
-const debian13Root = process.env.JUMPGATE_DEBIAN13_ROOT;
+const debian13Root = debian13RootDir();
 
-describe.runIf(haveSshd && debian13Root !== undefined)("sshd 10.0 of a Debian 13 root (opt-in)", () => {
+describe.runIf(haveSshd && debian13Root !== undefined)("sshd 10.0 of the lab's Debian 13 root", () => {
     it("accepts the target drop-in and exempts the hop from PerSourcePenalties", () => {
         const root = debian13Root ?? "";
         const spec = sampleTargetSpec({ hopAddresses: ["10.0.0.0/24", "10.0.64.10"] });

@@ -1,6 +1,7 @@
 // Team access as hosts see it: the rendered documents trust the stack's user CA, never an operator's key,
 // and a real sshd (this machine's 9.2) lets a role's certificate forward only to that role's targets and
 // log in only as that role's account.
+import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
     chmodSync,
@@ -138,10 +139,9 @@ const NS_SCRIPT = [
 ].join("\n");
 
 /**
- * OpenSSH 10.0 (Debian 13) is not this machine's sshd: given a Debian 13 root in JUMPGATE_DEBIAN13_ROOT (e.g.
- * the lab's cached root), its sshd runs chrooted there, with the same /etc/ssh and users bind-mounted in.
+ * OpenSSH 10.0 (Debian 13) is not this machine's sshd: the lab's cached Debian 13 root, its sshd runs chrooted there, with the same /etc/ssh and users bind-mounted in.
  */
-const debian13Root = process.env.JUMPGATE_DEBIAN13_ROOT;
+const debian13Root = debian13RootDir();
 const CHROOT_SCRIPT = [
     "set -e",
     'r="$1"; t="$2"; shift 2',
