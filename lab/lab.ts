@@ -24,7 +24,7 @@ import {
 } from "./boot";
 import { cmdline, nftHasTable, stopPids } from "./daemons";
 import { pidAlive, type RunOptions, type RunResult } from "./exec";
-import { NFT_TABLE, renderNftRuleset } from "./firewall";
+import { NFT_TABLE, renderNftRuleset, renderNoInternetRuleset } from "./firewall";
 import { startMirror } from "./mirror";
 import type { LabPlan } from "./model";
 import {
@@ -235,6 +235,8 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         createNetwork(topo);
         for (const node of topo.hosts) loadNftRuleset(node.ns, rulesets.get(node.name) as string);
         state.mirror = await startLabMirror(topo, root.mirrorTree, abs);
+        const unrouted = plan.hosts.filter((h) => h.internetRoute === false).map((h) => h.privateIp);
+        if (unrouted.length > 0) loadNftRuleset(topo.vpcNs, renderNoInternetRuleset(unrouted));
         writeState(state);
         await bootAll(plan, topo, state, { root, hostnames, aliases, log });
         const problems = state.hosts.flatMap(bootProblems);
