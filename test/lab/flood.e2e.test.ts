@@ -142,7 +142,7 @@ describe.runIf(gate)("lab: a pre-auth flood from many allowed addresses does not
                 timeline: attempts.map((a) => `${a.ok ? "ok" : "FAIL"}:${a.ms}`).join(" "),
                 errors: [...new Set(attempts.filter((a) => !a.ok).map((a) => a.err))],
                 floodSourcesBanned: sources.filter((s) => bans.includes(s)).length,
-                pastMaxStartups: (journal.match(/past MaxStartups/g) ?? []).length,
+                pastMaxStartups: (journal.match(/drop connection .* maxstartups/gi) ?? []).length,
                 penalised: (journal.match(/penalty:/g) ?? []).length,
                 idlePssKiB,
                 peakPssKiB,
