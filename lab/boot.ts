@@ -47,6 +47,8 @@ export interface BootSpec {
     hostname: string;
     /** The host's /etc/hosts (the lab's stand-in for DNS: its own name and the mirror's). */
     etcHosts?: string;
+    /** Further files for the host's root (path relative to `/` → content, mode 0644). */
+    extraFiles?: Record<string, string>;
 }
 
 /** What a booted host left on the machine, as recorded for `down`. */
@@ -132,6 +134,11 @@ export async function bootHost(spec: BootSpec): Promise<BootedHost> {
         const seed = mkdirLike(spec.rootDir, upper, NOCLOUD_SEED);
         if (spec.etcHosts !== undefined) {
             writeFileSync(join(mkdirLike(spec.rootDir, upper, "etc"), "hosts"), spec.etcHosts, { mode: 0o644 });
+        }
+        for (const [rel, content] of Object.entries(spec.extraFiles ?? {})) {
+            const slash = rel.lastIndexOf("/");
+            const parent = mkdirLike(spec.rootDir, upper, rel.slice(0, slash));
+            writeFileSync(join(parent, rel.slice(slash + 1)), content, { mode: 0o644 });
         }
         for (const [name, content] of Object.entries(noCloudSeed(spec)))
             writeFileSync(join(seed, name), content, { mode: 0o600 });

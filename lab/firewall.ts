@@ -100,3 +100,22 @@ export function renderNftRuleset(host: LabHost): string {
         "",
     ].join("\n");
 }
+
+/**
+ * The VPC router's refusal of the mirror to hosts whose subnet has no route to the internet (`natGateways:
+ * none`). AWS would leave their packets unanswered; a reset makes apt fail at once instead of after its
+ * timeouts, with the same outcome: cloud-init's package stage fails and says so.
+ */
+export function renderNoInternetRuleset(unroutedIps: readonly string[]): string {
+    if (unroutedIps.length === 0) return "";
+    return [
+        `table inet ${NO_INTERNET_TABLE} {`,
+        "    chain input {",
+        "        type filter hook input priority 0; policy accept;",
+        `        ip saddr { ${unroutedIps.join(", ")} } tcp dport { 80, 443 } reject with tcp reset comment "no NAT: no internet"`,
+        "    }",
+        "}",
+        "",
+    ].join("\n");
+}
+export const NO_INTERNET_TABLE = "jumpgate-no-internet";

@@ -11,6 +11,8 @@ const EIP = "aws:ec2/eip:Eip";
 const EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
@@ -36,6 +38,16 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
         );
         if (!call) throw new Error(`no subnet ${str(i.inputs.subnetId)} for ${i.name}`);
         return str(call.result.cidrBlock);
+    };
+
+    // A created subnet reaches the internet only through a 0.0.0.0/0 route (NAT or internet gateway) in
+    // its route table; a looked-up subnet's routes are not known, so it counts as routed.
+    const internetRoute = (i: PlannedResource): boolean => {
+        const assoc = of(ROUTE_TABLE_ASSOCIATION).find((a) => a.inputs.subnetId === i.inputs.subnetId);
+        if (!assoc) return !of(SUBNET).some((x) => x.id === i.inputs.subnetId);
+        const table = of(ROUTE_TABLE).find((t) => t.id === assoc.inputs.routeTableId);
+        const routes = (table?.inputs.routes ?? []) as { cidrBlock?: string }[];
+        return routes.some((r) => r.cidrBlock === "0.0.0.0/0");
     };
 
     const rule = (r: PlannedResource): LabFirewallRule => {
@@ -73,6 +85,7 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
             cloudInit: str(i.inputs.userData),
             ingress: rulesFor(INGRESS, i),
             egress: rulesFor(EGRESS, i),
+            internetRoute: internetRoute(i),
         };
     });
     const privateKey = run.outputs.privateKeyOpenssh;

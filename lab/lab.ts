@@ -24,7 +24,7 @@ import {
 } from "./boot";
 import { cmdline, nftHasTable, stopPids } from "./daemons";
 import { pidAlive, type RunOptions, type RunResult } from "./exec";
-import { NFT_TABLE, renderNftRuleset } from "./firewall";
+import { NFT_TABLE, renderNftRuleset, renderNoInternetRuleset } from "./firewall";
 import { startMirror } from "./mirror";
 import type { LabPlan } from "./model";
 import {
@@ -235,6 +235,8 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         createNetwork(topo);
         for (const node of topo.hosts) loadNftRuleset(node.ns, rulesets.get(node.name) as string);
         state.mirror = await startLabMirror(topo, root.mirrorTree, abs);
+        const unrouted = plan.hosts.filter((h) => h.internetRoute === false).map((h) => h.privateIp);
+        if (unrouted.length > 0) loadNftRuleset(topo.vpcNs, renderNoInternetRuleset(unrouted));
         writeState(state);
         await bootAll(plan, topo, state, { root, hostnames, aliases, log });
         const problems = state.hosts.flatMap(bootProblems);
@@ -266,6 +268,23 @@ function writeOperatorFiles(state: LabState, plan: LabPlan, sshConfigText: strin
     writeFileSync(state.knownHosts, text(plan.knownHosts), { mode: 0o600 });
     writeFileSync(state.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
     for (const f of state.files) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/**
+ * A host without a route to the internet: apt retries the unreachable mirror every 30 s for many minutes
+ * (measured: still retrying after 300 s), so its package stage would fail only long after any lab timeout.
+ * Without retries it fails at once, with the same outcome cloud-init reports on such an instance.
+ */
+const NO_INTERNET_APT = { "etc/apt/apt.conf.d/99jumpgate-lab-no-internet": 'Acquire::Retries "0";\n' };
+
+/**
+ * apt's fetch failures in the host's cloud-init output. `apt-get update` only warns when the mirror is
+ * unreachable (no NAT), and packages the image already holds still "install", so cloud-init can finish
+ * without an error: the lab says so rather than leaving the host looking healthy.
+ */
+function aptFetchFailures(h: BootedHost): string[] {
+    const out = execIn(h, "cat", ["/var/log/cloud-init-output.log"], { check: false }).stdout;
+    return out.split("\n").filter((l) => /^(W|E): (Failed to fetch|Some index files failed|Unable to locate)/.test(l));
 }
 
 /** Boots every host at once (boot CPU is the limit, not memory), then waits for each to be ready. */
@@ -308,6 +327,7 @@ async function bootAll(
                 userData: host.cloudInit,
                 instanceId: `i-lab-${plan.stack}-${hs.name}`,
                 hostname: hs.hostname,
+                ...(host.internetRoute === false ? { extraFiles: NO_INTERNET_APT } : {}),
                 etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, {
                     host: ctx.root.mirrorHost,
                     ip: topo.hosts[i].subnet.gateway,
@@ -321,6 +341,10 @@ async function bootAll(
         const r = waitReady(hs.boot as BootedHost, READY_TIMEOUT_MS);
         hs.ready = { cloudInitCode: r.cloudInit.code, cloudInit: r.cloudInit.text, system: r.system, ms: r.ms };
         if (r.system !== "running") hs.notes.push(`systemd: ${r.system}`);
+        for (const line of aptFetchFailures(hs.boot as BootedHost)) {
+            hs.notes.push(`package stage: ${line}`);
+            ctx.log(`lab: ${hs.name}: package stage: ${line}`);
+        }
         for (const i of r.interrupted) ctx.log(`lab: ${hs.name}: cloud-init status --wait was interrupted: ${i}`);
         ctx.log(
             `lab: ${hs.name}: ready after ${Date.now() - t0} ms (cloud-init exit ${r.cloudInit.code}, ${r.system})`,

@@ -32,6 +32,11 @@ export interface LabHost {
     ingress: LabFirewallRule[];
     /** Security-group egress rules. */
     egress: LabFirewallRule[];
+    /**
+     * False when the host's subnet has no default route (no NAT gateway, no internet gateway): the lab then
+     * refuses its connections to the Debian mirror, as AWS would leave them unanswered. Absent = routed.
+     */
+    internetRoute?: boolean;
 }
 
 /** A whole stack, as the lab stands it up. */

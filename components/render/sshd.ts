@@ -26,10 +26,35 @@ export const JUMP_GROUP = "jumpgate-jump";
 export const LOGIN_GROUP = "jumpgate-login";
 /** Shell and forced command of the jump user: it never gets a shell. */
 export const NOLOGIN = "/usr/sbin/nologin";
-/** Outer bastion: unauthenticated connections per source address (ssh -J to many targets in parallel needs a few). */
-export const PER_SOURCE_MAX_STARTUPS = 5;
-/** Outer bastion: unauthenticated connections in total (start:rate:full), facing the internet. */
-export const MAX_STARTUPS = "10:30:60";
+/**
+ * Outer bastion, facing every address in allowedCidrs. Measured in the lab (booted Debian 13, OpenSSH 10.0,
+ * test/lab/flood.e2e.test.ts): 12 allowed sources each holding pre-auth connections without a banner filled
+ * the old `MaxStartups 10:30:60` (12 x 5 = 60) and refused the operator for the whole LoginGraceTime (20 s,
+ * 54% of connects in a 60 s flood succeeded). Penalties only bite once a held connection runs out its grace
+ * time, so two things bound the damage: (1) headroom, so that sources x per-source cap stays below the point
+ * where random refusals start, and (2) a short grace time and a grace penalty big enough that ONE expired
+ * connection blocks its source.
+ */
+/** Unauthenticated connections per source: one operator's parallel cold `ssh -J` (a control master needs 1). */
+export const PER_SOURCE_MAX_STARTUPS = 3;
+/**
+ * Unauthenticated connections in total (start:rate:full). 64 / 3 = 21 sources can hold every slot they may
+ * before any random refusal; a pre-auth connection costs ~1.5 MiB (measured), so 128 cost ~200 MiB, within a
+ * t4g.nano's 512 MiB.
+ */
+export const MAX_STARTUPS = "64:30:128";
+/** Seconds to authenticate: the operator needs well under 1 s through the bastion (measured), a FIDO touch a few. */
+export const BASTION_LOGIN_GRACE_TIME = 15;
+/** Seconds to authenticate on hosts behind a hop (a slow second leg through the bastion, operators only). */
+export const LOGIN_GRACE_TIME = 20;
+/**
+ * OpenSSH 9.8+ refuses a source for a while after it misbehaves, once the penalties reach `min`. Defaults
+ * except grace-exceeded: by default (10 s, below min 15 s) a source that holds ONE connection at a time past
+ * LoginGraceTime is never refused; at 30 s its first expired connection blocks it. noauth stays 1 s so that
+ * ssh-keyscan and ssh-audit (many short connections) are refused only after ~15 of them in a row.
+ */
+export const BASTION_PER_SOURCE_PENALTIES = "crash:90s authfail:5s noauth:1s grace-exceeded:30s max:600s min:15s";
+
 /**
  * Hosts behind a hop (targets, inner hops): every connection arrives from the one hop address, carrying
  * every operator, so a per-source cap would be a cap on the whole team; it equals the total. Only holders of
@@ -57,9 +82,16 @@ export const BANNER_TEXT = "Authorised access only. This system is monitored; co
  */
 function startupLimits(hopAddresses: readonly string[], openssh: OpenSshVersion): string[] {
     if (hopAddresses.length === 0)
-        return [`MaxStartups ${MAX_STARTUPS}`, `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`];
+        return [
+            "# Pre-auth limits for many sources inside allowedCidrs (figures in components/render/sshd.ts).",
+            `LoginGraceTime ${BASTION_LOGIN_GRACE_TIME}`,
+            `MaxStartups ${MAX_STARTUPS}`,
+            `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`,
+            ...(hasPerSourcePenalties(openssh) ? [`PerSourcePenalties ${BASTION_PER_SOURCE_PENALTIES}`] : []),
+        ];
     for (const a of hopAddresses) assertIpv4Cidr(a);
     return [
+        `LoginGraceTime ${LOGIN_GRACE_TIME}`,
         `# Every connection comes from the hop in front (${hopAddresses.join(", ")}), carrying every operator:`,
         "# a per-source cap would cap the whole team, so it equals the total. 100 handshakes in flight bound",
         "# sshd's processes; random refusals start at 30 (six operators at the bastion's per-source limit of 5).",
@@ -92,7 +124,6 @@ function commonLines(os: OsName, profile: CryptoProfile, limits: string[]): stri
         "PermitRootLogin no",
         "PermitUserEnvironment no",
         "MaxAuthTries 3",
-        "LoginGraceTime 20",
         ...limits,
         "ClientAliveInterval 30",
         "ClientAliveCountMax 3",

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, readSettings } from "../../components/config";
 import { fileAt, parseCloudConfig } from "../../components/render/cloudConfig";
 import { FAIL2BAN_JAIL_PATH } from "../../components/render/fail2ban";
-import { SSHD_DROPIN_PATH } from "../../components/render/sshd";
+import { MAX_STARTUPS, PER_SOURCE_MAX_STARTUPS, SSHD_DROPIN_PATH } from "../../components/render/sshd";
 import { contains, parseCidr } from "../../components/net/cidr";
 import { OfflineRun } from "../../offline/run";
 import { named, ofType, plan, T } from "../helpers/program";
@@ -19,7 +19,7 @@ const hopTrust = (run: OfflineRun, instance: string) => ({
         .split("\n")
         .filter((l) => /^(PerSource)?MaxStartups /.test(l)),
 });
-const STRICT = ["MaxStartups 10:30:60", "PerSourceMaxStartups 5"];
+const STRICT = [`MaxStartups ${MAX_STARTUPS}`, `PerSourceMaxStartups ${PER_SOURCE_MAX_STARTUPS}`];
 const BEHIND_HOP = ["MaxStartups 30:30:100", "PerSourceMaxStartups 100"];
 
 const permitOpen = (run: OfflineRun, instance: string) =>

@@ -35,11 +35,14 @@ import { FAIL2BAN_JAIL_PATH } from "../../components/render/fail2ban";
 import type { BastionHostSpec, TargetHostSpec } from "../../components/render/model";
 import {
     BANNER_PATH,
+    BASTION_LOGIN_GRACE_TIME,
+    BASTION_PER_SOURCE_PENALTIES,
     BEHIND_HOP_MAX_STARTUPS,
     BEHIND_HOP_PER_SOURCE_MAX_STARTUPS,
     HOST_KEY_PATH,
     JUMP_GROUP,
     LOGIN_GROUP,
+    LOGIN_GRACE_TIME,
     MAX_STARTUPS,
     NOLOGIN,
     PER_SOURCE_MAX_STARTUPS,
@@ -107,6 +110,20 @@ describe("sshd drop-in text", () => {
         expect(exempt(renderTargetSshd(sampleTargetSpec({ os: "debian-13", hopAddresses: hops })))).toEqual([
             "PerSourcePenaltyExemptList 10.0.0.0/24,10.0.64.10",
         ]);
+    });
+
+    it("sets the outer bastion's own penalties (one expired grace period blocks a source) only on OpenSSH 9.8+", () => {
+        const penalties = (text: string) => text.split("\n").filter((l) => l.startsWith("PerSourcePenalties "));
+        const outer = renderBastionSshd(sampleBastionSpec({ os: "debian-13" }));
+        expect(penalties(outer)).toEqual([`PerSourcePenalties ${BASTION_PER_SOURCE_PENALTIES}`]);
+        // One grace-exceeded penalty alone must reach the enforcement threshold.
+        const seconds = (k: string) => Number(new RegExp(`${k}:(\\d+)s`).exec(BASTION_PER_SOURCE_PENALTIES)![1]);
+        expect(seconds("grace-exceeded")).toBeGreaterThanOrEqual(seconds("min"));
+        expect(penalties(renderBastionSshd(sampleBastionSpec({ os: "debian-12" })))).toEqual([]);
+        // Hosts behind a hop exempt the hop instead of tuning penalties.
+        expect(
+            penalties(renderBastionSshd(sampleBastionSpec({ hopAddresses: ["10.0.0.0/24"] }), { major: 10, minor: 0 })),
+        ).toEqual([]);
     });
 });
 
@@ -261,9 +278,14 @@ function sshdPath(): string {
 }
 
 /** Pre-authentication limits: the outer bastion's (internet) or those of a host behind a hop. */
-const STRICT_LIMITS = { maxStartups: MAX_STARTUPS, perSource: String(PER_SOURCE_MAX_STARTUPS) };
+const STRICT_LIMITS = {
+    maxStartups: MAX_STARTUPS,
+    perSource: String(PER_SOURCE_MAX_STARTUPS),
+    loginGraceTime: String(BASTION_LOGIN_GRACE_TIME),
+};
 const BEHIND_HOP_LIMITS = {
     maxStartups: BEHIND_HOP_MAX_STARTUPS,
+    loginGraceTime: String(LOGIN_GRACE_TIME),
     perSource: String(BEHIND_HOP_PER_SOURCE_MAX_STARTUPS),
 };
 
@@ -291,7 +313,7 @@ function expectHardenedBasics(v: Map<string, string[]>, limits = STRICT_LIMITS):
         expect(one(v, off), off).toBe("no");
     }
     expect(one(v, "maxauthtries")).toBe("3");
-    expect(one(v, "logingracetime")).toBe("20");
+    expect(one(v, "logingracetime")).toBe(limits.loginGraceTime);
     expect(one(v, "maxstartups")).toBe(limits.maxStartups);
     expect(one(v, "persourcemaxstartups")).toBe(limits.perSource);
     expect(Number(one(v, "clientaliveinterval"))).toBeGreaterThan(0);
@@ -412,10 +434,13 @@ describe.runIf(haveSshd)("sshd -T: pre-authentication limits where every operato
         return h;
     };
 
-    it("the outer bastion keeps its strict per-source limits for the internet", () => {
+    it("the outer bastion keeps per-source limits, with headroom for many allowed sources", () => {
         const v = effective(host(renderBastionCloudInit(sampleBastionSpec())), "jump");
-        expect(one(v, "maxstartups")).toBe("10:30:60");
-        expect(one(v, "persourcemaxstartups")).toBe("5");
+        expect(one(v, "maxstartups")).toBe("64:30:128");
+        expect(one(v, "persourcemaxstartups")).toBe("3");
+        expect(one(v, "logingracetime")).toBe("15");
+        // 12 sources (the flood e2e test) at the per-source cap stay below the start of random refusals.
+        expect(12 * Number(one(v, "persourcemaxstartups"))).toBeLessThan(Number(one(v, "maxstartups")!.split(":")[0]!));
     });
 
     it("a target and an inner hop size them for one source that carries the whole team", () => {
