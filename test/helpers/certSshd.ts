@@ -3,6 +3,7 @@
 // that works proves the certificate was accepted. As in test/render/sshd.test.ts, sshd runs in a
 // private mount namespace where a temp /etc/ssh and passwd/group/shadow (with the test user) are
 // bind-mounted over the host's, so StrictModes sees root-owned paths and the host's /etc is untouched.
+import { ETC_OVERLAY_SCRIPT } from "./nsEtc";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -31,14 +32,6 @@ export interface CertSshdOptions {
     /** What CERT_USER's AuthorizedPrincipalsFile lists. */
     principals: string[];
 }
-
-const NS_SCRIPT = [
-    "set -e",
-    'r="$1"; shift',
-    'mount --bind "$r/etc/ssh" /etc/ssh',
-    'for f in passwd group shadow; do mount --bind "$r/$f" "/etc/$f"; done',
-    'exec "$@"',
-].join("\n");
 
 /** Starts sshd; it listens on 127.0.0.1 before this resolves. */
 export async function startCertSshd(opts: CertSshdOptions): Promise<CertSshd> {
@@ -183,7 +176,7 @@ function run(cmd: string, args: string[]): string {
 
 const nsArgs = (root: string, cmd: string[]) => [
     ...["--mount", "--propagation", "private", "--"],
-    ...["sh", "-c", NS_SCRIPT, "sh", root, ...cmd],
+    ...["sh", "-c", ETC_OVERLAY_SCRIPT, "sh", root, ...cmd],
 ];
 
 /** sshd refuses to re-exec unless started by absolute path. */

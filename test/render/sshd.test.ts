@@ -3,6 +3,7 @@
 // is laid out as cloud-init would lay it out, under Debian's own /etc/ssh/sshd_config. The host's /etc
 // is never touched: sshd runs in a private mount namespace where that tree, and passwd/group/shadow
 // with the document's users, are bind-mounted over /etc.
+import { ETC_OVERLAY_SCRIPT } from "../helpers/nsEtc";
 import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { OS_RELEASES } from "../../components/render/os";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
@@ -136,14 +137,6 @@ interface NsHost {
     spawn(cmd: string[]): ChildProcess;
 }
 
-const NS_SCRIPT = [
-    "set -e",
-    'r="$1"; shift',
-    'mount --bind "$r/etc/ssh" /etc/ssh',
-    'for f in passwd group shadow; do mount --bind "$r/$f" "/etc/$f"; done',
-    'exec "$@"',
-].join("\n");
-
 /** Lays the document's users, keys and /etc/ssh files out under a temp root (plus `extra` test users). */
 function buildHost(config: CloudConfig, extra: { name: string; home?: string; keys: string[] }[] = []): NsHost {
     const root = mkdtempSync(join(tmpdir(), "jgt-sshd-"));
@@ -226,7 +219,7 @@ function buildHost(config: CloudConfig, extra: { name: string; home?: string; ke
         "--",
         "sh",
         "-c",
-        NS_SCRIPT,
+        ETC_OVERLAY_SCRIPT,
         "sh",
         root,
         ...cmd,

@@ -1,6 +1,7 @@
 // Team access as hosts see it: the rendered documents trust the stack's user CA, never an operator's key,
 // and a real sshd (this machine's 9.2) lets a role's certificate forward only to that role's targets and
 // log in only as that role's account.
+import { ETC_OVERLAY_SCRIPT } from "../helpers/nsEtc";
 import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
@@ -130,14 +131,6 @@ interface NsHost {
     spawn(cmd: string[]): ChildProcess;
 }
 
-const NS_SCRIPT = [
-    "set -e",
-    'r="$1"; shift',
-    'mount --bind "$r/etc/ssh" /etc/ssh',
-    'for f in passwd group shadow; do mount --bind "$r/$f" "/etc/$f"; done',
-    'exec "$@"',
-].join("\n");
-
 /**
  * OpenSSH 10.0 (Debian 13) is not this machine's sshd: the lab's cached Debian 13 root, its sshd runs chrooted there, with the same /etc/ssh and users bind-mounted in.
  */
@@ -202,7 +195,7 @@ function buildHost(config: CloudConfig, firstId: number, chroot?: string): NsHos
     writeFileSync(join(root, "shadow"), `${shadow.join("\n")}\n`, { mode: 0o640 });
     const ns = (cmd: string[]) =>
         chroot === undefined
-            ? ["--mount", "--propagation", "private", "--", "sh", "-c", NS_SCRIPT, "sh", root, ...cmd]
+            ? ["--mount", "--propagation", "private", "--", "sh", "-c", ETC_OVERLAY_SCRIPT, "sh", root, ...cmd]
             : ["--mount", "--propagation", "private", "--", "sh", "-c", CHROOT_SCRIPT, "sh", root, chroot, ...cmd];
     return {
         root,
