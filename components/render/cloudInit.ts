@@ -99,7 +99,6 @@ export function sshServiceCommands(os: OsName): string[][] {
 /** Bastion user data: pinned host key, the jump user, sshd drop-in, fail2ban, unattended upgrades. */
 export function renderBastionCloudInit(spec: BastionHostSpec): string {
     assertUserName(spec.jumpUser);
-    if (spec.userCa === undefined) assertAcceptedUserKeys(spec.operatorPublicKeys);
     const jumpUser: CloudConfigUser = {
         name: spec.jumpUser,
         gecos: "jumpgate jump user (ProxyJump only)",
@@ -131,8 +130,6 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
 /** Target user data: pinned host key, the login user (sudo), sshd on the private address, fail2ban, upgrades. */
 export function renderTargetCloudInit(spec: TargetHostSpec): string {
     assertUserName(spec.loginUser);
-    if (spec.userCa === undefined) assertAcceptedUserKeys(spec.operatorPublicKeys);
-    else authorizedKeys(spec.operatorPublicKeys, spec.userCa);
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(spec.name))
         throw new Error(`target name '${spec.name}' is not a valid hostname`);
     const loginUser: CloudConfigUser = {
@@ -142,7 +139,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         shell: LOGIN_SHELL,
         lock_passwd: true,
         sudo: LOGIN_SUDO,
-        ssh_authorized_keys: [...spec.operatorPublicKeys],
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
     };
     const roles = spec.userCa?.roles.filter((r) => r.reach.includes(spec.name)) ?? [];
     const roleUsers = roles.map((r) => roleAccount(spec.loginUser, r));
@@ -166,9 +163,15 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
     });
 }
 
-/** The single shared key path lists the keys; with a user CA no key is ever in user data. */
+/**
+ * The single shared key path lists the keys (each one sshd accepts); with a user CA no key is ever in user
+ * data, and one passed is an error.
+ */
 function authorizedKeys(keys: readonly string[], userCa: UserCaAccess | undefined): Partial<CloudConfigUser> {
-    if (userCa === undefined) return { ssh_authorized_keys: [...keys] };
+    if (userCa === undefined) {
+        assertAcceptedUserKeys(keys);
+        return { ssh_authorized_keys: [...keys] };
+    }
     if (keys.length > 0) throw new Error("with a user CA, user data must not list operator keys");
     return {};
 }
