@@ -2,7 +2,7 @@
 // gateways, flow logs) or an existing one, described by the same `NetworkLayout`.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { NatGatewayMode, planSubnets } from "./config";
+import { NatGatewayMode, natGatewayCount, planSubnets } from "./config";
 import { Cidr, formatCidr } from "./net/cidr";
 
 /** A subnet as the rest of the program needs it. */
@@ -122,7 +122,7 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
             return s;
         });
 
-        const natCount = natGateways === "none" ? 0 : natGateways === "single" ? 1 : azCount;
+        const natCount = natGatewayCount(natGateways, azCount);
         const nats = Array.from({ length: natCount }, (_, i) => {
             const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: named(`nat-${i}`) }, parent);
             return new aws.ec2.NatGateway(
