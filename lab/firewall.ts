@@ -101,21 +101,39 @@ export function renderNftRuleset(host: LabHost): string {
     ].join("\n");
 }
 
+/** Name of the lab's NAT table in the VPC router's namespace. */
+export const NAT_TABLE = "jumpgate-nat";
+
 /**
- * The VPC router's refusal of the mirror to hosts whose subnet has no route to the internet (`natGateways:
- * none`). AWS would leave their packets unanswered; a reset makes apt fail at once instead of after its
- * timeouts, with the same outcome: cloud-init's package stage fails and says so.
+ * The VPC router's NAT gateways (pure): each subnet with a NAT leaves through the router's public leg
+ * (`natIf`) with its source rewritten to its NAT gateway's public address, and, as a NAT gateway, the
+ * leg takes no connection from the internet (replies to translated connections only).
  */
-export function renderNoInternetRuleset(unroutedIps: readonly string[]): string {
-    if (unroutedIps.length === 0) return "";
-    return [
-        `table inet ${NO_INTERNET_TABLE} {`,
-        "    chain input {",
-        "        type filter hook input priority 0; policy accept;",
-        `        ip saddr { ${unroutedIps.join(", ")} } tcp dport { 80, 443 } reject with tcp reset comment "no NAT: no internet"`,
+export function renderNatRuleset(natIf: string, subnets: readonly { cidr: string; natIp?: string }[]): string {
+    const snat = subnets.flatMap((s) =>
+        s.natIp === undefined
+            ? []
+            : [`oifname "${natIf}" ip saddr ${s.cidr} snat to ${s.natIp}${comment(`NAT gateway of ${s.cidr}`)}`],
+    );
+    const closed = (hook: "input" | "forward") => [
+        `    chain ${hook} {`,
+        `        type filter hook ${hook} priority filter; policy accept;`,
+        `        iifname "${natIf}" ct state established,related accept`,
+        `        iifname "${natIf}" drop${comment("a NAT gateway takes no connections from the internet")}`,
         "    }",
+    ];
+    return [
+        "# NAT gateways of the lab's VPC router, rendered by the jumpgate lab.",
+        `table ip ${NAT_TABLE}`,
+        `delete table ip ${NAT_TABLE}`,
+        `table ip ${NAT_TABLE} {`,
+        "    chain postrouting {",
+        "        type nat hook postrouting priority srcnat; policy accept;",
+        ...snat.map((l) => `        ${l}`),
+        "    }",
+        ...closed("forward"),
+        ...closed("input"),
         "}",
         "",
     ].join("\n");
 }
-export const NO_INTERNET_TABLE = "jumpgate-no-internet";

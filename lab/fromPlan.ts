@@ -13,6 +13,7 @@ const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
+const NAT_GATEWAY = "aws:ec2/natGateway:NatGateway";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
@@ -42,12 +43,23 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
 
     // A created subnet reaches the internet only through a 0.0.0.0/0 route (NAT or internet gateway) in
     // its route table; a looked-up subnet's routes are not known, so it counts as routed.
-    const internetRoute = (i: PlannedResource): boolean => {
+    const defaultRoute = (i: PlannedResource) => {
         const assoc = of(ROUTE_TABLE_ASSOCIATION).find((a) => a.inputs.subnetId === i.inputs.subnetId);
-        if (!assoc) return !of(SUBNET).some((x) => x.id === i.inputs.subnetId);
-        const table = of(ROUTE_TABLE).find((t) => t.id === assoc.inputs.routeTableId);
-        const routes = (table?.inputs.routes ?? []) as { cidrBlock?: string }[];
-        return routes.some((r) => r.cidrBlock === "0.0.0.0/0");
+        const table = assoc && of(ROUTE_TABLE).find((t) => t.id === assoc.inputs.routeTableId);
+        const routes = (table?.inputs.routes ?? []) as { cidrBlock?: string; natGatewayId?: string }[];
+        return { associated: assoc !== undefined, route: routes.find((r) => r.cidrBlock === "0.0.0.0/0") };
+    };
+    const internetRoute = (i: PlannedResource): boolean => {
+        const { associated, route } = defaultRoute(i);
+        if (!associated) return !of(SUBNET).some((x) => x.id === i.inputs.subnetId);
+        return route !== undefined;
+    };
+    // The NAT gateway's address is its Elastic IP (the simulated NAT gateway leaves publicIp empty).
+    const natPublicIp = (i: PlannedResource): string | undefined => {
+        const natId = defaultRoute(i).route?.natGatewayId;
+        const nat = natId === undefined ? undefined : of(NAT_GATEWAY).find((n) => n.id === natId);
+        const eip = nat && of(EIP).find((e) => e.state.allocationId === nat.inputs.allocationId);
+        return eip ? str(eip.state.publicIp) || undefined : undefined;
     };
 
     const rule = (r: PlannedResource): LabFirewallRule => {
@@ -86,6 +98,7 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
             ingress: rulesFor(INGRESS, i),
             egress: rulesFor(EGRESS, i),
             internetRoute: internetRoute(i),
+            ...(natPublicIp(i) === undefined ? {} : { natPublicIp: natPublicIp(i) }),
         };
     });
     const privateKey = run.outputs.privateKeyOpenssh;

@@ -2,7 +2,8 @@
 // with systemd as PID 1 (lab/boot.ts) in its own network namespace, from the cached root
 // (lab/rootfs.ts), with exactly its rendered user data as a NoCloud seed: cloud-init, sshd and
 // fail2ban run as on the instance. The security groups are nftables in each namespace
-// (lab/firewall.ts); the hosts' first boot reaches the lab's Debian mirror (lab/mirror.ts).
+// (lab/firewall.ts); the hosts' first boot reaches the lab's Debian mirror (lab/mirror.ts) on the lab's
+// "internet", the bastion through its public leg and targets through the VPC router's NAT.
 // The API the CLI calls:
 //   labUp(plan, dir)     idempotent: whatever the dir or the stack had running is torn down first
 //   labDown(stack, dir)  removes every host, namespace, process, mount, cgroup and file the lab made
@@ -24,7 +25,7 @@ import {
 } from "./boot";
 import { cmdline, nftHasTable, stopPids } from "./daemons";
 import { pidAlive, type RunOptions, type RunResult } from "./exec";
-import { NFT_TABLE, renderNftRuleset, renderNoInternetRuleset } from "./firewall";
+import { NFT_TABLE, renderNftRuleset } from "./firewall";
 import { startMirror } from "./mirror";
 import type { LabPlan } from "./model";
 import {
@@ -74,7 +75,7 @@ export interface LabState {
     hosts: LabHostState[];
     /** The root filesystem the hosts booted (overlay lower layer). */
     rootDir: string;
-    /** The Debian mirror process in the VPC router's namespace. */
+    /** The Debian mirror process in the inet namespace. */
     mirror?: { pid: number; log: string };
     /** Files in `dir` the lab wrote (besides hosts/ and state.json). */
     files: string[];
@@ -235,8 +236,6 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         createNetwork(topo);
         for (const node of topo.hosts) loadNftRuleset(node.ns, rulesets.get(node.name) as string);
         state.mirror = await startLabMirror(topo, root.mirrorTree, abs);
-        const unrouted = plan.hosts.filter((h) => h.internetRoute === false).map((h) => h.privateIp);
-        if (unrouted.length > 0) loadNftRuleset(topo.vpcNs, renderNoInternetRuleset(unrouted));
         writeState(state);
         await bootAll(plan, topo, state, { root, hostnames, aliases, log });
         const problems = state.hosts.flatMap(bootProblems);
@@ -254,11 +253,10 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     return { state, howToConnect: text, durationMs: Date.now() - t0 };
 }
 
-/** The lab's Debian mirror in the VPC router's namespace, on every subnet's router address. */
+/** The lab's Debian mirror on its documentation address on the public segment (the inet namespace). */
 async function startLabMirror(topo: LabTopology, tree: string, dir: string): Promise<LabState["mirror"]> {
     const log = join(dir, "mirror.log");
-    const addresses = topo.subnets.map((s) => s.gateway);
-    return { pid: await startMirror({ ns: topo.vpcNs, tree, addresses, logFile: log }), log };
+    return { pid: await startMirror({ ns: topo.inetNs, tree, addresses: [topo.mirrorIp], logFile: log }), log };
 }
 
 /** ssh_config, known_hosts and the private key, 0600 in the 0700 dir. */
@@ -271,9 +269,10 @@ function writeOperatorFiles(state: LabState, plan: LabPlan, sshConfigText: strin
 }
 
 /**
- * A host without a route to the internet: apt retries the unreachable mirror every 30 s for many minutes
- * (measured: still retrying after 300 s), so its package stage would fail only long after any lab timeout.
- * Without retries it fails at once, with the same outcome cloud-init reports on such an instance.
+ * A host without a route to the internet: the rendered apt settings retry the unreachable mirror with
+ * backoff for many minutes (measured: still retrying after 300 s), so its package stage would fail only
+ * long after any lab timeout. Without retries it fails at once, with the same outcome cloud-init reports
+ * on such an instance. The failure itself is the VPC router's: it has no route for the host's subnet.
  */
 const NO_INTERNET_APT = { "etc/apt/apt.conf.d/99jumpgate-lab-no-internet": 'Acquire::Retries "0";\n' };
 
@@ -316,7 +315,7 @@ async function bootAll(
     writeState(state);
     const t0 = Date.now();
     await Promise.all(
-        state.hosts.map(async (hs, i) => {
+        state.hosts.map(async (hs) => {
             const host = plan.hosts.find((h) => h.name === hs.name);
             if (!host) throw new Error(`internal: host ${hs.name} missing from the plan`);
             hs.boot = await bootHost({
@@ -328,10 +327,7 @@ async function bootAll(
                 instanceId: `i-lab-${plan.stack}-${hs.name}`,
                 hostname: hs.hostname,
                 ...(host.internetRoute === false ? { extraFiles: NO_INTERNET_APT } : {}),
-                etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, {
-                    host: ctx.root.mirrorHost,
-                    ip: topo.hosts[i].subnet.gateway,
-                }),
+                etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, { host: ctx.root.mirrorHost, ip: topo.mirrorIp }),
             });
             writeState(state);
             ctx.log(`lab: ${hs.name}: booting (nspawn pid ${hs.boot.nspawnPid}, systemd pid ${hs.boot.leaderPid})`);

@@ -33,10 +33,16 @@ export interface LabHost {
     /** Security-group egress rules. */
     egress: LabFirewallRule[];
     /**
-     * False when the host's subnet has no default route (no NAT gateway, no internet gateway): the lab then
-     * refuses its connections to the Debian mirror, as AWS would leave them unanswered. Absent = routed.
+     * False when the host's subnet has no default route (no NAT gateway, no internet gateway): the lab's VPC
+     * router then has no route for its packets to the internet, as in AWS. Absent = routed.
      */
     internetRoute?: boolean;
+    /**
+     * The Elastic IP of the NAT gateway the host's default route points to: the address its packets to the
+     * internet leave from. Absent for the bastion (its own public leg) or when the plan does not know it
+     * (a looked-up subnet): the lab then gives the NAT a documentation address of its own.
+     */
+    natPublicIp?: string;
 }
 
 /** A whole stack, as the lab stands it up. */

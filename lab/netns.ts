@@ -2,7 +2,13 @@
 // directly between two lab namespaces (`ip -n A link add … peer … netns B`), so nothing is ever
 // added to, or routed through, the machine's own (root) namespace.
 import { run, runIn } from "./exec";
-import type { LabTopology } from "./topology";
+import { renderNatRuleset } from "./firewall";
+import { NAT_IF, NAT_INET_PORT, natAddresses, type LabTopology } from "./topology";
+
+/** The VPC router's route table for subnets with a NAT: its one route is the default through the NAT leg. */
+const NAT_ROUTE_TABLE = "100";
+/** After `main` (32766), so the VPC's own subnets are found there first; only traffic leaving the VPC gets here. */
+const NAT_RULE_PRIORITY = 33000;
 
 /** Names of the existing network namespaces. */
 export function listNamespaces(): string[] {
@@ -57,12 +63,18 @@ export function createNetwork(t: LabTopology): void {
     // The VPC: one bridge per subnet, holding the router's address (network + 1).
     add(t.inetNs, "link", "add", "br0", "type", "bridge");
     add(t.inetNs, "link", "set", "br0", "up");
+    // The Debian mirror's address: the inet namespace is that server's host on the public segment.
+    add(t.inetNs, "addr", "add", `${t.mirrorIp}/32`, "dev", "br0");
+    add(t.inetNs, "route", "add", "default", "dev", "br0");
     for (const s of t.subnets) {
         add(t.vpcNs, "link", "add", s.bridge, "type", "bridge");
         add(t.vpcNs, "addr", "add", `${s.gateway}/${s.prefix}`, "dev", s.bridge);
         add(t.vpcNs, "link", "set", "dev", s.bridge, "up");
     }
-    for (const ns of [t.inetNs, t.vpcNs]) ipBatch(ns, batches.get(ns) as string[][]);
+    for (const ns of [t.inetNs, t.vpcNs]) {
+        ipBatch(ns, batches.get(ns) as string[][]);
+        batches.set(ns, []);
+    }
 
     // 2. Each peer and host makes its veth(s), the other end landing in a router namespace.
     for (const p of t.peers) {
@@ -72,11 +84,25 @@ export function createNetwork(t: LabTopology): void {
         add(p.ns, "route", "add", "default", "dev", "eth0");
     }
     const inetPorts = t.peers.map((p) => p.inetPort);
+    const nat = natAddresses(t);
+    if (nat.length > 0) {
+        // The NAT gateways' leg: their public addresses; only subnets whose route table says so use it.
+        add(t.vpcNs, "link", "add", NAT_IF, "type", "veth", "peer", "name", NAT_INET_PORT, "netns", t.inetNs);
+        for (const ip of nat) add(t.vpcNs, "addr", "add", `${ip}/32`, "dev", NAT_IF);
+        add(t.vpcNs, "link", "set", "dev", NAT_IF, "up");
+        add(t.vpcNs, "route", "add", "default", "dev", NAT_IF, "table", NAT_ROUTE_TABLE);
+        t.subnets.forEach((s, i) => {
+            if (s.natIp === undefined) return;
+            const prio = String(NAT_RULE_PRIORITY + i);
+            add(t.vpcNs, "rule", "add", "from", s.cidr, "iif", s.bridge, "lookup", NAT_ROUTE_TABLE, "priority", prio);
+        });
+        inetPorts.push(NAT_INET_PORT);
+    }
     for (const h of t.hosts) {
         add(h.ns, "link", "add", h.privateIf, "type", "veth", "peer", "name", h.vpcPort, "netns", t.vpcNs);
         add(h.ns, "addr", "add", `${h.privateIp}/${h.subnet.prefix}`, "dev", h.privateIf);
         add(h.ns, "link", "set", "dev", h.privateIf, "up");
-        // Targets get no default route at all: only the plan's other subnets, through the VPC router.
+        // Private hosts' default route is the VPC router, as EC2's DHCP gives it; the bastion's is its public leg.
         for (const r of h.routes) add(h.ns, "route", "add", r, "via", h.subnet.gateway, "dev", h.privateIf);
         if (h.publicIp && h.publicIf && h.inetPort) {
             // The bastion's public leg: its Elastic IP, default route to the public side.
@@ -87,8 +113,13 @@ export function createNetwork(t: LabTopology): void {
             inetPorts.push(h.inetPort);
         }
     }
-    for (const ns of [...t.peers.map((p) => p.ns), ...t.hosts.map((h) => h.ns)])
+    for (const ns of [t.vpcNs, ...t.peers.map((p) => p.ns), ...t.hosts.map((h) => h.ns)])
         ipBatch(ns, batches.get(ns) as string[][]);
+    if (nat.length > 0) {
+        // ARP on the public side only for the NAT addresses, not the router's VPC addresses.
+        runIn(t.vpcNs, "sysctl", ["-q", "-w", `net.ipv4.conf.${NAT_IF}.arp_ignore=1`]);
+        loadNftRuleset(t.vpcNs, renderNatRuleset(NAT_IF, t.subnets));
+    }
 
     // 3. Router ends into their bridges.
     ipBatch(

@@ -2,15 +2,18 @@
 // tested and printed. See lab/README.md for the picture.
 //
 //   client / attacker / hostile ──┐
-//                                 ├─ br0 in jg-<stack>-inet ("the internet", layer 2 only)
-//   bastion pub0 (publicIp/32) ───┘
+//   bastion pub0 (publicIp/32) ───┼─ br0 in jg-<stack>-inet ("the internet"; the Debian mirror on it)
+//   VPC router nat0 (NAT IPs/32) ─┘
 //   bastion priv0 (privateIp/subnet) ─┐
 //   target eth0 (privateIp/subnet) ───┴─ br<i> per subnet in jg-<stack>-vpc (router at subnet+1)
 //
 // The public segment is one bridge on which every address is a /32 with a device route (like hosts
-// on the internet: no shared subnet, everything is "directly reachable" at layer 3). The VPC router
-// namespace has one bridge per subnet holding the AWS-style router address (network + 1) and
-// forwards between subnets only: it has no leg on the public side, so targets cannot reach it.
+// on the internet: no shared subnet, everything is "directly reachable" at layer 3); the inet
+// namespace itself holds the mirror's address there. The VPC router namespace has one bridge per
+// subnet holding the AWS-style router address (network + 1), forwards between subnets, and plays the
+// NAT gateway: subnets whose route table has a default route through a NAT leave through its `nat0`
+// leg on the public segment, source-translated to the NAT's public address. Other subnets have no
+// route out there, as in AWS.
 import { createHash } from "node:crypto";
 import { formatIp, parseIp } from "../components/net/cidr";
 import type { LabHost, LabPlan } from "./model";
@@ -83,6 +86,11 @@ export interface SubnetSegment {
     gateway: string;
     /** Bridge name inside the VPC namespace. */
     bridge: string;
+    /**
+     * The public address this subnet's packets to the internet leave from (its NAT gateway's Elastic IP);
+     * undefined when its route table has no default route through a NAT (no NAT, or the bastion's subnet).
+     */
+    natIp?: string;
 }
 
 export interface PeerNode {
@@ -107,9 +115,17 @@ export interface HostNode {
     publicIp?: string;
     publicIf?: string;
     inetPort?: string;
-    /** Other subnets this host routes to through its subnet's router. */
+    /**
+     * Destinations this host routes through its subnet's router: the plan's other subnets for the bastion
+     * (its default route is its public leg), `default` for every other host, as EC2's DHCP sets it (the
+     * router's route tables decide what lies beyond).
+     */
     routes: string[];
 }
+
+/** The VPC router's leg on the public segment (the NAT gateways' side) and its port on the public bridge. */
+export const NAT_IF = "nat0";
+export const NAT_INET_PORT = "v-nat";
 
 export interface LabTopology {
     stack: string;
@@ -119,6 +135,8 @@ export interface LabTopology {
     peers: PeerNode[];
     subnets: SubnetSegment[];
     hosts: HostNode[];
+    /** The lab's Debian mirror: a documentation address on the public segment, served from the inet namespace. */
+    mirrorIp: string;
     /** Every namespace, in creation order. */
     namespaces: string[];
     /** Anything the lab could not model (for status output). */
@@ -131,6 +149,9 @@ const DOC_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map(par
 /** Preferred host numbers inside a range for the client and the hostile address. */
 const CLIENT_OFFSETS = [10, 11, 12, 20, 1, 2, 3];
 const HOSTILE_OFFSETS = [66, 67, 68, 99, 100, 200, 4, 5, 6];
+/** Preferred host numbers for the mirror and for a NAT whose address the plan does not give. */
+const MIRROR_OFFSETS = [80, 81, 82, 180];
+const NAT_OFFSETS = [40, 41, 42, 140];
 
 function validatePlan(plan: LabPlan): void {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(plan.stack)) throw new Error(`stack name '${plan.stack}' is not usable`);
@@ -157,6 +178,21 @@ function validatePlan(plan: LabPlan): void {
     }
     const ips = plan.hosts.map((h) => h.privateIp);
     if (new Set(ips).size !== ips.length) throw new Error("two hosts share a private address");
+    // One route table per subnet: its private hosts share the way out.
+    const bySubnet = new Map<string, LabHost[]>();
+    for (const h of plan.hosts.filter((x) => x.publicIp === undefined)) {
+        const key = canonicalCidr(h.subnetCidr);
+        bySubnet.set(key, [...(bySubnet.get(key) ?? []), h]);
+    }
+    for (const [cidr, hosts] of bySubnet) {
+        if (new Set(hosts.map((h) => h.internetRoute !== false)).size > 1)
+            throw new Error(`hosts of subnet ${cidr} disagree on internetRoute (a subnet has one route table)`);
+        if (new Set(hosts.map((h) => h.natPublicIp).filter((ip) => ip !== undefined)).size > 1)
+            throw new Error(`hosts of subnet ${cidr} name different NAT addresses (a subnet has one route table)`);
+        for (const h of hosts)
+            if (h.natPublicIp !== undefined && !isIpv4(h.natPublicIp))
+                throw new Error(`${h.name}: natPublicIp '${h.natPublicIp}' is not an IPv4 address`);
+    }
     if (!Number.isInteger(plan.sshPort) || plan.sshPort < 1 || plan.sshPort > 65535)
         throw new Error(`invalid sshPort ${plan.sshPort}`);
 }
@@ -181,11 +217,13 @@ export function labTopology(plan: LabPlan): LabTopology {
     });
     const planSubnets = subnetCidrs.map(parseCidr4);
     const bastion = plan.hosts.find((h) => h.publicIp !== undefined) as LabHost;
+    const planNatIps = plan.hosts.flatMap((h) => (h.natPublicIp === undefined ? [] : [h.natPublicIp]));
 
     // Addresses the lab may not give to a peer: the plan's own and anything inside a plan subnet.
     const taken = new Set<number>([
         ipToInt(bastion.publicIp as string),
         ...plan.hosts.map((h) => ipToInt(h.privateIp)),
+        ...planNatIps.map(ipToInt),
     ]);
     const usable = (ip: number): boolean =>
         !taken.has(ip) && !planSubnets.some((s) => cidrContains(s, ip)) && ip % 256 !== 0 && ip % 256 !== 255;
@@ -219,17 +257,35 @@ export function labTopology(plan: LabPlan): LabTopology {
     const hostile = pickAllowed(HOSTILE_OFFSETS);
     if (hostile === undefined) notes.push("allowedCidrs hold a single address: no hostile-but-allowed peer");
     else taken.add(hostile);
-    let attacker: number | undefined;
-    for (const d of DOC_RANGES) {
-        for (const ip of candidatesIn(d, HOSTILE_OFFSETS)) {
-            if (usable(ip) && !isAllowed(ip)) {
-                attacker = ip;
-                break;
-            }
-        }
-        if (attacker !== undefined) break;
-    }
+    // Documentation addresses outside allowedCidrs (the attacker must be; the mirror and NAT rather are).
+    const pickOutside = (offsets: readonly number[]): number | undefined => {
+        for (const d of DOC_RANGES)
+            for (const ip of candidatesIn(d, offsets)) if (usable(ip) && !isAllowed(ip)) return ip;
+        return undefined;
+    };
+    const attacker = pickOutside(HOSTILE_OFFSETS);
     if (attacker === undefined) notes.push("allowedCidrs cover every documentation address: no attacker peer");
+    else taken.add(attacker);
+    const pickServer = (offsets: readonly number[], what: string): number => {
+        let ip = pickOutside(offsets);
+        for (const d of DOC_RANGES) for (const c of candidatesIn(d, offsets)) if (ip === undefined && usable(c)) ip = c;
+        if (ip === undefined) throw new Error(`no documentation address left for the lab's ${what}`);
+        taken.add(ip);
+        return ip;
+    };
+    const mirrorIp = intToIp(pickServer(MIRROR_OFFSETS, "mirror"));
+    // Subnets with private hosts and a default route go out through their NAT gateway's address.
+    let labNatIp: string | undefined;
+    for (const s of subnets) {
+        const routed = plan.hosts.filter(
+            (h) => h.publicIp === undefined && canonicalCidr(h.subnetCidr) === s.cidr && h.internetRoute !== false,
+        );
+        if (routed.length === 0) continue;
+        labNatIp ??= routed.some((h) => h.natPublicIp === undefined)
+            ? intToIp(pickServer(NAT_OFFSETS, "NAT"))
+            : undefined;
+        s.natIp = routed.find((h) => h.natPublicIp !== undefined)?.natPublicIp ?? labNatIp;
+    }
 
     const peers: PeerNode[] = [
         { role: "client", ns: nsName(stack, "client"), ip: intToIp(client), inetPort: "v-client" },
@@ -249,7 +305,7 @@ export function labTopology(plan: LabPlan): LabTopology {
             subnet,
             privateIf: h.publicIp ? "priv0" : "eth0",
             vpcPort: `h${i}`,
-            routes: subnets.filter((s) => s !== subnet).map((s) => s.cidr),
+            routes: h.publicIp ? subnets.filter((s) => s !== subnet).map((s) => s.cidr) : ["default"],
         };
         if (h.publicIp) {
             node.publicIp = h.publicIp;
@@ -263,12 +319,17 @@ export function labTopology(plan: LabPlan): LabTopology {
     const vpcNs = nsName(stack, "vpc");
     const namespaces = [inetNs, vpcNs, ...peers.map((p) => p.ns), ...hosts.map((h) => h.ns)];
     if (new Set(namespaces).size !== namespaces.length) throw new Error("namespace names collide; rename a host");
-    return { stack, inetNs, vpcNs, peers, subnets, hosts, namespaces, notes };
+    return { stack, inetNs, vpcNs, peers, subnets, hosts, mirrorIp, namespaces, notes };
 }
 
 function canonicalCidr(cidr: string): string {
     const c = parseCidr4(cidr);
     return `${intToIp(c.network)}/${c.prefix}`;
+}
+
+/** The NAT gateways' public addresses (on the VPC router's public leg); empty when no subnet has a NAT. */
+export function natAddresses(t: LabTopology): string[] {
+    return [...new Set(t.subnets.flatMap((s) => (s.natIp === undefined ? [] : [s.natIp])))];
 }
 
 /** The peer with `role`, or undefined. */

@@ -65,9 +65,9 @@ describe.runIf(gate)("a lab host boots the program's bastion document on Debian 
         loadNftRuleset(node.ns, renderNftRuleset(bastion));
         dir = mkdtempSync(join(tmpdir(), "jg-boot-"));
         mirrorPid = await startMirror({
-            ns: topo.vpcNs,
+            ns: topo.inetNs,
             tree: root.mirrorTree,
-            addresses: topo.subnets.map((s) => s.gateway),
+            addresses: [topo.mirrorIp],
             logFile: join(dir, "mirror.log"),
         });
         const t0 = Date.now();
@@ -79,7 +79,7 @@ describe.runIf(gate)("a lab host boots the program's bastion document on Debian 
             userData: bastion.cloudInit,
             instanceId: `i-lab-${STACK}-${bastion.name}`,
             hostname: bastion.name,
-            etcHosts: labEtcHosts(root.rootDir, bastion.name, { host: root.mirrorHost, ip: node.subnet.gateway }),
+            etcHosts: labEtcHosts(root.rootDir, bastion.name, { host: root.mirrorHost, ip: topo.mirrorIp }),
         });
         ready = waitReady(host);
         console.log(
@@ -109,9 +109,9 @@ describe.runIf(gate)("a lab host boots the program's bastion document on Debian 
         expect(execIn(host, "id", ["-nG", plan.jumpUser]).stdout).toMatch(/jumpgate-jump/);
     });
 
-    it("the first boot's package_update verified Debian's signed index from the lab mirror", () => {
+    it("the first boot's package_update verified Debian's signed index from the lab mirror, via its public leg", () => {
         const log = readFileSync(join(dir, "mirror.log"), "utf8");
-        expect(log).toMatch(/GET \/debian\/dists\/trixie\/InRelease 200/);
+        expect(log).toContain(` ${bastion.publicIp} GET /debian/dists/trixie/InRelease 200`);
         const lists = execIn(host, "ls", ["/var/lib/apt/lists"]).stdout.split("\n");
         expect(lists).toContain(`${root.mirrorHost}_debian_dists_trixie_InRelease`);
     });
