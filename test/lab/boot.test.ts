@@ -63,8 +63,8 @@ describe("a host's /etc/hosts", () => {
         writeFileSync(join(root, "etc", "apt", "sources.list"), "deb http://deb.debian.org/debian trixie main\n");
         const host = mirrorHostOf(root);
         expect(host).toBe("deb.debian.org");
-        expect(labEtcHosts(root, "app-1", { host, ip: "10.42.128.1" })).toBe(
-            "127.0.0.1\tlocalhost\n127.0.1.1\tapp-1\n10.42.128.1\tdeb.debian.org\n",
+        expect(labEtcHosts(root, "app-1", { host, ip: "192.0.2.80" })).toBe(
+            "127.0.0.1\tlocalhost\n127.0.1.1\tapp-1\n192.0.2.80\tdeb.debian.org\n",
         );
     });
 });

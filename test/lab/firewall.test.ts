@@ -2,7 +2,7 @@
 // namespace, so nothing on the machine changes) where nft and root are available.
 import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../lab/exec";
-import { NFT_TABLE, renderNftRuleset } from "../../lab/firewall";
+import { NAT_TABLE, NFT_TABLE, renderNatRuleset, renderNftRuleset } from "../../lab/firewall";
 import type { LabHost } from "../../lab/model";
 import { programLabPlan } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
@@ -59,6 +59,28 @@ describe("renderNftRuleset", () => {
         expect(text).toContain("meta nfproto ipv4 tcp dport 443 accept");
     });
 
+    it("lets packages out over port 80 only while the security group's egress rule allows it", () => {
+        const egress = (h: LabHost) => {
+            const text = renderNftRuleset(h);
+            return text.slice(text.indexOf("chain egress"));
+        };
+        // The lab's mirror is plain HTTP on the public segment: this is the rule apt's traffic needs.
+        for (const h of [bastion, target])
+            expect(egress(h)).toContain('meta nfproto ipv4 tcp dport 80 accept comment "Package updates over port 80"');
+        const without = (h: LabHost): LabHost => ({
+            ...h,
+            egress: h.egress.filter((r) => !(r.protocol === "tcp" && r.fromPort <= 80 && r.toPort >= 80)),
+        });
+        for (const h of [bastion, target]) {
+            const text = egress(without(h));
+            expect(text).not.toMatch(/dport 80\b/);
+            // What is left cannot carry it: established replies, loopback, and ports other than 80.
+            const accepts = text.split("\n").filter((l) => / accept/.test(l));
+            for (const l of accepts)
+                expect(l).toMatch(/^\s*(ct state established,related|oifname "lo"|.* tcp dport (22|443)) accept/);
+        }
+    });
+
     it("splits families, handles ranges, ICMP type/code, all-traffic rules and quotes in descriptions", () => {
         const text = renderNftRuleset(edgeHost());
         expect(text).toContain("ip saddr { 203.0.113.0/24 } tcp dport 22 accept comment \"SSH 'quoted'\"");
@@ -96,7 +118,35 @@ describe("renderNftRuleset", () => {
     });
 });
 
+describe("renderNatRuleset", () => {
+    const subnets = [
+        { cidr: "10.42.0.0/18" },
+        { cidr: "10.42.128.0/18", natIp: "198.51.100.202" },
+        { cidr: "10.42.192.0/18", natIp: "198.51.100.203" },
+    ];
+
+    it("translates only subnets with a NAT, each to its NAT gateway's address, and takes nothing in from the internet", () => {
+        const text = renderNatRuleset("nat0", subnets);
+        expect(text).toContain(`table ip ${NAT_TABLE} {`);
+        expect(text).toContain('oifname "nat0" ip saddr 10.42.128.0/18 snat to 198.51.100.202');
+        expect(text).toContain('oifname "nat0" ip saddr 10.42.192.0/18 snat to 198.51.100.203');
+        expect(text).not.toContain("10.42.0.0/18");
+        for (const hook of ["forward", "input"]) {
+            const chain = text.slice(text.indexOf(`chain ${hook}`));
+            expect(chain).toMatch(/iifname "nat0" ct state established,related accept\n\s*iifname "nat0" drop/);
+        }
+    });
+});
+
 describe.runIf(toolsAvailable("nft", "unshare") && isRootOrFail())("renderNftRuleset with the real nft", () => {
+    it("nft -c accepts the VPC router's NAT ruleset, and it loads twice", () => {
+        const text = renderNatRuleset("nat0", [{ cidr: "10.42.128.0/18", natIp: "198.51.100.202" }]);
+        const script = `nft -f - <<'EOF'\n${text}EOF\nnft -f - <<'EOF'\n${text}EOF\nnft list table ip ${NAT_TABLE}`;
+        const res = run("unshare", ["--net", "sh", "-ec", script], { check: false });
+        expect(res.stderr).toBe("");
+        expect(res.stdout).toMatch(/snat to 198\.51\.100\.202/);
+    });
+
     for (const [label, host] of [
         ["bastion", () => bastion],
         ["target", () => target],

@@ -1,7 +1,7 @@
-// The lab's layout from a plan: names, peer addresses, routers and routes (pure).
+// The lab's layout from a plan: names, peer addresses, routers, routes, the NAT and the mirror (pure).
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LabPlan } from "../../lab/model";
-import { labTopology, nsName, peer } from "../../lab/topology";
+import { labTopology, natAddresses, nsName, peer } from "../../lab/topology";
 import { programLabPlan } from "../helpers/labFixture";
 
 let plan: LabPlan;
@@ -37,9 +37,53 @@ describe("labTopology", () => {
         expect(bastion?.routes).toEqual(["10.42.128.0/18", "10.42.192.0/18"]);
         const app = t.hosts.find((h) => h.name === "app-1");
         expect(app?.publicIp).toBeUndefined();
-        expect(app?.routes).toEqual(["10.42.0.0/18", "10.42.192.0/18"]);
+        // As EC2's DHCP sets it: everything through the VPC router, whose route tables decide.
+        expect(app?.routes).toEqual(["default"]);
         expect(t.notes).toEqual([]);
         for (const ns of t.namespaces) expect(ns.length).toBeLessThanOrEqual(15);
+    });
+
+    it("puts the mirror on a documentation address outside allowedCidrs, and targets behind the plan's NAT", () => {
+        const t = labTopology(plan);
+        expect(t.mirrorIp).toBe("192.0.2.80");
+        const taken = [...t.peers.map((p) => p.ip), ...plan.hosts.flatMap((h) => [h.privateIp, h.publicIp])];
+        expect(taken).not.toContain(t.mirrorIp);
+        // The private subnets leave through the NAT gateway's Elastic IP; the bastion's subnet has none.
+        const natIp = plan.hosts.find((h) => h.name === "app-1")?.natPublicIp;
+        expect(natIp).toMatch(/^198\.51\.100\.\d+$/);
+        expect(natIp).not.toBe(plan.hosts[0].publicIp);
+        expect(plan.hosts[0].natPublicIp).toBeUndefined();
+        expect(t.subnets.map((s) => s.natIp)).toEqual([undefined, natIp, natIp]);
+        expect(natAddresses(t)).toEqual([natIp]);
+    });
+
+    it("gives a subnet without a default route no NAT, and a NAT the plan does not name a documentation address", () => {
+        const unrouted = structuredClone(plan);
+        for (const h of unrouted.hosts.slice(1)) {
+            h.internetRoute = false;
+            delete h.natPublicIp;
+        }
+        const none = labTopology(unrouted);
+        expect(none.subnets.map((s) => s.natIp)).toEqual([undefined, undefined, undefined]);
+        expect(natAddresses(none)).toEqual([]);
+
+        const unnamed = structuredClone(plan);
+        for (const h of unnamed.hosts) delete h.natPublicIp;
+        const own = labTopology(unnamed);
+        expect(natAddresses(own)).toEqual(["192.0.2.40"]);
+        expect(own.subnets.map((s) => s.natIp)).toEqual([undefined, "192.0.2.40", "192.0.2.40"]);
+    });
+
+    it("refuses a subnet whose hosts disagree on their way out (one route table per subnet)", () => {
+        const twoInOne = structuredClone(plan);
+        twoInOne.hosts[2].subnetCidr = twoInOne.hosts[1].subnetCidr;
+        twoInOne.hosts[2].privateIp = "10.42.128.11";
+        expect(() => labTopology(twoInOne)).not.toThrow();
+        twoInOne.hosts[2].internetRoute = false;
+        expect(() => labTopology(twoInOne)).toThrow(/disagree on internetRoute/);
+        twoInOne.hosts[2].internetRoute = true;
+        twoInOne.hosts[2].natPublicIp = "198.51.100.250";
+        expect(() => labTopology(twoInOne)).toThrow(/different NAT addresses/);
     });
 
     it("shortens long names with a hash, keeping them unique and at most 15 characters", () => {
