@@ -3,6 +3,7 @@
 // related traffic and loopback are accepted, then one rule per CIDR family of each SG rule, policy drop.
 // fail2ban's nftables actions add their own `inet f2b-table` (hook input, priority -1, i.e. before
 // this table); a packet must pass both, so a ban wins and the security group still applies.
+// Also the VPC router's NAT gateways (renderNatRuleset).
 import type { LabFirewallRule, LabHost } from "./model";
 
 /** Name of the lab's table in each host namespace. */

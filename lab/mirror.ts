@@ -1,8 +1,9 @@
 // The lab's Debian mirror: the packages the root was built from and the signed indices they came
 // with (scripts/build-lab-root.sh lays them out as debian/dists/..., debian/pool/...), served over
-// HTTP on port 80 from the VPC router's namespace, at each subnet's router address. The hosts' first
+// HTTP on port 80 from the lab's "internet" namespace, at a documentation address. The hosts' first
 // boot (`package_update`, `packages`) reaches it as deb.debian.org, as an instance reaches Debian's
-// mirror through its NAT gateway or Elastic IP; apt checks Debian's own signature on InRelease.
+// mirror: the bastion through its Elastic IP, targets through the VPC router's NAT. apt checks
+// Debian's own signature on InRelease. Each request is logged with its client's address.
 //
 // Run as a program: `mirror.ts <tree> <address>...` serves until killed and prints "listening" once
 // every address is bound.
@@ -66,7 +67,7 @@ export async function serveMirror(tree: string, addresses: readonly string[]): P
 }
 
 export interface MirrorOptions {
-    /** Namespace to serve in (the VPC router's). */
+    /** Namespace to serve in (the lab's inet namespace). */
     ns: string;
     tree: string;
     addresses: string[];
