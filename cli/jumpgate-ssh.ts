@@ -42,17 +42,25 @@ Options of login:
                       sign with an AWS KMS ECC_NIST_EDWARDS25519 key, using your AWS credentials
 `;
 
-const LOGIN_ONLY = [
-    "principal",
-    "operator",
-    "identity",
-    "valid",
-    "ca",
-    "ca-key-file",
-    "kms-key-id",
-    "region",
-    "endpoint",
-];
+/** The options each command takes (besides --home and --help). */
+const OPTIONS_OF: Record<string, string[]> = {
+    install: ["stack", "from", "force", "dry-run", "ssh-version", "operator", "identity"],
+    uninstall: ["stack", "force", "dry-run", "ssh-version"],
+    doctor: ["stack", "ssh-version"],
+    login: [
+        "stack",
+        "from",
+        "principal",
+        "operator",
+        "identity",
+        "valid",
+        "ca",
+        "ca-key-file",
+        "kms-key-id",
+        "region",
+        "endpoint",
+    ],
+};
 
 export interface Io {
     out: (s: string) => void;
@@ -89,7 +97,14 @@ function report(io: Io, title: string, plan: Plan, lines: string[], dryRun: bool
 }
 
 function install(
-    values: { stack?: string; from?: string; force?: boolean; "dry-run"?: boolean },
+    values: {
+        stack?: string;
+        from?: string;
+        force?: boolean;
+        "dry-run"?: boolean;
+        operator?: string;
+        identity?: string;
+    },
     info: HomeInfo,
     sshVersion: SshVersion | undefined,
     io: Io,
@@ -101,7 +116,14 @@ function install(
         runPulumi: io.runPulumi,
     });
     const outputs = parseOutputs(text, source, values.stack);
-    const plan = planInstall(outputs, { ...info, force: values.force ?? false, sshVersion, now: io.now() });
+    const plan = planInstall(outputs, {
+        ...info,
+        force: values.force ?? false,
+        sshVersion,
+        now: io.now(),
+        operator: values.operator,
+        identity: values.identity === undefined ? undefined : resolve(values.identity.replace(/\.pub$/, "")),
+    });
     const dryRun = values["dry-run"] ?? false;
     const lines = dryRun ? plan.actions.map((a) => `[dry run] ${describe(a)}`) : apply(plan.actions);
     const how = `${plan.style === "proxyjump" ? "ProxyJump" : "ProxyCommand"}${sshVersion ? `, ${versionString(sshVersion)}` : ""}`;
@@ -175,10 +197,6 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
-    if (values.from !== undefined && command !== "install") {
-        io.err(`jumpgate-ssh: --from only goes with install\n`);
-        return 2;
-    }
     const misplaced = misplacedOptions(command, values);
     if (misplaced.length > 0) {
         io.err(`jumpgate-ssh: ${misplaced.map((o) => `--${o}`).join(", ")}: not an option of ${command}\n`);
@@ -221,8 +239,6 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
 
 /** Options given that belong to another command. */
 function misplacedOptions(command: string, values: Record<string, unknown>): string[] {
-    const given = Object.keys(values).filter((k) => values[k] !== undefined);
-    return command === "login"
-        ? given.filter((k) => ["force", "dry-run", "ssh-version"].includes(k))
-        : given.filter((k) => LOGIN_ONLY.includes(k));
+    const given = Object.keys(values).filter((k) => values[k] !== undefined && !["home", "help"].includes(k));
+    return given.filter((k) => !OPTIONS_OF[command]!.includes(k));
 }
