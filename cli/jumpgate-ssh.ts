@@ -8,7 +8,7 @@ import { formatCheck, installedStacks, runDoctor } from "./doctor";
 import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
 import { runLogin } from "./login";
-import { parseSshVersion, sshDashG, sshVersionText, SshVersion, versionString } from "./openssh";
+import { parseSshVersion, sshDashG, sshKeygenList, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
 
 export const USAGE = `Usage: npx jumpgate-ssh <command> [options]
@@ -223,10 +223,14 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
             sshVersion,
             uid: io.uid(),
             dashG: (alias, config) => sshDashG(alias, home, config),
+            listCertificate: sshKeygenList,
+            now: io.now(),
         });
         for (const c of checks) io.out(`${formatCheck(c)}\n`);
         const failed = checks.filter((c) => !c.ok).length;
-        io.out(failed === 0 ? "all checks passed\n" : `${failed} check(s) failed\n`);
+        const warned = checks.filter((c) => c.ok && c.warn).length;
+        const warnings = warned === 0 ? "" : `, ${warned} warning(s)`;
+        io.out(failed === 0 ? `all checks passed${warnings}\n` : `${failed} check(s) failed${warnings}\n`);
         return failed === 0 ? 0 : 1;
     } catch (e) {
         if (!(e instanceof CliError)) throw e;

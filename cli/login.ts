@@ -188,7 +188,9 @@ function caChoice(v: LoginValues, outputs: JumpgateOutputs, principals: string[]
     if (backend === "stack") {
         if (v["ca-key-file"]) return { kind: "stack", keyFile: v["ca-key-file"] };
         const keyText = outputs.access?.userCaPrivateKeyOpenssh;
-        if (keyText !== undefined) return { kind: "stack", keyText, from: `${outputs.source} userCaPrivateKeyOpenssh` };
+        if (keyText !== undefined) {
+            return { kind: "stack", keyText, from: `output userCaPrivateKeyOpenssh (${outputs.source})` };
+        }
         throw new CliError(
             `stack ${outputs.stack} signs with its stack CA, whose private key is not in ${outputs.source}: read the outputs with pulumi stack output --json --show-secrets (you need access to the stack's secrets), or pass --ca-key-file <file with the CA private key>`,
             2,
