@@ -18,9 +18,10 @@ Commands:
               jumpgate generated the key) ~/.ssh/jumpgate-<stack>_ed25519, and put "Include config.d/*" at
               the top of ~/.ssh/config (with a backup). Safe to re-run.
   uninstall   remove exactly what install wrote for the stack
-  doctor      check the OpenSSH version, permissions, the Include, the pinned keys and ssh -G per host
-  login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the key
-              itself is not read), valid for 8 hours unless --valid says otherwise
+  doctor      check the OpenSSH version, permissions, the Include, the pinned keys, your certificate
+              (team stacks) and ssh -G per host
+  login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the private
+              key is not read), for your role, valid for 8 hours unless --valid says otherwise
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -31,15 +32,20 @@ Options:
   --dry-run      print what install/uninstall would do, change nothing
   -h, --help     this text
 
-Options of login:
-  --principal P       a user name the certificate logs in as (repeat for several)
-  --operator NAME     who you are: sshd logs it with every login (key ID jumpgate-<stack>:NAME)
-  --identity FILE     your key (FILE.pub is read); default: the IdentityFile of the installed stack
-  --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most 24h)
-  --ca stack --ca-key-file FILE
-                      sign with the stack's CA key, an OpenSSH ED25519 private key in FILE
-  --ca kms --kms-key-id ARN --region R [--endpoint URL]
-                      sign with an AWS KMS ECC_NIST_EDWARDS25519 key, using your AWS credentials
+Options of install and login on a stack with operators (team access):
+  --operator NAME     who you are (one of the stack's operators): install writes your role's config and
+                      remembers you; login certifies your role (key ID jumpgate-<stack>:NAME)
+  --identity FILE     your key (FILE.pub is read by login); default: the stack's IdentityFile
+
+Options of login (the stack's outputs say the rest):
+  --principal P       only these of your roles (repeat for several); default: all of them
+  --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most the stack's
+                      maximum, or 24h)
+  --ca stack|kms      the CA to sign with; default: the stack's (output userCa)
+  --ca-key-file FILE  the stack CA's OpenSSH ED25519 private key; default: output userCaPrivateKeyOpenssh
+  --kms-key-id ARN --region R [--endpoint URL]
+                      the AWS KMS key (default: your role's in output userCaKmsKeyArns, its region from the
+                      ARN), signed with your AWS credentials
 `;
 
 /** The options each command takes (besides --home and --help). */
