@@ -389,9 +389,7 @@ export function planInstall(stackOutputs: JumpgateOutputs, opts: InstallOptions)
         const out =
             who.leftOut.length > 0 ? `; left out (your role does not reach them): ${who.leftOut.join(", ")}` : "";
         notes.push(`operator ${who.operator}, role ${who.role}: its account on the targets and your certificate${out}`);
-        if (opts.identity === undefined && outputs.privateKeyOpenssh === undefined) {
-            notes.push(`get the certificate with: npx jumpgate-ssh login --stack ${stack}`);
-        }
+        notes.push(`get your certificate with: npx jumpgate-ssh login --stack ${stack}`);
     }
 
     // Which config the local ssh can read.

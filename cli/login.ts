@@ -115,6 +115,13 @@ export function checkLoginFlags(values: LoginValues): void {
     if (values.ca !== undefined && values.ca !== "stack" && values.ca !== "kms") {
         c.problems.push(`--ca ${JSON.stringify(values.ca)}: use --ca stack or --ca kms`);
     }
+    const kmsFlags = ["kms-key-id", "region", "endpoint"] as const;
+    if ((values.ca === "kms" || kmsFlags.some((f) => values[f])) && values["ca-key-file"]) {
+        c.problems.push("--ca-key-file is the stack CA's key: it does not go with --ca kms, --kms-key-id or --region");
+    }
+    if (values.ca === "stack" && kmsFlags.some((f) => values[f])) {
+        c.problems.push("--kms-key-id, --region and --endpoint go with --ca kms, not --ca stack");
+    }
     c.done();
 }
 
@@ -184,7 +191,9 @@ function checkedValidity(valid: string | undefined, maxSeconds: number, stackMax
 
 /** The CA: `--ca` or the stack's `userCa`; its key from the flags or the outputs. */
 function caChoice(v: LoginValues, outputs: JumpgateOutputs, principals: string[]): CaChoice {
-    const backend = v.ca ?? outputs.access?.userCa ?? "stack";
+    // A CA key flag picks its backend; otherwise the stack's own.
+    const implied = v["ca-key-file"] ? "stack" : v["kms-key-id"] ? "kms" : undefined;
+    const backend = v.ca ?? implied ?? outputs.access?.userCa ?? "stack";
     if (backend === "stack") {
         if (v["ca-key-file"]) return { kind: "stack", keyFile: v["ca-key-file"] };
         const keyText = outputs.access?.userCaPrivateKeyOpenssh;

@@ -447,6 +447,10 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: the stack's ou
             expect(r.stderr).toMatch(m);
         }
         expect(r.stderr).not.toMatch(/pulumi/);
+        const mixed = run(work, ["--stack", "team", "--ca-key-file", "ca", "--kms-key-id", "alias/x"]);
+        expect(mixed.stderr).toContain("--ca-key-file is the stack CA's key: it does not go with --ca kms");
+        expect(mixed.stderr).not.toMatch(/pulumi/);
+        expect(mixed.status).toBe(2);
     });
 
     it("needs only the public key; without it, says how to make it", () => {
