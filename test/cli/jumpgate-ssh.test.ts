@@ -512,6 +512,8 @@ describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("jumpgate-ssh install --oper
         expect(snapshotTree(join(home, ".ssh"))).toEqual(before);
         // Without --identity the stack's IdentityFile stays, and the certificate sits next to it.
         expect(sshG(home, "team-db-1").get("certificatefile")).toEqual(["~/.ssh/jumpgate-team_ed25519-cert.pub"]);
+        expect(cli(home, ["uninstall", "--stack", "team"]).status).toBe(0);
+        expect(existsSync(join(home, ".ssh"))).toBe(false); // it created ~/.ssh, so it removes it
     });
 
     it("without an operator, or with one not in the stack, names the operators and changes nothing", () => {
