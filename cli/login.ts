@@ -1,7 +1,8 @@
 // `npx jumpgate-ssh login`: a short-lived SSH user certificate for the operator's own key, written
 // where ssh looks for it (`<key>-cert.pub` next to the key). Only the public key is read; the private
-// key is never opened. The CA is a stack key (a file holding the Pulumi secret) or an AWS KMS key the
-// operator's AWS identity may sign with.
+// key is never opened. The stack's outputs say who the operator may be (their roles), which CA signs
+// and with which key: the stack CA (its secret output, or a file holding it) or the role's AWS KMS key,
+// which the operator's own AWS identity signs with.
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -236,7 +237,7 @@ function installedIdentity(stack: string, home: string, passwdHome: string): str
         text = readFileSync(conf, "utf8");
     } catch {
         throw new CliError(
-            `stack ${stack} is not installed in ${home}/.ssh (no ${conf}): run npx jumpgate-ssh install --stack ${stack}, or pass --identity <key file>`,
+            `stack ${stack} is not installed in ${home}/.ssh (no ${conf}): run npx jumpgate-ssh install --stack ${stack} --operator <you>, or pass --identity <key file>`,
             2,
         );
     }
