@@ -19,3 +19,5 @@ export const userCaPrivateKeyOpenssh = outputs.userCaPrivateKeyOpenssh;
 export const operatorPrincipals = outputs.operatorPrincipals;
 /** Team access: the account each role logs in as on the targets (`<loginUser>-<role>`). */
 export const roleAccounts = outputs.roleAccounts;
+/** Team access: each role's client config; `npx jumpgate-ssh install --operator <name>` installs its role's. */
+export const roleSshConfigs = outputs.roleSshConfigs;

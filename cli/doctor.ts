@@ -1,16 +1,28 @@
 // `jumpgate-ssh doctor`: checks what the installed stack needs from the operator's side, in the order
 // ssh trips over it: the client version, permissions ssh enforces, the Include, the pinned keys, and
 // finally what `ssh -G` makes of every host. One line per check; any FAIL makes the exit status 1.
+import { createHash } from "node:crypto";
 import { readdirSync, Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { lstatOrUndefined, octal, readIfExists, sha256 } from "./fsplan";
 import { HomeInfo, installPaths, Manifest, sectionBegin, sectionEnd } from "./install";
-import { atLeast, DASH_G_SINCE, DashGResult, MINIMUM, PROXYJUMP_SINCE, SshVersion, versionString } from "./openssh";
+import {
+    atLeast,
+    DASH_G_SINCE,
+    DashGResult,
+    MINIMUM,
+    parseCertificateListing,
+    PROXYJUMP_SINCE,
+    SshVersion,
+    versionString,
+} from "./openssh";
 import { shortStackName } from "./outputs";
 import { firstArg, firstValue, includeCovers, parseConf } from "./sshconf";
 
 export interface Check {
     ok: boolean;
+    /** Works now, but needs attention soon (a certificate about to expire). */
+    warn?: boolean;
     what: string;
     detail: string;
     fix?: string;
@@ -22,10 +34,16 @@ export interface DoctorOptions extends HomeInfo {
     /** `ssh -G [-F config] alias` with HOME set to the home. */
     dashG: (alias: string, config?: string) => DashGResult;
     uid: number;
+    /** `ssh-keygen -L -f file` (TZ=UTC). */
+    listCertificate: (file: string) => { ok: boolean; stdout: string; stderr: string };
+    now: Date;
 }
 
+/** A certificate closer to its end than this gets a warning. */
+export const CERTIFICATE_WARN_SECONDS = 3600;
+
 export function formatCheck(c: Check): string {
-    return `${c.ok ? "ok  " : "FAIL"}  ${c.what}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ""}`;
+    return `${!c.ok ? "FAIL" : c.warn ? "warn" : "ok  "}  ${c.what}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ""}`;
 }
 
 /** ssh's rule for config and known_hosts files: owned by you or root, writable by no one else. */
@@ -230,6 +248,7 @@ function checkStack(stack: string, home: string, opts: DoctorOptions): Check[] {
         fix: unpinned.length === 0 ? undefined : reinstall,
     });
     const identityFiles = new Set(conf.blocks.map((b) => firstArg(b, "identityfile")).filter((x): x is string => !!x));
+    const operatorFix = manifest.operator === undefined ? "" : `, or: ${reinstall} --identity <your key>`;
     for (const id of identityFiles) {
         if (id === paths.key) continue; // checked above
         const file = id.startsWith("~/") ? join(opts.passwdHome, id.slice(2)) : id;
@@ -240,7 +259,7 @@ function checkStack(stack: string, home: string, opts: DoctorOptions): Check[] {
                       ok: false,
                       what: file,
                       detail: "IdentityFile does not exist",
-                      fix: "put your private key there, or set jumpgate:identityFile to its path and pulumi up",
+                      fix: `put your private key there, or set jumpgate:identityFile to its path and pulumi up${operatorFix}`,
                   }
                 : (st.mode & 0o077) !== 0
                   ? {
@@ -251,6 +270,15 @@ function checkStack(stack: string, home: string, opts: DoctorOptions): Check[] {
                     }
                   : { ok: true, what: file, detail: `your private key, mode ${octal(st.mode)}` },
         );
+    }
+
+    // Team access: the certificate each host is offered.
+    const certificates = new Set(
+        conf.blocks.map((b) => firstArg(b, "certificatefile")).filter((x): x is string => !!x),
+    );
+    for (const c of certificates) {
+        const file = c.startsWith("~/") ? join(opts.passwdHome, c.slice(2)) : c;
+        checks.push(checkCertificate(file, stack, manifest, opts));
     }
 
     // What ssh itself makes of each alias.
@@ -286,6 +314,7 @@ function checkDashG(alias: string, block: ReturnType<typeof parseConf>["blocks"]
         ["proxycommand", firstValue(block, "proxycommand"), one("proxycommand")],
         ["hostkeyalias", firstValue(block, "hostkeyalias"), one("hostkeyalias")],
         ["identityfile", firstArg(block, "identityfile"), one("identityfile")],
+        ["certificatefile", firstArg(block, "certificatefile"), one("certificatefile")],
         // -G prints every known_hosts file on one line, space-separated: ours must come first.
         [
             "userknownhostsfile",
@@ -309,4 +338,52 @@ function checkDashG(alias: string, block: ReturnType<typeof parseConf>["blocks"]
     }
     const via = one("proxyjump") ?? (one("proxycommand") ? "ProxyCommand" : undefined);
     return { ok: true, what, detail: `${one("user")}@${one("hostname")}:${one("port")}${via ? ` via ${via}` : ""}` };
+}
+
+/** The operator's certificate: there, readable by ssh-keygen, for their role, and not (about to be) expired. */
+function checkCertificate(file: string, stack: string, manifest: Manifest, opts: DoctorOptions): Check {
+    const login = `npx jumpgate-ssh login --stack ${stack}${manifest.operator === undefined ? " --operator <you>" : ""}`;
+    const what = `certificate ${file}`;
+    if (!lstatOrUndefined(file))
+        return { ok: false, what, detail: "missing (ssh offers only the key, which hosts refuse)", fix: login };
+    const listed = opts.listCertificate(file);
+    const cert = listed.ok ? parseCertificateListing(listed.stdout) : undefined;
+    if (!cert) {
+        const why = listed.stderr.split("\n")[0] || "not a certificate";
+        return { ok: false, what, detail: `ssh-keygen -L cannot read it (${why})`, fix: login };
+    }
+    const keyFingerprint = publicKeyFingerprint(file.replace(/-cert\.pub$/, ".pub"));
+    const until = cert.validBefore;
+    const left = until === undefined ? Infinity : Math.floor((until.getTime() - opts.now.getTime()) / 1000);
+    const about = `key ID ${cert.keyId}, principals ${cert.principals.join(",") || "(none)"}, valid until ${
+        until === undefined ? "forever" : until.toISOString().replace(/\.000Z$/, "Z")
+    }`;
+    const problem =
+        keyFingerprint !== undefined && keyFingerprint !== cert.publicKeyFingerprint
+            ? "certifies another key than the one next to it"
+            : manifest.role !== undefined && !cert.principals.includes(manifest.role)
+              ? `is not for your role ${manifest.role}`
+              : cert.validAfter !== undefined && cert.validAfter > opts.now
+                ? "is not valid yet (check this machine's clock)"
+                : left <= 0
+                  ? "expired"
+                  : undefined;
+    if (problem) return { ok: false, what, detail: `${about}: ${problem}`, fix: login };
+    if (left < CERTIFICATE_WARN_SECONDS) {
+        return {
+            ok: true,
+            warn: true,
+            what,
+            detail: `${about}: expires in ${Math.max(1, Math.round(left / 60))} min`,
+            fix: login,
+        };
+    }
+    return { ok: true, what, detail: `${about} (${Math.floor(left / 3600)}h ${Math.floor((left % 3600) / 60)}m left)` };
+}
+
+/** `SHA256:...` of a public key file, as ssh-keygen prints it; undefined when there is none to read. */
+function publicKeyFingerprint(pubFile: string): string | undefined {
+    const blob = (readIfExists(pubFile) ?? "").trim().split(/\s+/)[1];
+    if (!blob) return undefined;
+    return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
 }

@@ -8,7 +8,12 @@
 // an operator), and the absolute pattern otherwise (`--home` elsewhere).
 import { readdirSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { defaultIdentityFile, defaultKnownHostsFile, JumpStyle } from "../components/render/sshConfig";
+import {
+    certificateFileOf,
+    defaultIdentityFile,
+    defaultKnownHostsFile,
+    JumpStyle,
+} from "../components/render/sshConfig";
 import { Action, backupPath, lstatOrUndefined, octal, preflight, readIfExists, sha256 } from "./fsplan";
 import { atLeast, MINIMUM, PROXYJUMP_SINCE, SESSIONTYPE_SINCE, SshVersion, versionString } from "./openssh";
 import { CliError, JumpgateOutputs, shortStackName } from "./outputs";
@@ -39,6 +44,10 @@ export interface InstallOptions extends HomeInfo {
     sshVersion?: SshVersion;
     /** For backup names. */
     now: Date;
+    /** Team access: whose role's config to install; defaults to the operator an earlier install remembered. */
+    operator?: string;
+    /** The operator's own key (its certificate is `<it>-cert.pub`) instead of the config's IdentityFile. */
+    identity?: string;
 }
 
 /** Files of one stack in one home. */
@@ -75,6 +84,9 @@ export interface Manifest {
     files: ManifestFile[];
     /** Directories this stack's install created; uninstall removes them when empty. */
     createdDirs: string[];
+    /** Team access: the operator whose role's config is installed (login and doctor read it). */
+    operator?: string;
+    role?: string;
 }
 
 export interface Plan {
@@ -183,6 +195,9 @@ function rewriteLine(raw: string, s: ConfSetting, r: Rewrite): string {
     switch (s.keyword) {
         case "identityfile":
             return r.key ? set("IdentityFile", quoteArg(r.key)) : raw;
+        case "certificatefile":
+            // The certificate login writes next to the key.
+            return r.key ? set("CertificateFile", quoteArg(certificateFileOf(r.key))) : raw;
         case "userknownhostsfile":
             return set("UserKnownHostsFile", quoteArg(r.knownHosts));
         case "controlpath":
@@ -295,13 +310,87 @@ function dirActions(paths: Paths, created: string[]): Action[] {
     return actions;
 }
 
+/** The operator's role, and the outputs with its config in place of the stack-wide one. */
+export interface OperatorView {
+    outputs: JumpgateOutputs;
+    operator?: string;
+    role?: string;
+    /** Host aliases of the stack the role does not reach. */
+    leftOut: string[];
+}
+
+/** The names of a stack's operators, for messages. */
+const operatorList = (principals: Record<string, string[]>) => Object.keys(principals).sort().join(", ") || "none";
+
+/** The operator's principals (roles); errors name the operators there are and the fix. */
+export function operatorRoles(outputs: JumpgateOutputs, operator: string | undefined, command: string): string[] {
+    const access = outputs.access;
+    if (!access) {
+        const instead = command === "login" ? "ssh with your key as it is" : "drop --operator";
+        throw new CliError(
+            `stack ${outputs.stack} has no operators: its hosts take operatorPublicKeys and need no certificate; ${instead}`,
+            2,
+        );
+    }
+    const known = operatorList(access.operatorPrincipals);
+    if (operator === undefined) {
+        throw new CliError(
+            `stack ${outputs.stack} has operators (${known}): say which you are, e.g. npx jumpgate-ssh ${command} --stack ${outputs.stack} --operator <name>`,
+            2,
+        );
+    }
+    const principals = access.operatorPrincipals[operator];
+    if (!principals || principals.length === 0) {
+        throw new CliError(
+            `operator ${JSON.stringify(operator)} is not in stack ${outputs.stack} (operators: ${known}); an admin adds you to jumpgate:operators and runs pulumi up`,
+            2,
+        );
+    }
+    return principals;
+}
+
+/** With team access, the config of the operator's role; without, the stack's config as it is. */
+export function operatorView(outputs: JumpgateOutputs, operator: string | undefined): OperatorView {
+    if (!outputs.access && operator === undefined) return { outputs, leftOut: [] };
+    const principals = operatorRoles(outputs, operator, "install");
+    const configs = outputs.access!.roleSshConfigs;
+    if (!configs) {
+        throw new CliError(
+            `${outputs.source} has no "roleSshConfigs" output: the stack was deployed by an older jumpgate; run pulumi up, then install again`,
+        );
+    }
+    const roles = principals.filter((p) => configs[p] !== undefined);
+    if (roles.length !== 1) {
+        throw new CliError(
+            `operator ${operator} has ${roles.length === 0 ? "no role with" : "several roles with"} a config in "roleSshConfigs" (principals ${principals.join(", ")}); one role per operator is supported`,
+        );
+    }
+    const role = roles[0]!;
+    const chosen = configs[role]!;
+    const reached = new Set(parseConf(chosen.sshConfig).blocks.flatMap((b) => b.patterns));
+    const leftOut = parseConf(outputs.sshConfig)
+        .blocks.flatMap((b) => b.patterns)
+        .filter((a) => !reached.has(a));
+    const view = { ...outputs, sshConfig: chosen.sshConfig, sshConfigProxyCommand: chosen.sshConfigProxyCommand };
+    return { outputs: view, operator, role, leftOut };
+}
+
 /** Plans an install from checked outputs. Reads the home; writes nothing. */
-export function planInstall(outputs: JumpgateOutputs, opts: InstallOptions): Plan {
+export function planInstall(stackOutputs: JumpgateOutputs, opts: InstallOptions): Plan {
     const home = checkHome(opts.home);
     const info: HomeInfo = { ...opts, home };
-    const stack = outputs.stack;
+    const stack = stackOutputs.stack;
     const paths = installPaths(home, stack);
     const notes: string[] = [];
+    const remembered = stackOutputs.access ? readManifest(paths.manifest, opts.force)?.operator : undefined;
+    const who = operatorView(stackOutputs, opts.operator ?? remembered);
+    const outputs = who.outputs;
+    if (who.role !== undefined) {
+        const out =
+            who.leftOut.length > 0 ? `; left out (your role does not reach them): ${who.leftOut.join(", ")}` : "";
+        notes.push(`operator ${who.operator}, role ${who.role}: its account on the targets and your certificate${out}`);
+        notes.push(`get your certificate with: npx jumpgate-ssh login --stack ${stack}`);
+    }
 
     // Which config the local ssh can read.
     let style: JumpStyle = "proxyjump";
@@ -338,7 +427,7 @@ export function planInstall(outputs: JumpgateOutputs, opts: InstallOptions): Pla
     const configText = rewriteConfig(style === "proxyjump" ? outputs.sshConfig : outputs.sshConfigProxyCommand!, {
         home,
         knownHosts: paths.knownHosts,
-        key: outputs.privateKeyOpenssh !== undefined ? paths.key : undefined,
+        key: opts.identity ?? (outputs.privateKeyOpenssh !== undefined ? paths.key : undefined),
         proxyCommandConfig: home !== resolve(opts.passwdHome) ? paths.userConfig : undefined,
         dropSessionType: v !== undefined && !atLeast(v, SESSIONTYPE_SINCE),
     });
@@ -356,7 +445,7 @@ export function planInstall(outputs: JumpgateOutputs, opts: InstallOptions): Pla
             marked: true,
         },
     ];
-    if (outputs.privateKeyOpenssh !== undefined) {
+    if (outputs.privateKeyOpenssh !== undefined && opts.identity === undefined) {
         files.push({
             path: paths.key,
             content: outputs.privateKeyOpenssh.replace(/\n*$/, "\n"),
@@ -452,6 +541,7 @@ export function planInstall(outputs: JumpgateOutputs, opts: InstallOptions): Pla
         hosts: parseConf(configText).blocks.flatMap((b) => b.patterns),
         files: manifestFiles,
         createdDirs,
+        ...(who.operator === undefined ? {} : { operator: who.operator, role: who.role }),
     };
     const manifestAction = writeIfChanged(
         paths.manifest,

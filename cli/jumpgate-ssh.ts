@@ -8,7 +8,7 @@ import { formatCheck, installedStacks, runDoctor } from "./doctor";
 import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
 import { runLogin } from "./login";
-import { parseSshVersion, sshDashG, sshVersionText, SshVersion, versionString } from "./openssh";
+import { parseSshVersion, sshDashG, sshKeygenList, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
 
 export const USAGE = `Usage: npx jumpgate-ssh <command> [options]
@@ -18,9 +18,10 @@ Commands:
               jumpgate generated the key) ~/.ssh/jumpgate-<stack>_ed25519, and put "Include config.d/*" at
               the top of ~/.ssh/config (with a backup). Safe to re-run.
   uninstall   remove exactly what install wrote for the stack
-  doctor      check the OpenSSH version, permissions, the Include, the pinned keys and ssh -G per host
-  login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the key
-              itself is not read), valid for 8 hours unless --valid says otherwise
+  doctor      check the OpenSSH version, permissions, the Include, the pinned keys, your certificate
+              (team stacks) and ssh -G per host
+  login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the private
+              key is not read), for your role, valid for 8 hours unless --valid says otherwise
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -31,28 +32,41 @@ Options:
   --dry-run      print what install/uninstall would do, change nothing
   -h, --help     this text
 
-Options of login:
-  --principal P       a user name the certificate logs in as (repeat for several)
-  --operator NAME     who you are: sshd logs it with every login (key ID jumpgate-<stack>:NAME)
-  --identity FILE     your key (FILE.pub is read); default: the IdentityFile of the installed stack
-  --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most 24h)
-  --ca stack --ca-key-file FILE
-                      sign with the stack's CA key, an OpenSSH ED25519 private key in FILE
-  --ca kms --kms-key-id ARN --region R [--endpoint URL]
-                      sign with an AWS KMS ECC_NIST_EDWARDS25519 key, using your AWS credentials
+Options of install and login on a stack with operators (team access):
+  --operator NAME     who you are (one of the stack's operators): install writes your role's config and
+                      remembers you; login certifies your role (key ID jumpgate-<stack>:NAME)
+  --identity FILE     your key (FILE.pub is read by login); default: the stack's IdentityFile
+
+Options of login (the stack's outputs say the rest):
+  --principal P       only these of your roles (repeat for several); default: all of them
+  --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most the stack's
+                      maximum, or 24h)
+  --ca stack|kms      the CA to sign with; default: the stack's (output userCa)
+  --ca-key-file FILE  the stack CA's OpenSSH ED25519 private key; default: output userCaPrivateKeyOpenssh
+  --kms-key-id ARN --region R [--endpoint URL]
+                      the AWS KMS key (default: your role's in output userCaKmsKeyArns, its region from the
+                      ARN), signed with your AWS credentials
 `;
 
-const LOGIN_ONLY = [
-    "principal",
-    "operator",
-    "identity",
-    "valid",
-    "ca",
-    "ca-key-file",
-    "kms-key-id",
-    "region",
-    "endpoint",
-];
+/** The options each command takes (besides --home and --help). */
+const OPTIONS_OF: Record<string, string[]> = {
+    install: ["stack", "from", "force", "dry-run", "ssh-version", "operator", "identity"],
+    uninstall: ["stack", "force", "dry-run", "ssh-version"],
+    doctor: ["stack", "ssh-version"],
+    login: [
+        "stack",
+        "from",
+        "principal",
+        "operator",
+        "identity",
+        "valid",
+        "ca",
+        "ca-key-file",
+        "kms-key-id",
+        "region",
+        "endpoint",
+    ],
+};
 
 export interface Io {
     out: (s: string) => void;
@@ -89,7 +103,14 @@ function report(io: Io, title: string, plan: Plan, lines: string[], dryRun: bool
 }
 
 function install(
-    values: { stack?: string; from?: string; force?: boolean; "dry-run"?: boolean },
+    values: {
+        stack?: string;
+        from?: string;
+        force?: boolean;
+        "dry-run"?: boolean;
+        operator?: string;
+        identity?: string;
+    },
     info: HomeInfo,
     sshVersion: SshVersion | undefined,
     io: Io,
@@ -101,7 +122,14 @@ function install(
         runPulumi: io.runPulumi,
     });
     const outputs = parseOutputs(text, source, values.stack);
-    const plan = planInstall(outputs, { ...info, force: values.force ?? false, sshVersion, now: io.now() });
+    const plan = planInstall(outputs, {
+        ...info,
+        force: values.force ?? false,
+        sshVersion,
+        now: io.now(),
+        operator: values.operator,
+        identity: values.identity === undefined ? undefined : resolve(values.identity.replace(/\.pub$/, "")),
+    });
     const dryRun = values["dry-run"] ?? false;
     const lines = dryRun ? plan.actions.map((a) => `[dry run] ${describe(a)}`) : apply(plan.actions);
     const how = `${plan.style === "proxyjump" ? "ProxyJump" : "ProxyCommand"}${sshVersion ? `, ${versionString(sshVersion)}` : ""}`;
@@ -175,10 +203,6 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
-    if (values.from !== undefined && command !== "install") {
-        io.err(`jumpgate-ssh: --from only goes with install\n`);
-        return 2;
-    }
     const misplaced = misplacedOptions(command, values);
     if (misplaced.length > 0) {
         io.err(`jumpgate-ssh: ${misplaced.map((o) => `--${o}`).join(", ")}: not an option of ${command}\n`);
@@ -205,10 +229,14 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
             sshVersion,
             uid: io.uid(),
             dashG: (alias, config) => sshDashG(alias, home, config),
+            listCertificate: sshKeygenList,
+            now: io.now(),
         });
         for (const c of checks) io.out(`${formatCheck(c)}\n`);
         const failed = checks.filter((c) => !c.ok).length;
-        io.out(failed === 0 ? "all checks passed\n" : `${failed} check(s) failed\n`);
+        const warned = checks.filter((c) => c.ok && c.warn).length;
+        const warnings = warned === 0 ? "" : `, ${warned} warning(s)`;
+        io.out(failed === 0 ? `all checks passed${warnings}\n` : `${failed} check(s) failed${warnings}\n`);
         return failed === 0 ? 0 : 1;
     } catch (e) {
         if (!(e instanceof CliError)) throw e;
@@ -221,8 +249,6 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
 
 /** Options given that belong to another command. */
 function misplacedOptions(command: string, values: Record<string, unknown>): string[] {
-    const given = Object.keys(values).filter((k) => values[k] !== undefined);
-    return command === "login"
-        ? given.filter((k) => ["force", "dry-run", "ssh-version"].includes(k))
-        : given.filter((k) => LOGIN_ONLY.includes(k));
+    const given = Object.keys(values).filter((k) => values[k] !== undefined && !["home", "help"].includes(k));
+    return given.filter((k) => !OPTIONS_OF[command]!.includes(k));
 }

@@ -1,7 +1,8 @@
 // `npx jumpgate-ssh login`: a short-lived SSH user certificate for the operator's own key, written
 // where ssh looks for it (`<key>-cert.pub` next to the key). Only the public key is read; the private
-// key is never opened. The CA is a stack key (a file holding the Pulumi secret) or an AWS KMS key the
-// operator's AWS identity may sign with.
+// key is never opened. The stack's outputs say who the operator may be (their roles), which CA signs
+// and with which key: the stack CA (its secret output, or a file holding it) or the role's AWS KMS key,
+// which the operator's own AWS identity signs with.
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -13,14 +14,14 @@ import {
     issueCertificate,
 } from "../components/render/certificate";
 import { atomicWrite, lstatOrUndefined, octal } from "./fsplan";
-import { installPaths } from "./install";
+import { installPaths, Manifest, operatorRoles } from "./install";
 import { kmsCaSigner } from "./kmsSigner";
-import { CliError, shortStackName } from "./outputs";
+import { CliError, JumpgateOutputs, OutputsSource, parseOutputs, readOutputsText, shortStackName } from "./outputs";
 import { firstArg, parseConf } from "./sshconf";
 
 /** Validity when `--valid` is not given: a working day. */
 export const DEFAULT_VALIDITY_SECONDS = 8 * 3600;
-/** The longest validity login grants until the stack publishes its own maximum. */
+/** The longest validity login grants when the stack publishes no maximum (certificateMaxValiditySeconds). */
 export const LOGIN_MAX_VALIDITY_SECONDS = 24 * 3600;
 /** Certificates start this long before now, so a bastion whose clock is behind still accepts them. */
 export const CLOCK_SKEW_SECONDS = 5 * 60;
@@ -28,6 +29,7 @@ export const CLOCK_SKEW_SECONDS = 5 * 60;
 /** The command-line values login reads. */
 export interface LoginValues {
     stack?: string;
+    from?: string;
     identity?: string;
     principal?: string[];
     operator?: string;
@@ -39,9 +41,11 @@ export interface LoginValues {
     endpoint?: string;
 }
 
-/** Which CA signs. */
+/** Which CA signs: a stack CA key from a file or from the outputs, or a KMS key. */
 export type CaChoice =
-    { kind: "stack"; keyFile: string } | { kind: "kms"; keyId: string; region: string; endpoint?: string };
+    | { kind: "stack"; keyFile: string }
+    | { kind: "stack"; keyText: string; from: string }
+    | { kind: "kms"; keyId: string; region: string; endpoint?: string };
 
 /** A checked login request. */
 export interface LoginRequest {
@@ -54,6 +58,8 @@ export interface LoginRequest {
     certificateFile: string;
     validitySeconds: number;
     ca: CaChoice;
+    /** The stack's CA public key (output userCaPublicKey), when known: the stack CA must be it. */
+    caPublicKey?: string;
 }
 
 /** What login wrote. */
@@ -78,14 +84,9 @@ export function parseValidity(text: string): number {
     return seconds;
 }
 
-/** Checks the flags (every problem at once) and resolves the key files. */
-export function loginRequest(
-    values: LoginValues,
-    home: string,
-    passwdHome: string,
-    maxValiditySeconds: number,
-): LoginRequest {
-    const problems: string[] = []; // reported together, one per line
+/** Runs each check, collecting the operator's errors so they are reported together. */
+function collector() {
+    const problems: string[] = [];
     const attempt = <T>(f: () => T): T | undefined => {
         try {
             return f();
@@ -95,57 +96,132 @@ export function loginRequest(
             return undefined;
         }
     };
-    const stack = attempt(() => {
-        if (values.stack === undefined) throw new CliError("--stack is required");
-        return shortStackName(values.stack);
-    });
-    problems.push(...whoProblems(values));
-    const validitySeconds = attempt(() => checkedValidity(values.valid, maxValiditySeconds));
-    const ca = attempt(() => caChoice(values));
-    const files = stack === undefined ? undefined : attempt(() => keyFiles(values.identity, stack, home, passwdHome));
-    if (problems.length > 0) throw new CliError(problems.join("\n"), 2);
-    const who = { operator: values.operator!, principals: values.principal! };
-    return { stack: stack!, ...who, ...files!, validitySeconds: validitySeconds!, ca: ca! };
+    const done = () => {
+        if (problems.length > 0) throw new CliError(problems.join("\n"), 2);
+    };
+    return { problems, attempt, done };
 }
 
-/** Problems with --principal and --operator. */
-function whoProblems(values: LoginValues): string[] {
-    const problems: string[] = [];
-    const principals = values.principal ?? [];
-    if (principals.length === 0) problems.push("--principal is required (the user name(s) the certificate logs in as)");
-    for (const p of principals) {
-        if (!/^[^\s,]+$/.test(p)) problems.push(`--principal ${JSON.stringify(p)}: no spaces or commas`);
+/** Checks what the flags say on their own, before the outputs are read (every problem at once). */
+export function checkLoginFlags(values: LoginValues): void {
+    const c = collector();
+    if (values.stack !== undefined) c.attempt(() => shortStackName(values.stack!));
+    for (const p of values.principal ?? []) {
+        if (!/^[^\s,]+$/.test(p)) c.problems.push(`--principal ${JSON.stringify(p)}: no spaces or commas`);
     }
-    if (values.operator === undefined) {
-        problems.push("--operator is required: your name, which sshd logs with every login");
-    } else if (!/^[A-Za-z0-9._@+-]+$/.test(values.operator)) {
-        problems.push(`--operator ${JSON.stringify(values.operator)}: use letters, digits and . _ @ + - only`);
+    if (values.operator !== undefined && !/^[A-Za-z0-9._@+-]+$/.test(values.operator)) {
+        c.problems.push(`--operator ${JSON.stringify(values.operator)}: use letters, digits and . _ @ + - only`);
     }
-    return problems;
+    if (values.valid !== undefined) c.attempt(() => parseValidity(values.valid!));
+    if (values.ca !== undefined && values.ca !== "stack" && values.ca !== "kms") {
+        c.problems.push(`--ca ${JSON.stringify(values.ca)}: use --ca stack or --ca kms`);
+    }
+    const kmsFlags = ["kms-key-id", "region", "endpoint"] as const;
+    if ((values.ca === "kms" || kmsFlags.some((f) => values[f])) && values["ca-key-file"]) {
+        c.problems.push("--ca-key-file is the stack CA's key: it does not go with --ca kms, --kms-key-id or --region");
+    }
+    if (values.ca === "stack" && kmsFlags.some((f) => values[f])) {
+        c.problems.push("--kms-key-id, --region and --endpoint go with --ca kms, not --ca stack");
+    }
+    c.done();
 }
 
-function checkedValidity(valid: string | undefined, maxSeconds: number): number {
+/** Checks the flags against the stack's outputs (every problem at once) and resolves the key files. */
+export function loginRequest(
+    values: LoginValues,
+    outputs: JumpgateOutputs,
+    home: string,
+    passwdHome: string,
+): LoginRequest {
+    const stack = outputs.stack;
+    const installed = installedOperator(home, stack);
+    const operator = values.operator ?? installed;
+    const access = outputs.access;
+    const principals = operatorPrincipalsFor(values, outputs, operator);
+    const c = collector();
+    const max = access?.certificateMaxValiditySeconds ?? LOGIN_MAX_VALIDITY_SECONDS;
+    const validitySeconds = c.attempt(() =>
+        checkedValidity(values.valid, max, access?.certificateMaxValiditySeconds !== undefined),
+    );
+    const ca = c.attempt(() => caChoice(values, outputs, principals));
+    const files = c.attempt(() => keyFiles(values.identity, stack, home, passwdHome));
+    c.done();
+    return {
+        stack,
+        operator: operator!,
+        principals,
+        ...files!,
+        validitySeconds: validitySeconds!,
+        ca: ca!,
+        caPublicKey: access?.userCaPublicKey,
+    };
+}
+
+/** The operator's principals from the outputs; `--principal` may narrow them, never add to them. */
+function operatorPrincipalsFor(values: LoginValues, outputs: JumpgateOutputs, operator?: string): string[] {
+    const theirs = operatorRoles(outputs, operator, "login");
+    const asked = values.principal ?? [];
+    const foreign = asked.filter((p) => !theirs.includes(p));
+    if (foreign.length > 0) {
+        throw new CliError(
+            `--principal ${foreign.join(", ")}: operator ${operator} of stack ${outputs.stack} has only ${theirs.join(", ")}; drop --principal, or ask an admin to change your role`,
+            2,
+        );
+    }
+    return asked.length > 0 ? [...new Set(asked)] : theirs;
+}
+
+/** The operator an earlier `install --operator` remembered for the stack in this home. */
+function installedOperator(home: string, stack: string): string | undefined {
+    try {
+        const manifest = JSON.parse(readFileSync(installPaths(home, stack).manifest, "utf8")) as Partial<Manifest>;
+        return typeof manifest.operator === "string" ? manifest.operator : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function checkedValidity(valid: string | undefined, maxSeconds: number, stackMax: boolean): number {
     const seconds = valid === undefined ? Math.min(DEFAULT_VALIDITY_SECONDS, maxSeconds) : parseValidity(valid);
     if (seconds > maxSeconds) {
-        throw new CliError(`--valid ${valid}: longer than the maximum of ${formatSeconds(maxSeconds)}`, 2);
+        const whose = stackMax ? "the stack's maximum" : "the maximum";
+        throw new CliError(`--valid ${valid}: longer than ${whose} of ${formatSeconds(maxSeconds)}`, 2);
     }
     return seconds;
 }
 
-function caChoice(v: LoginValues): CaChoice {
-    if (v.ca === "stack") {
-        if (!v["ca-key-file"]) throw new CliError("--ca stack needs --ca-key-file <file with the CA private key>", 2);
-        return { kind: "stack", keyFile: v["ca-key-file"] };
+/** The CA: `--ca` or the stack's `userCa`; its key from the flags or the outputs. */
+function caChoice(v: LoginValues, outputs: JumpgateOutputs, principals: string[]): CaChoice {
+    // A CA key flag picks its backend; otherwise the stack's own.
+    const implied = v["ca-key-file"] ? "stack" : v["kms-key-id"] ? "kms" : undefined;
+    const backend = v.ca ?? implied ?? outputs.access?.userCa ?? "stack";
+    if (backend === "stack") {
+        if (v["ca-key-file"]) return { kind: "stack", keyFile: v["ca-key-file"] };
+        const keyText = outputs.access?.userCaPrivateKeyOpenssh;
+        if (keyText !== undefined) {
+            return { kind: "stack", keyText, from: `output userCaPrivateKeyOpenssh (${outputs.source})` };
+        }
+        throw new CliError(
+            `stack ${outputs.stack} signs with its stack CA, whose private key is not in ${outputs.source}: read the outputs with pulumi stack output --json --show-secrets (you need access to the stack's secrets), or pass --ca-key-file <file with the CA private key>`,
+            2,
+        );
     }
-    if (v.ca === "kms") {
-        const missing = [v["kms-key-id"] ? "" : "--kms-key-id <key ARN or alias>", v.region ? "" : "--region <region>"];
-        if (missing.some(Boolean)) throw new CliError(`--ca kms needs ${missing.filter(Boolean).join(" and ")}`, 2);
-        return { kind: "kms", keyId: v["kms-key-id"]!, region: v.region!, endpoint: v.endpoint };
-    }
-    throw new CliError(
-        `--ca ${v.ca === undefined ? "is required" : JSON.stringify(v.ca)}: use --ca stack or --ca kms`,
-        2,
-    );
+    const keyId = v["kms-key-id"] ?? kmsKeyFor(outputs, principals);
+    const region = v.region ?? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId)?.[1];
+    if (region === undefined) throw new CliError(`--kms-key-id ${keyId} is no key ARN: pass --region <region>`, 2);
+    return { kind: "kms", keyId, region, endpoint: v.endpoint };
+}
+
+/** The KMS key that signs for the principals' role (output userCaKmsKeyArns: one key per role). */
+function kmsKeyFor(outputs: JumpgateOutputs, principals: string[]): string {
+    const arns = outputs.access?.userCaKmsKeyArns ?? {};
+    const keys = [...new Set(principals.map((p) => arns[p]))];
+    if (keys.length === 1 && keys[0] !== undefined) return keys[0];
+    const why =
+        keys.length > 1
+            ? `principals ${principals.join(", ")} are signed by different keys: pass one --principal`
+            : `${outputs.source} has no KMS key for ${principals.join(", ")} in "userCaKmsKeyArns": pass --kms-key-id <key ARN>, or run pulumi up to publish it`;
+    throw new CliError(`stack ${outputs.stack} signs with AWS KMS, but ${why}`, 2);
 }
 
 /** `<identity>.pub` and `<identity>-cert.pub`; the identity defaults to the installed config's IdentityFile. */
@@ -161,7 +237,7 @@ function installedIdentity(stack: string, home: string, passwdHome: string): str
         text = readFileSync(conf, "utf8");
     } catch {
         throw new CliError(
-            `stack ${stack} is not installed in ${home}/.ssh (no ${conf}): run npx jumpgate-ssh install --stack ${stack}, or pass --identity <key file>`,
+            `stack ${stack} is not installed in ${home}/.ssh (no ${conf}): run npx jumpgate-ssh install --stack ${stack} --operator <you>, or pass --identity <key file>`,
             2,
         );
     }
@@ -175,6 +251,13 @@ function installedIdentity(stack: string, home: string, passwdHome: string): str
 /** The signer for the chosen CA. A stack CA key file must be private to its owner, as ssh demands of keys. */
 export function caSigner(ca: CaChoice): CertificateSigner {
     if (ca.kind === "kms") return kmsCaSigner(ca);
+    if ("keyText" in ca) {
+        try {
+            return stackCaSigner(ca.keyText, ca.from);
+        } catch (e) {
+            throw operatorError(e);
+        }
+    }
     const what = `--ca-key-file ${ca.keyFile}`;
     let text: string;
     try {
@@ -197,6 +280,7 @@ export function caSigner(ca: CaChoice): CertificateSigner {
 /** Issues the certificate and writes it next to the key (mode 0644, as ssh-keygen writes certificates). */
 export async function issueLogin(req: LoginRequest, signer: CertificateSigner, now: Date): Promise<LoginResult> {
     const publicKey = readPublicKey(req.publicKeyFile);
+    if (req.ca.kind === "stack" && req.caPublicKey !== undefined) await checkStackCa(req, signer);
     const keyId = `jumpgate-${req.stack}:${req.operator}`;
     const serial = BigInt.asUintN(63, randomBytes(8).readBigUInt64BE()) || 1n;
     const second = Math.floor(now.getTime() / 1000) * 1000; // certificates count whole seconds
@@ -209,6 +293,18 @@ export async function issueLogin(req: LoginRequest, signer: CertificateSigner, n
     const comment = parsePublicKeyLine(publicKey, req.publicKeyFile).comment;
     atomicWrite(req.certificateFile, certificateLine(issued.certificate, comment), 0o644);
     return { ...spec, certificateFile: req.certificateFile, principals: [...req.principals], ...issued };
+}
+
+/** A stack CA key that is not the one the stack's hosts trust would sign certificates no host accepts. */
+async function checkStackCa(req: LoginRequest, signer: CertificateSigner): Promise<void> {
+    const blob = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(" ");
+    const ours = blob(await signer.caPublicKey().catch((e: unknown) => Promise.reject(operatorError(e))));
+    if (ours !== blob(req.caPublicKey!)) {
+        const from = "keyFile" in req.ca ? `--ca-key-file ${req.ca.keyFile}` : "the CA key";
+        throw new CliError(
+            `${from} is not stack ${req.stack}'s user CA (its public key is ${ours}; the stack's hosts trust ${blob(req.caPublicKey!)}): use the stack's userCaPrivateKeyOpenssh`,
+        );
+    }
 }
 
 function readPublicKey(file: string): string {
@@ -231,14 +327,24 @@ function operatorError(e: unknown): unknown {
     return e instanceof KeyFormatError || e instanceof CertificateError ? new CliError(e.message) : e;
 }
 
-/** The whole command: check the flags, sign, write, report. Returns the exit status. */
-export async function runLogin(
-    values: LoginValues,
-    env: { home: string; passwdHome: string; now: Date; out: (s: string) => void; err: (s: string) => void },
-    maxValiditySeconds = LOGIN_MAX_VALIDITY_SECONDS,
-): Promise<number> {
+/** Where login reads the outputs and reports. */
+export interface LoginEnv {
+    home: string;
+    passwdHome: string;
+    now: Date;
+    out: (s: string) => void;
+    err: (s: string) => void;
+    readStdin: OutputsSource["readStdin"];
+    runPulumi: OutputsSource["runPulumi"];
+}
+
+/** The whole command: check the flags, read the outputs, sign, write, report. Returns the exit status. */
+export async function runLogin(values: LoginValues, env: LoginEnv): Promise<number> {
     try {
-        const req = loginRequest(values, env.home, env.passwdHome, maxValiditySeconds);
+        checkLoginFlags(values);
+        const { text, source } = readOutputsText({ ...values, command: "login", ...env });
+        const outputs = parseOutputs(text, source, values.stack);
+        const req = loginRequest(values, outputs, env.home, env.passwdHome);
         const result = await issueLogin(req, caSigner(req.ca), env.now);
         env.out(formatLogin(result, req.ca, env.now));
         return 0;
@@ -253,7 +359,8 @@ export async function runLogin(
 export function formatLogin(r: LoginResult, ca: CaChoice, now: Date): string {
     const caBlob = Buffer.from(r.caPublicKey.split(/\s+/)[1] ?? "", "base64");
     const fingerprint = createHash("sha256").update(caBlob).digest("base64").replace(/=+$/, "");
-    const by = ca.kind === "kms" ? `KMS key ${ca.keyId} (${ca.region})` : `stack CA ${ca.keyFile}`;
+    const by =
+        ca.kind === "kms" ? `KMS key ${ca.keyId} (${ca.region})` : `stack CA ${"keyFile" in ca ? ca.keyFile : ca.from}`;
     const left = Math.ceil((r.validBefore.getTime() - now.getTime()) / 1000); // now has milliseconds
     return [
         `jumpgate-ssh: wrote ${r.certificateFile}`,

@@ -66,3 +66,51 @@ export function sshDashG(alias: string, home: string, config?: string): DashGRes
     const stderr = `${res.error ? res.error.message : ""}${res.stderr ?? ""}`.trim();
     return { ok: res.status === 0, values: parseDashG(res.stdout ?? ""), stderr };
 }
+
+/** What `ssh-keygen -L` says of a certificate: key ID, principals and validity (UTC). */
+export interface CertificateListing {
+    keyId: string;
+    principals: string[];
+    /** Undefined: valid from the beginning of time (`forever`). */
+    validAfter?: Date;
+    /** Undefined: never expires (`forever`). */
+    validBefore?: Date;
+    /** `SHA256:...` of the certified public key. */
+    publicKeyFingerprint: string;
+}
+
+/** Parses `ssh-keygen -L` output printed with TZ=UTC. Undefined when it is not a certificate listing. */
+export function parseCertificateListing(out: string): CertificateListing | undefined {
+    const field = (name: string) => new RegExp(`^\\s+${name}: ?(.*)$`, "m").exec(out)?.[1];
+    const keyId = /^"(.*)"$/.exec(field("Key ID") ?? "")?.[1];
+    const valid = field("Valid");
+    const fingerprint = /-CERT (SHA256:\S+)/.exec(field("Public key") ?? "")?.[1];
+    if (keyId === undefined || valid === undefined || fingerprint === undefined) return undefined;
+    const at = (t: string | undefined) => (t === undefined ? undefined : new Date(`${t}Z`));
+    // "forever", "from A to B", "after A", "before B"
+    const from = /(?:from|after) (\S+)/.exec(valid)?.[1];
+    const to = /(?:to|before) (\S+)/.exec(valid)?.[1];
+    const section = /^\s+Principals: *\n((?:\s{9,}\S.*\n)*)/m.exec(out)?.[1] ?? "";
+    const principals = section
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && l !== "(none)");
+    return {
+        keyId,
+        principals,
+        validAfter: at(from),
+        validBefore: to === "forever" ? undefined : at(to),
+        publicKeyFingerprint: fingerprint,
+    };
+}
+
+/** Runs `ssh-keygen -L -f file` in UTC, so the times it prints are UTC. */
+export function sshKeygenList(file: string): { ok: boolean; stdout: string; stderr: string } {
+    const res = spawnSync("ssh-keygen", ["-L", "-f", file], {
+        encoding: "utf8",
+        env: { ...process.env, TZ: "UTC" },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stderr = `${res.error ? res.error.message : ""}${res.stderr ?? ""}`.trim();
+    return { ok: res.status === 0, stdout: res.stdout ?? "", stderr };
+}

@@ -26,6 +26,36 @@ export interface JumpgateOutputs {
     knownHosts: string;
     /** Present when jumpgate generated the operator key. */
     privateKeyOpenssh?: string;
+    /** Team access: present when the stack has `operators` (hosts trust its user CA). */
+    access?: AccessOutputs;
+}
+
+/** The user CA backends `jumpgate-ssh login` signs with. */
+export type CaBackend = "stack" | "kms";
+
+/** One role's client config (output `roleSshConfigs`). */
+export interface RoleSshConfig {
+    sshConfig: string;
+    sshConfigProxyCommand?: string;
+}
+
+/** The team access outputs, checked. */
+export interface AccessOutputs {
+    /** Operator name → certificate principals (role names). */
+    operatorPrincipals: Record<string, string[]>;
+    /** Role → its account on the targets. */
+    roleAccounts: Record<string, string>;
+    /** Role → its client config; absent from stacks deployed before it was published. */
+    roleSshConfigs?: Record<string, RoleSshConfig>;
+    /** Output `userCa`; stacks that do not publish it have the stack CA unless they publish KMS keys. */
+    userCa: CaBackend;
+    userCaPublicKey?: string;
+    /** The stack CA's private key; undefined when absent or redacted (read without --show-secrets). */
+    userCaPrivateKeyOpenssh?: string;
+    /** Role → the KMS key ARN that signs its certificates. */
+    userCaKmsKeyArns?: Record<string, string>;
+    /** The longest certificate validity the stack allows, when it publishes one. */
+    certificateMaxValiditySeconds?: number;
 }
 
 /** File-name-safe stack names: what Pulumi allows in a stack's short name. */
@@ -112,15 +142,83 @@ export function parseOutputs(text: string, source: string, requestedStack?: stri
         checkSshConfig(sshConfigProxyCommand, "sshConfigProxyCommand", source, stack);
     checkKnownHosts(knownHosts, conf, source);
     if (privateKeyOpenssh !== undefined) checkPrivateKey(privateKeyOpenssh, source);
-    return { source, stack, sshConfig, sshConfigProxyCommand, knownHosts, privateKeyOpenssh };
+    const access = accessOutputs(obj, source);
+    for (const [role, c] of Object.entries(access?.roleSshConfigs ?? {})) {
+        const what = `roleSshConfigs.${role}`;
+        if (stackOf(c.sshConfig, source, `${what}.sshConfig`) !== stack) {
+            throw new CliError(`${source}: output "${what}.sshConfig" is for another stack than "sshConfig"`);
+        }
+        checkKnownHosts(knownHosts, checkSshConfig(c.sshConfig, `${what}.sshConfig`, source, stack), source);
+        if (c.sshConfigProxyCommand !== undefined) {
+            checkSshConfig(c.sshConfigProxyCommand, `${what}.sshConfigProxyCommand`, source, stack);
+        }
+    }
+    return { source, stack, sshConfig, sshConfigProxyCommand, knownHosts, privateKeyOpenssh, access };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A map output of `check`ed values, or undefined when absent. */
+function mapOutput<T>(
+    obj: Record<string, unknown>,
+    key: string,
+    source: string,
+    expected: string,
+    check: (v: unknown) => v is T,
+): Record<string, T> | undefined {
+    const v = obj[key];
+    if (v === undefined || v === null) return undefined;
+    const bad = isRecord(v) ? Object.entries(v).find(([, x]) => !check(x)) : undefined;
+    if (!isRecord(v) || bad) {
+        const what = bad ? `"${key}.${bad[0]}" is ${describeType(bad[1])}` : `"${key}" is ${describeType(v)}`;
+        throw new CliError(`${source}: output ${what}, expected ${expected}`);
+    }
+    return v as Record<string, T>;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isRoleConfig = (v: unknown): v is RoleSshConfig =>
+    isRecord(v) &&
+    isString(v.sshConfig) &&
+    (v.sshConfigProxyCommand === undefined || isString(v.sshConfigProxyCommand));
+
+/** The team access outputs, or undefined for a stack without operators. */
+function accessOutputs(obj: Record<string, unknown>, source: string): AccessOutputs | undefined {
+    const operatorPrincipals = mapOutput(obj, "operatorPrincipals", source, "lists of principals", isStringList);
+    if (operatorPrincipals === undefined) return undefined;
+    const roleAccounts = mapOutput(obj, "roleAccounts", source, "account names", isString) ?? {};
+    const roleSshConfigs = mapOutput(obj, "roleSshConfigs", source, "{sshConfig, sshConfigProxyCommand}", isRoleConfig);
+    const userCaKmsKeyArns = mapOutput(obj, "userCaKmsKeyArns", source, "KMS key ARNs", isString);
+    const ca = obj.userCa;
+    if (ca !== undefined && ca !== "stack" && ca !== "kms") {
+        throw new CliError(`${source}: output "userCa" is ${JSON.stringify(ca)}, expected "kms" or "stack"`);
+    }
+    const maxValidity = obj.certificateMaxValiditySeconds;
+    if (maxValidity !== undefined && !(Number.isInteger(maxValidity) && (maxValidity as number) > 0)) {
+        throw new CliError(
+            `${source}: output "certificateMaxValiditySeconds" is ${JSON.stringify(maxValidity)}, expected a positive whole number`,
+        );
+    }
+    const text = (key: string) => (isString(obj[key]) && obj[key] !== "[secret]" ? (obj[key] as string) : undefined);
+    return {
+        operatorPrincipals,
+        roleAccounts,
+        roleSshConfigs,
+        userCa: ca ?? (userCaKmsKeyArns ? "kms" : "stack"),
+        userCaPublicKey: text("userCaPublicKey"),
+        userCaPrivateKeyOpenssh: text("userCaPrivateKeyOpenssh"),
+        userCaKmsKeyArns,
+        certificateMaxValiditySeconds: maxValidity as number | undefined,
+    };
 }
 
 /** The stack the config was rendered for, from its first line (`# jumpgate stack <stack>: ...`). */
-function stackOf(sshConfig: string, source: string): string {
+function stackOf(sshConfig: string, source: string, key = "sshConfig"): string {
     const stack = /^# jumpgate stack (\S+): /.exec(sshConfig)?.[1];
     if (stack === undefined || !STACK_NAME.test(stack)) {
         throw new CliError(
-            `${source}: output "sshConfig" does not start with "# jumpgate stack <stack>: "; it is not a jumpgate config`,
+            `${source}: output "${key}" does not start with "# jumpgate stack <stack>: "; it is not a jumpgate config`,
         );
     }
     return stack;
@@ -213,6 +311,8 @@ function checkPrivateKey(text: string, source: string): void {
 export interface OutputsSource {
     from?: string;
     stack?: string;
+    /** The command reading them, for the hint when Pulumi is missing. Defaults to install. */
+    command?: string;
     readStdin: () => string;
     /** Runs `pulumi` with args; `error` set when it could not be started. */
     runPulumi: (args: string[]) => {
@@ -241,7 +341,7 @@ export function readOutputsText(src: OutputsSource): { text: string; source: str
         throw new CliError(
             `the Pulumi CLI (pulumi) is not on PATH, so the stack outputs cannot be read. Install it ` +
                 `(https://www.pulumi.com/docs/install/) or pass the outputs in a file: ` +
-                `${cmd} > outputs.json, then: npx jumpgate-ssh install --from outputs.json`,
+                `${cmd} > outputs.json, then: npx jumpgate-ssh ${src.command ?? "install"} --from outputs.json`,
         );
     }
     if (res.error) throw new CliError(`${cmd}: could not run it (${res.error.message})`);

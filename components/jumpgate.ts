@@ -17,6 +17,7 @@ import {
     renderKnownHosts,
     renderSshCommands,
     renderSshConfig,
+    SshCertificateView,
     SshClientInventory,
 } from "./render/sshConfig";
 
@@ -43,6 +44,12 @@ function fixedAddress(
     return { subnetId: subnet.id, privateIp };
 }
 
+/** One role's client config, in both jump styles (what `jumpgate-ssh install --operator` installs). */
+export interface RoleSshConfig {
+    sshConfig: string;
+    sshConfigProxyCommand: string;
+}
+
 export class Jumpgate extends pulumi.ComponentResource {
     readonly bastionPublicIp: pulumi.Output<string>;
     /** Target name to private IP. */
@@ -61,6 +68,8 @@ export class Jumpgate extends pulumi.ComponentResource {
     readonly operatorPrincipals?: Record<string, string[]>;
     /** Team access: the account each role logs in as on the targets. */
     readonly roleAccounts?: Record<string, string>;
+    /** Team access: each role's own client config (its account, its certificate, only what it reaches). */
+    readonly roleSshConfigs?: pulumi.Output<Record<string, RoleSshConfig>>;
 
     constructor(name: string, args: JumpgateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:index:Jumpgate", name, {}, opts);
@@ -241,8 +250,10 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.bastionPublicIp = bastionPublicIp;
         // Instance addresses as AWS reports them (equal to the planned ones).
         this.targets = pulumi.all(targets.privateIps);
-        this.sshConfig = inventory.apply((inv) => renderSshConfig(inv, "proxyjump"));
-        this.sshConfigProxyCommand = inventory.apply((inv) => renderSshConfig(inv, "proxycommand"));
+        // With team access the stack-wide config names no account on targets; each role gets its own.
+        const teamView: SshCertificateView | undefined = s.access === undefined ? undefined : {};
+        this.sshConfig = inventory.apply((inv) => renderSshConfig(inv, "proxyjump", teamView));
+        this.sshConfigProxyCommand = inventory.apply((inv) => renderSshConfig(inv, "proxycommand", teamView));
         this.knownHosts = inventory.apply(renderKnownHosts);
         this.sshCommands = inventory.apply(renderSshCommands);
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
@@ -252,6 +263,21 @@ export class Jumpgate extends pulumi.ComponentResource {
             this.operatorPrincipals = operatorPrincipals(s.access);
             this.roleAccounts = Object.fromEntries(
                 s.access.roles.map((r) => [r.name, targetAccount(s.loginUser, r.name)]),
+            );
+            const accounts = this.roleAccounts;
+            this.roleSshConfigs = inventory.apply((inv) =>
+                Object.fromEntries(
+                    roles!.map((r): [string, RoleSshConfig] => {
+                        const view = { role: { name: r.name, account: accounts[r.name]!, reach: r.reach } };
+                        return [
+                            r.name,
+                            {
+                                sshConfig: renderSshConfig(inv, "proxyjump", view),
+                                sshConfigProxyCommand: renderSshConfig(inv, "proxycommand", view),
+                            },
+                        ];
+                    }),
+                ),
             );
         }
         this.registerOutputs({

@@ -37,6 +37,7 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         userCaPrivateKeyOpenssh: jumpgate.userCaPrivateKeyOpenssh,
         operatorPrincipals: jumpgate.operatorPrincipals,
         roleAccounts: jumpgate.roleAccounts,
+        roleSshConfigs: jumpgate.roleSshConfigs,
     };
 }
 

@@ -22,7 +22,10 @@ function quote(path: string): string {
     return path;
 }
 
-/** Rewrites IdentityFile, UserKnownHostsFile and ControlPath lines of `sshConfig` to the lab's files. */
+/**
+ * Rewrites IdentityFile, UserKnownHostsFile and ControlPath lines of `sshConfig` to the lab's files, and a
+ * team config's CertificateFile to the certificate next to the lab's key (where `jumpgate-ssh login` writes it).
+ */
 export function rewriteSshConfig(sshConfig: string, paths: LabClientPaths): string {
     const controlPath = `${paths.controlDir}/cm-%C`;
     // %C expands to 40 hex characters.
@@ -33,6 +36,7 @@ export function rewriteSshConfig(sshConfig: string, paths: LabClientPaths): stri
         identityfile: quote(paths.identityFile),
         userknownhostsfile: quote(paths.knownHostsFile),
         controlpath: quote(controlPath),
+        certificatefile: quote(`${paths.identityFile}-cert.pub`),
     };
     return sshConfig
         .split("\n")

@@ -38,6 +38,29 @@ export interface SshClientInventory {
     controlMaster: boolean;
 }
 
+/** Team access: one role, the account it logs in as on the targets and what it reaches. */
+export interface SshRole {
+    name: string;
+    /** The role's account on the targets it reaches (`<loginUser>-<role>`). */
+    account: string;
+    /** Names of the targets and tunnels (`tunnel-<name>`) the role reaches; the others are left out. */
+    reach: readonly string[];
+}
+
+/**
+ * Team access: every host is reached with the operator's certificate (`<identityFile>-cert.pub`,
+ * written by `jumpgate-ssh login`). With a role, its targets log in as the role's account; without one
+ * (the stack-wide config), no account is named on targets: each operator installs their role's config.
+ */
+export interface SshCertificateView {
+    role?: SshRole;
+}
+
+/** The certificate ssh offers with a key: OpenSSH's own default name, `<key>-cert.pub`. */
+export function certificateFileOf(identityFile: string): string {
+    return `${identityFile}-cert.pub`;
+}
+
 /** How targets reach through the bastion: `ProxyJump` (OpenSSH 7.3+) or `ProxyCommand ssh -W` (older). */
 export type JumpStyle = "proxyjump" | "proxycommand";
 
@@ -59,12 +82,23 @@ function hostBlock(alias: string, lines: [string, string | number][]): string {
 }
 
 // Settings every host shares: pinned keys only (never trust on first use) and no agent exposure.
-function commonLines(inv: SshClientInventory, alias: string, e: SshEndpoint): [string, string | number][] {
+function commonLines(
+    inv: SshClientInventory,
+    alias: string,
+    e: SshEndpoint,
+    view?: SshCertificateView,
+): [string, string | number][] {
+    // The certificate goes with the key (ssh would try `<key>-cert.pub` anyway; naming it makes
+    // `ssh -G` show exactly what is offered).
+    const certificate: [string, string][] = view ? [["CertificateFile", certificateFileOf(inv.identityFile)]] : [];
+    // An empty user: the stack-wide team config, which names no account on targets.
+    const user: [string, string][] = e.user === "" ? [] : [["User", e.user]];
     return [
         ["HostName", e.hostName],
-        ["User", e.user],
+        ...user,
         ["Port", e.port],
         ["IdentityFile", inv.identityFile],
+        ...certificate,
         ["IdentitiesOnly", "yes"],
         ["UserKnownHostsFile", inv.knownHostsFile],
         ["StrictHostKeyChecking", "yes"],
@@ -86,30 +120,38 @@ function jumpLine(aliases: string[], style: JumpStyle): [string, string][] {
 
 /**
  * The `sshConfig` output: a `Host` block per bastion hop (each jumping through the ones before it), per
- * target (jumping through the whole chain) and per declared tunnel.
+ * target (jumping through the whole chain) and per declared tunnel. With a role view (team access), the
+ * role's own config: its certificate everywhere, its account on the targets, only what it reaches.
  */
-export function renderSshConfig(inv: SshClientInventory, style: JumpStyle = "proxyjump"): string {
+export function renderSshConfig(
+    inv: SshClientInventory,
+    style: JumpStyle = "proxyjump",
+    view?: SshCertificateView,
+): string {
     const hopAliases = inv.bastions.map((b) => hostAlias(inv.stack, b.name));
+    const role = view?.role;
+    const reaches = (name: string) => role === undefined || role.reach.includes(name);
     const withJump = (lines: [string, string | number][], jump: [string, string][]) => {
-        lines.splice(3, 0, ...jump);
+        lines.splice(lines.findIndex(([k]) => k === "Port") + 1, 0, ...jump);
         return lines;
     };
     const blocks = inv.bastions.map((hop, k) => {
-        const lines = withJump(commonLines(inv, hopAliases[k]!, hop), jumpLine(hopAliases.slice(0, k), style));
+        const lines = withJump(commonLines(inv, hopAliases[k]!, hop, view), jumpLine(hopAliases.slice(0, k), style));
         if (inv.controlMaster) {
             lines.push(["ControlMaster", "auto"], ["ControlPath", "~/.ssh/cm-jumpgate-%C"], ["ControlPersist", "10m"]);
         }
         return hostBlock(hopAliases[k]!, lines);
     });
-    for (const t of inv.targets) {
+    for (const t of inv.targets.filter((x) => reaches(x.name))) {
         const alias = hostAlias(inv.stack, t.name);
-        blocks.push(hostBlock(alias, withJump(commonLines(inv, alias, t), jumpLine(hopAliases, style))));
+        const target = view ? { ...t, user: role?.account ?? "" } : t;
+        blocks.push(hostBlock(alias, withJump(commonLines(inv, alias, target, view), jumpLine(hopAliases, style))));
     }
     const last = inv.bastions[inv.bastions.length - 1]!;
     const lastAlias = hopAliases[hopAliases.length - 1]!;
-    for (const tunnel of inv.tunnels ?? []) {
+    for (const tunnel of (inv.tunnels ?? []).filter((x) => reaches(`tunnel-${x.name}`))) {
         // The tunnel logs in to the last hop (pinned under its alias) and forwards one declared port.
-        const lines = withJump(commonLines(inv, lastAlias, last), jumpLine(hopAliases.slice(0, -1), style));
+        const lines = withJump(commonLines(inv, lastAlias, last, view), jumpLine(hopAliases.slice(0, -1), style));
         lines.push(["LocalForward", `127.0.0.1:${tunnel.localPort} ${tunnel.targetHost}:${tunnel.remotePort}`]);
         lines.push(["ExitOnForwardFailure", "yes"]);
         // No session: the jump user's shell is nologin. SessionType needs OpenSSH 8.7; IgnoreUnknown (6.3+)
@@ -119,7 +161,27 @@ export function renderSshConfig(inv: SshClientInventory, style: JumpStyle = "pro
         blocks.push(hostBlock(hostAlias(inv.stack, `tunnel-${tunnel.name}`), lines));
     }
     const header = `# jumpgate stack ${inv.stack}: generated, do not edit. Targets are reached through ${hopAliases.join(", then ")}.`;
-    return `${header}\n${blocks.join("\n\n")}\n`;
+    return `${[header, ...roleHeader(inv, view)].join("\n")}\n${blocks.join("\n\n")}\n`;
+}
+
+/** Comment lines saying whose config it is, how to get its certificate, and what it leaves out. */
+function roleHeader(inv: SshClientInventory, view?: SshCertificateView): string[] {
+    if (!view) return [];
+    const login = `the certificate from: npx jumpgate-ssh login --stack ${inv.stack}`;
+    const role = view.role;
+    if (!role) {
+        return [
+            `# Team access: no account on targets here; install your role's config with: npx jumpgate-ssh install --stack ${inv.stack} --operator <you>`,
+        ];
+    }
+    const left = [
+        ...inv.targets.filter((t) => !role.reach.includes(t.name)).map((t) => t.name),
+        ...(inv.tunnels ?? []).filter((t) => !role.reach.includes(`tunnel-${t.name}`)).map((t) => `tunnel-${t.name}`),
+    ];
+    return [
+        `# Role ${role.name}: targets as ${role.account}, with ${login}`,
+        ...(left.length > 0 ? [`# Not reached by role ${role.name}, so left out: ${left.join(", ")}`] : []),
+    ];
 }
 
 /** The `knownHosts` output: each host's pinned key under its alias (matching HostKeyAlias). */

@@ -1,10 +1,13 @@
 // `jumpgate-ssh doctor` on installed homes broken the ways operators break them, with the real ssh -G
 // (whose own errors, such as "Bad owner or permissions", doctor passes on with the fix).
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stackCaSigner } from "../../components/render/caKeys";
+import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { runDoctor } from "../../cli/doctor";
-import { parseSshVersion, sshDashG } from "../../cli/openssh";
+import { parseCertificateListing, parseSshVersion, sshDashG, sshKeygenList } from "../../cli/openssh";
 import { toolsAvailable } from "../helpers/tools";
 import { Fixtures, fixtures, json } from "./fixtures";
 import { cleanupHomes, cli, tempHome } from "./home";
@@ -141,6 +144,8 @@ describe.runIf(toolsAvailable("ssh"))("jumpgate-ssh doctor", () => {
                 sshVersion: v,
                 uid: process.getuid?.() ?? 0,
                 dashG: (alias, config) => sshDashG(alias, home, config),
+                listCertificate: sshKeygenList,
+                now: new Date(),
             }).filter((c) => c.what.endsWith("id_ed25519"));
         // `~` in IdentityFile is the passwd entry's home; here, the temporary home stands in for it.
         expect(check(home)).toEqual([
@@ -153,5 +158,111 @@ describe.runIf(toolsAvailable("ssh"))("jumpgate-ssh doctor", () => {
         ]);
         writeFileSync(join(home, ".ssh", "id_ed25519"), "key\n", { mode: 0o600 });
         expect(check(home)[0]!.ok).toBe(true);
+    });
+});
+
+describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("jumpgate-ssh doctor: the operator's certificate", () => {
+    let outputsFile: string;
+    let caKey: string;
+    beforeAll(async () => {
+        fx = await fixtures();
+        const dir = tempHome("team-outputs");
+        outputsFile = join(dir, "team.json");
+        writeFileSync(outputsFile, json(fx.team));
+        caKey = String(fx.team.userCaPrivateKeyOpenssh);
+    });
+    afterAll(cleanupHomes);
+
+    /** A home where bob installed stack team with his own key (`<home>/.ssh/id_ed25519`). */
+    function bobsHome(): { home: string; key: string } {
+        const home = tempHome();
+        mkdirSync(join(home, ".ssh"), { mode: 0o700 });
+        const key = join(home, ".ssh", "id_ed25519");
+        const made = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bob@laptop", "-f", key]);
+        if (made.status !== 0) throw new Error(String(made.stderr));
+        const res = cli(home, ["install", "--from", outputsFile, "--operator", "bob", "--identity", key]);
+        if (res.status !== 0) throw new Error(res.stderr);
+        return { home, key };
+    }
+    /** A certificate for the key signed by the stack's CA, valid from `from` to `to` seconds from now. */
+    async function certify(key: string, from: number, to: number, principals = ["dba"]): Promise<void> {
+        const now = Math.floor(Date.now() / 1000) * 1000;
+        const { certificate } = await issueCertificate(
+            {
+                publicKey: readFileSync(`${key}.pub`, "utf8"),
+                serial: 7n,
+                keyId: "jumpgate-team:bob",
+                principals,
+                validAfter: new Date(now + from * 1000),
+                validBefore: new Date(now + to * 1000),
+            },
+            stackCaSigner(caKey),
+        );
+        writeFileSync(`${key}-cert.pub`, certificateLine(certificate, "bob@laptop"), { mode: 0o644 });
+    }
+    const certLine = (out: string, key: string) =>
+        out.split("\n").find((l) => l.includes(`certificate ${key}-cert.pub:`)) ?? "(no certificate line)";
+    const LOGIN_FIX = "; fix: npx jumpgate-ssh login --stack team";
+
+    it("a missing certificate fails, with the login command that fixes it", () => {
+        const { home, key } = bobsHome();
+        const res = doctor(home);
+        expect(res.status).toBe(1);
+        expect(certLine(res.stdout, key)).toBe(
+            `FAIL  certificate ${key}-cert.pub: missing (ssh offers only the key, which hosts refuse)${LOGIN_FIX}`,
+        );
+    });
+
+    it("a fresh certificate from login passes, with its key ID, principals and time left; ssh -G offers it", () => {
+        const { home, key } = bobsHome();
+        const login = cli(home, ["login", "--stack", "team", "--from", outputsFile]);
+        expect(login.status).toBe(0);
+        const res = doctor(home);
+        expect(res.stdout).toContain("all checks passed\n");
+        expect(res.status).toBe(0);
+        expect(certLine(res.stdout, key)).toMatch(
+            new RegExp(
+                `^ok    certificate ${key}-cert\\.pub: key ID jumpgate-team:bob, principals dba, valid until \\S+Z \\((7h 59m|8h 0m) left\\)$`,
+            ),
+        );
+        expect(res.stdout).toMatch(/ok    ssh -G team-db-1: ops-dba@10\.42\.192\.10:22 via team-bastion/);
+    });
+
+    it("warns within an hour of expiry (exit 0), and fails once expired", async () => {
+        const { home, key } = bobsHome();
+        await certify(key, -300, 1800);
+        const soon = doctor(home);
+        expect(soon.status).toBe(0);
+        expect(soon.stdout).toContain("all checks passed, 1 warning(s)");
+        expect(certLine(soon.stdout, key)).toMatch(
+            /^warn  .*principals dba, .*: expires in (29|30) min; fix: npx jumpgate-ssh login --stack team$/,
+        );
+        await certify(key, -7200, -60);
+        const expired = doctor(home);
+        expect(expired.status).toBe(1);
+        expect(certLine(expired.stdout, key)).toMatch(/^FAIL  .*: expired; fix: npx jumpgate-ssh login --stack team$/);
+    });
+
+    it("fails on a certificate for another role, or for another key", async () => {
+        const { home, key } = bobsHome();
+        await certify(key, -300, 7200, ["admin"]);
+        expect(certLine(doctor(home).stdout, key)).toMatch(
+            /^FAIL  .*principals admin, .*: is not for your role dba; fix/,
+        );
+        const { key: other } = bobsHome();
+        await certify(other, -300, 7200);
+        writeFileSync(`${key}-cert.pub`, readFileSync(`${other}-cert.pub`));
+        expect(certLine(doctor(home).stdout, key)).toMatch(/: certifies another key than the one next to it; fix/);
+    });
+
+    it("reads ssh-keygen -L as the certificate says: the project's certificate, listed by the real tool", async () => {
+        const { key } = bobsHome();
+        await certify(key, -300, 3600, ["dba", "admin"]);
+        const listed = parseCertificateListing(sshKeygenList(`${key}-cert.pub`).stdout)!;
+        expect(listed.keyId).toBe("jumpgate-team:bob");
+        expect(listed.principals).toEqual(["dba", "admin"]);
+        expect(listed.validBefore!.getTime() - listed.validAfter!.getTime()).toBe(3900_000);
+        const fp = spawnSync("ssh-keygen", ["-l", "-f", `${key}.pub`], { encoding: "utf8" }).stdout.split(" ")[1];
+        expect(listed.publicKeyFingerprint).toBe(fp);
     });
 });

@@ -10,6 +10,11 @@ export interface Fixtures {
     byo: Record<string, unknown>;
     /** Stack prod: bastions edge then mgmt, targets app-1 and db-1, a tunnel pg to db-1:5432. */
     chain: Record<string, unknown>;
+    /**
+     * Stack team: operators alice (admin) and bob (role dba: db-* only, sudo), targets app-1 and db-1,
+     * a tunnel pg to db-1:5432; the stack user CA (its private key in clear, as --show-secrets prints it).
+     */
+    team: Record<string, unknown>;
 }
 
 const targets = [{ name: "app-1" }, { name: "db-1" }];
@@ -36,7 +41,21 @@ export async function fixtures(): Promise<Fixtures> {
             "prod",
         )
     ).outputs;
-    return { dev, byo, chain };
+    const team = (
+        await plan(
+            {
+                "jumpgate:targets": targets,
+                "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
+                "jumpgate:roles": [{ name: "dba", sudo: true, targets: ["db-*"] }],
+                "jumpgate:operators": [
+                    { name: "alice", role: "admin", publicKeys: [ed25519PublicKey("alice@laptop")] },
+                    { name: "bob", role: "dba", publicKeys: [ed25519PublicKey("bob@laptop")] },
+                ],
+            },
+            "team",
+        )
+    ).outputs;
+    return { dev, byo, chain, team };
 }
 
 export const json = (outputs: Record<string, unknown>) => `${JSON.stringify(outputs, null, 2)}\n`;

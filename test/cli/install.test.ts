@@ -142,6 +142,51 @@ describe("the outputs are checked before anything is planned", () => {
     });
 });
 
+describe("team access outputs are checked too", () => {
+    it("reads the operators, roles, role configs and CA of a team stack", () => {
+        const access = outputs(fx.team).access!;
+        expect(access.operatorPrincipals).toEqual({ alice: ["admin"], bob: ["dba"] });
+        expect(access.roleAccounts.dba).toBe("ops-dba");
+        expect(Object.keys(access.roleSshConfigs!).sort()).toEqual(["admin", "dba", "developer"]);
+        expect(access.userCa).toBe("stack");
+        expect(access.userCaPrivateKeyOpenssh).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+        expect(outputs(fx.dev).access).toBeUndefined();
+    });
+
+    it("a redacted CA key is simply not there (login says what to do); KMS keys imply the kms CA", () => {
+        const access = outputs({ ...fx.team, userCaPrivateKeyOpenssh: "[secret]", userCaKmsKeyArns: {} }).access!;
+        expect(access.userCaPrivateKeyOpenssh).toBeUndefined();
+        expect(access.userCa).toBe("kms");
+    });
+
+    it("names a mistyped team output", () => {
+        rejects(
+            json({ ...fx.team, operatorPrincipals: { bob: "dba" } }),
+            /"operatorPrincipals.bob" is a string, expected lists/,
+        );
+        rejects(json({ ...fx.team, userCa: "vault" }), /output "userCa" is "vault", expected "kms" or "stack"/);
+        rejects(json({ ...fx.team, certificateMaxValiditySeconds: "8h" }), /"certificateMaxValiditySeconds" is "8h"/);
+    });
+
+    it("checks each role's config like sshConfig: the same stack, pinned hosts, nothing smuggled", () => {
+        const roles = fx.team.roleSshConfigs as Record<string, { sshConfig: string }>;
+        const dba = (sshConfig: string) =>
+            json({ ...fx.team, roleSshConfigs: { ...roles, dba: { ...roles.dba, sshConfig } } });
+        rejects(
+            dba(roles.dba!.sshConfig.replace("# jumpgate stack team:", "# jumpgate stack dev:")),
+            /for another stack/,
+        );
+        rejects(
+            dba(roles.dba!.sshConfig.replace("  ForwardAgent no", "  LocalCommand id")),
+            /"roleSshConfigs.dba.sshConfig" line \d+: "LocalCommand id" is not something jumpgate renders/,
+        );
+        rejects(
+            dba(roles.dba!.sshConfig.replaceAll("HostKeyAlias team-db-1", "HostKeyAlias team-db-9")),
+            /pins no key for team-db-9/,
+        );
+    });
+});
+
 describe("the OpenSSH version", () => {
     it("is read from ssh -V", () => {
         expect(V92).toMatchObject({ major: 9, minor: 2 });

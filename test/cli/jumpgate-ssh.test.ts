@@ -460,3 +460,96 @@ describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("jumpgate-ssh install, judge
         });
     });
 });
+
+describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("jumpgate-ssh install --operator, judged by ssh -G", () => {
+    let team: string;
+    beforeAll(async () => {
+        fx = await fixtures();
+        dir = tempHome("team-outputs");
+        team = outputsFile(fx.team, "team.json");
+    });
+    afterAll(cleanupHomes);
+
+    it("installs the operator's role: its account on the targets it reaches, the certificate everywhere", () => {
+        const home = tempHome();
+        const key = join(home, ".ssh", "id_ed25519");
+        const res = cli(home, ["install", "--from", team, "--operator", "bob", "--identity", key]);
+        expect(res.stderr).toBe("");
+        expect(res.status).toBe(0);
+        expect(res.stdout).toContain(
+            "note: operator bob, role dba: its account on the targets and your certificate; left out (your role does not reach them): team-app-1",
+        );
+        const db = sshG(home, "team-db-1");
+        expect(one(db, "user")).toBe("ops-dba");
+        expect(db.get("identityfile")).toEqual([key]);
+        expect(db.get("certificatefile")).toEqual([`${key}-cert.pub`]);
+        expect(one(db, "identitiesonly")).toBe("yes");
+        expect(one(db, "proxyjump")).toBe("team-bastion");
+        const hop = sshG(home, "team-bastion");
+        expect(one(hop, "user")).toBe("jump");
+        expect(hop.get("certificatefile")).toEqual([`${key}-cert.pub`]);
+        expect(one(sshG(home, "team-tunnel-pg"), "user")).toBe("jump");
+        // The role does not reach app-1: no block, so ssh has nothing of jumpgate's for it.
+        const app = sshG(home, "team-app-1");
+        expect(one(app, "hostname")).toBe("team-app-1");
+        expect(app.has("proxyjump")).toBe(false);
+        const conf = readFileSync(join(home, ".ssh", "config.d", "jumpgate-team.conf"), "utf8");
+        expect(conf).toContain("# Not reached by role dba, so left out: app-1\n");
+        // No key of jumpgate's is written for a team stack: the operator brings theirs.
+        expect(existsSync(join(home, ".ssh", "jumpgate-team_ed25519"))).toBe(false);
+        const manifest = JSON.parse(readFileSync(join(home, ".ssh", "config.d", ".jumpgate-team.json"), "utf8"));
+        expect([manifest.operator, manifest.role]).toEqual(["bob", "dba"]);
+    });
+
+    it("remembers the operator: a re-install needs no --operator and changes nothing", () => {
+        const home = tempHome();
+        expect(cli(home, ["install", "--from", team, "--operator", "alice"]).status).toBe(0);
+        expect(one(sshG(home, "team-app-1"), "user")).toBe("ops-admin");
+        const before = snapshotTree(join(home, ".ssh"));
+        const again = cli(home, ["install", "--from", team]);
+        expect(again.status).toBe(0);
+        expect(again.stdout).toContain("up to date, nothing changed");
+        expect(snapshotTree(join(home, ".ssh"))).toEqual(before);
+        // Without --identity the stack's IdentityFile stays, and the certificate sits next to it.
+        expect(sshG(home, "team-db-1").get("certificatefile")).toEqual(["~/.ssh/jumpgate-team_ed25519-cert.pub"]);
+        expect(cli(home, ["uninstall", "--stack", "team"]).status).toBe(0);
+        expect(existsSync(join(home, ".ssh"))).toBe(false); // it created ~/.ssh, so it removes it
+    });
+
+    it("without an operator, or with one not in the stack, names the operators and changes nothing", () => {
+        const home = homeWithConfig();
+        const before = snapshotTree(home);
+        const none = cli(home, ["install", "--from", team]);
+        expect(none.stderr).toContain(
+            "stack team has operators (alice, bob): say which you are, e.g. npx jumpgate-ssh install --stack team --operator <name>",
+        );
+        expect(none.status).toBe(2);
+        const carol = cli(home, ["install", "--from", team, "--operator", "carol"]);
+        expect(carol.stderr).toContain('operator "carol" is not in stack team (operators: alice, bob)');
+        expect(snapshotTree(home)).toEqual(before);
+    });
+
+    it("a stack deployed before role configs asks for pulumi up", () => {
+        const { roleSshConfigs: _gone, ...old } = fx.team;
+        const res = cli(tempHome(), ["install", "--from", outputsFile(old, "old.json"), "--operator", "bob"]);
+        expect(res.stderr).toContain(
+            'has no "roleSshConfigs" output: the stack was deployed by an older jumpgate; run pulumi up',
+        );
+        expect(res.status).toBe(1);
+    });
+
+    it("--operator on a stack without operators is refused: its config is everyone's", () => {
+        const res = cli(tempHome(), ["install", "--from", outputsFile(fx.dev, "dev.json"), "--operator", "bob"]);
+        expect(res.stderr).toContain("stack dev has no operators");
+        expect(res.status).toBe(2);
+    });
+
+    it("installs the ProxyCommand variant of the role for OpenSSH before 7.3", () => {
+        const home = tempHome();
+        const res = cli(home, ["install", "--from", team, "--operator", "bob", "--ssh-version", OLD_SSH]);
+        expect(res.status).toBe(0);
+        const db = sshG(home, "team-db-1");
+        expect(one(db, "proxycommand")).toMatch(/ssh .*-W %h:%p team-bastion$/);
+        expect(one(db, "user")).toBe("ops-dba");
+    });
+});

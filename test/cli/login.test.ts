@@ -31,6 +31,8 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
     let knownHosts: string;
     const ca = { stack: "", other: "" };
     const caPub = { stack: "", kms: "" };
+    /** Outputs of stack team as `pulumi stack output --json --show-secrets` prints them, per CA sshd trusts or not. */
+    const outputs = { stack: "", other: "", kms: "" };
 
     beforeAll(async () => {
         work = mkdtempSync(join(tmpdir(), "jgt-login-"));
@@ -44,6 +46,21 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
         const client = new KMSClient({ region: kms.region, endpoint: kms.url, credentials });
         caPub.kms = await kmsCaSigner({ keyId: kms.caKey.arn, region: kms.region }, client).caPublicKey();
         sshd = await startCertSshd({ trustedCaKeys: [caPub.stack, caPub.kms], principals: ["ops"] });
+        // Stack team, as if its CA were the test's: alice's roles are ops (which sshd lets in) and admin.
+        const team = (await fixtures()).team;
+        const teamWith = (name: string, extra: Record<string, unknown>) => {
+            const file = join(work, `outputs-${name}.json`);
+            const { userCaPrivateKeyOpenssh: _secret, ...pub } = team;
+            writeFileSync(file, json({ ...pub, operatorPrincipals: { alice: ["ops", "admin"] }, ...extra }));
+            return file;
+        };
+        outputs.stack = teamWith("stack", { userCaPublicKey: caPub.stack });
+        outputs.other = teamWith("other", { userCaPublicKey: readFileSync(`${ca.other}.pub`, "utf8").trim() });
+        outputs.kms = teamWith("kms", {
+            userCa: "kms",
+            userCaPublicKey: caPub.kms,
+            userCaKmsKeyArns: { ops: kms.caKey.arn, admin: kms.caKey.arn },
+        });
         knownHosts = join(work, "known_hosts");
         writeFileSync(knownHosts, sshd.knownHostsLine);
     });
@@ -66,12 +83,24 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             ? ["--ca", "kms", "--kms-key-id", kms.caAlias, "--region", kms.region, "--endpoint", kms.url]
             : ["--ca", "stack", "--ca-key-file", ca[backend]];
 
-    /** `npx jumpgate-ssh login ...` for `key`, as operator alice, stack lab. */
-    const login = (key: string, extra: string[], home = work) =>
+    /** `npx jumpgate-ssh login ...` for `key`, as operator alice of stack team (outputs of the backend's stack). */
+    const login = (key: string, extra: string[], backend: "stack" | "kms" | "other" = "stack") =>
         runAsync(
             process.execPath,
-            [BIN, "login", "--stack", "lab", "--identity", key, "--operator", "alice", ...extra],
-            { ...process.env, ...TEST_AWS_ENV, HOME: home, AWS_PROFILE: "" },
+            [
+                BIN,
+                "login",
+                "--stack",
+                "team",
+                "--from",
+                outputs[backend],
+                "--identity",
+                key,
+                "--operator",
+                "alice",
+                ...extra,
+            ],
+            { ...process.env, ...TEST_AWS_ENV, HOME: work, AWS_PROFILE: "" },
         );
 
     /** ssh with `key` and its certificate, and what sshd logged meanwhile. */
@@ -95,7 +124,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             const key = keygenKey(`alice-${backend}`);
             const keyBefore = [readFileSync(key), statSync(key).mode, statSync(key).mtimeMs];
             const valid = backend === "kms" ? ["--valid", "2h"] : [];
-            const r = await login(key, ["--principal", "ops", ...caFlags(backend), ...valid]);
+            const r = await login(key, ["--principal", "ops", ...caFlags(backend), ...valid], backend);
             expect(r.stderr).not.toMatch(/jumpgate-ssh login:/);
             expect(r.status).toBe(0);
             expect(r.stdout).toContain(`wrote ${key}-cert.pub`);
@@ -110,9 +139,18 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             const ssh = await attempt(key);
             expect(ssh.stderr).not.toMatch(/Permission denied/);
             expect(ssh.stdout).toBe("jgt-ops\n");
-            expect(ssh.logged).toContain(`ID jumpgate-lab:alice (serial ${serial}) CA ED25519`);
+            expect(ssh.logged).toContain(`ID jumpgate-team:alice (serial ${serial}) CA ED25519`);
         },
     );
+
+    it("kms CA: the role's key comes from userCaKmsKeyArns and its region from the ARN", async () => {
+        const key = keygenKey("alice-kms-from-outputs");
+        const r = await login(key, ["--principal", "ops", "--endpoint", kms.url], "kms");
+        expect(r.stderr).not.toMatch(/jumpgate-ssh login:/);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain(`signed by KMS key ${kms.caKey.arn} (${kms.region})`);
+        expect((await attempt(key)).stdout).toBe("jgt-ops\n");
+    });
 
     it("the KMS CA signs as the operator: the Sign request carries their access key", async () => {
         const signs = kms.requests.filter((q) => q.target === "TrentService.Sign");
@@ -122,7 +160,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
 
     it("refuses a certificate for another principal", async () => {
         const key = keygenKey("alice-admin");
-        expect((await login(key, ["--principal", "admin", ...caFlags("kms")])).status).toBe(0);
+        expect((await login(key, ["--principal", "admin", ...caFlags("kms")], "kms")).status).toBe(0);
         const ssh = await attempt(key);
         expect(ssh.stderr).toMatch(/Permission denied \(publickey\)/);
         expect(ssh.stdout).toBe("");
@@ -131,7 +169,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
 
     it("refuses a certificate signed by a CA sshd does not trust", async () => {
         const key = keygenKey("alice-other-ca");
-        const r = await login(key, ["--principal", "ops", ...caFlags("other")]);
+        const r = await login(key, ["--principal", "ops", ...caFlags("other")], "other");
         expect(r.status).toBe(0);
         const ssh = await attempt(key);
         expect(ssh.stderr).toMatch(/Permission denied \(publickey\)/);
@@ -166,7 +204,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
         "%s CA: a serial revoked in a KRL (ssh-keygen -k -s ca.pub) is refused; a fresh certificate is not",
         async (backend) => {
             const key = keygenKey(`alice-revoked-${backend}`);
-            const first = await login(key, ["--principal", "ops", ...caFlags(backend)]);
+            const first = await login(key, ["--principal", "ops", ...caFlags(backend)], backend);
             const serial = /serial (\d+)/.exec(first.stdout)![1]!;
             expect((await sshWithCertificate(sshd, key, knownHosts)).stdout).toBe("jgt-ops\n");
             const caFile = join(work, `revoke-${backend}.pub`);
@@ -178,7 +216,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
             const refused = await attempt(key);
             expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
             expect(refused.logged).toMatch(/ED25519-CERT \S+ revoked by file \/etc\/ssh\/revoked_keys/);
-            expect((await login(key, ["--principal", "ops", ...caFlags(backend)])).status).toBe(0);
+            expect((await login(key, ["--principal", "ops", ...caFlags(backend)], backend)).status).toBe(0);
             expect((await sshWithCertificate(sshd, key, knownHosts)).stdout).toBe("jgt-ops\n");
         },
     );
@@ -224,7 +262,7 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
 
         it("login certifies an sk-ssh-ed25519 key, and sshd accepts the sk certificate", async () => {
             const key = skKey("alice-sk", false);
-            expect((await login(key, ["--principal", "ops", ...caFlags("kms")])).status).toBe(0);
+            expect((await login(key, ["--principal", "ops", ...caFlags("kms")], "kms")).status).toBe(0);
             expect(listing(`${key}-cert.pub`)).toContain("Type: sk-ssh-ed25519-cert-v01@openssh.com user certificate");
             const ssh = await skAttempt(key);
             expect(ssh.stdout).toBe("jgt-ops\n");
@@ -245,50 +283,138 @@ describe.runIf(haveTools)("jumpgate-ssh login against a real sshd", () => {
     });
 });
 
-describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and files", () => {
+describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: the stack's outputs, flags and files", () => {
     let work: string;
-    let caKey: string;
-    beforeAll(() => {
+    let fx: Awaited<ReturnType<typeof fixtures>>;
+    /** Stack team's outputs as --show-secrets prints them (its stack CA's private key included). */
+    let teamFile: string;
+    let otherCa: string;
+    beforeAll(async () => {
         work = mkdtempSync(join(tmpdir(), "jgt-login-flags-"));
-        caKey = join(work, "ca");
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", caKey]);
+        fx = await fixtures();
+        teamFile = outputsFile("team", fx.team);
+        otherCa = keygen("other-ca");
     });
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+    function outputsFile(name: string, outputs: Record<string, unknown>): string {
+        const file = join(work, `${name}.json`);
+        writeFileSync(file, json(outputs));
+        return file;
+    }
+    function keygen(name: string, extra: string[] = []): string {
+        const file = join(work, name);
+        const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", ...extra, "-f", file]);
+        if (r.status !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+        return file;
+    }
     const run = (home: string, args: string[]) => cli(home, ["login", ...args]);
+    const listing = (file: string) =>
+        spawnSync("ssh-keygen", ["-L", "-f", file], { encoding: "utf8", env: { ...process.env, TZ: "UTC" } }).stdout;
+    const fingerprint = (publicKey: string) => {
+        const file = join(work, `fp-${Math.random().toString(36).slice(2)}.pub`);
+        writeFileSync(file, `${publicKey}\n`);
+        return spawnSync("ssh-keygen", ["-l", "-f", file], { encoding: "utf8" }).stdout.split(" ")[1]!;
+    };
+    /** Login for operator alice of stack team with `key`, outputs from `from`. */
+    const asAlice = (key: string, extra: string[], from = teamFile) =>
+        run(work, ["--stack", "team", "--from", from, "--identity", key, "--operator", "alice", ...extra]);
 
-    it("defaults to the installed stack's key; when its .pub is missing, says how to make it, then works", async () => {
-        const home = join(work, "home");
+    it("an installed operator needs only --stack: role, stack CA and 8h come from the outputs", () => {
+        const home = join(work, "bob-home");
         mkdirSync(home, { mode: 0o700 });
-        const outputs = join(work, "dev.json");
-        writeFileSync(outputs, json((await fixtures()).dev));
-        expect(cli(home, ["install", "--from", outputs]).status).toBe(0);
-        const key = join(home, ".ssh", "jumpgate-dev_ed25519");
-        const args = [
-            "--stack",
-            "dev",
-            "--principal",
-            "ops",
-            "--operator",
-            "bob",
-            "--ca",
-            "stack",
-            "--ca-key-file",
-            caKey,
-        ];
-        const missing = run(home, args);
-        expect(missing.stderr).toContain(
-            `no public key at ${key}.pub; make it from the key with: ssh-keygen -y -f ${key} > ${key}.pub`,
-        );
-        expect(missing.status).toBe(1);
-        writeFileSync(`${key}.pub`, spawnSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).stdout);
-        const r = run(home, args);
+        const key = keygen("bob-key", ["-C", "bob@laptop"]);
+        const installed = cli(home, ["install", "--from", teamFile, "--operator", "bob", "--identity", key]);
+        expect(installed.stderr).toBe("");
+        expect(installed.status).toBe(0);
+        const r = run(home, ["--stack", "team", "--from", teamFile]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         expect(r.stdout).toContain(`wrote ${key}-cert.pub`);
-        expect(spawnSync("ssh-keygen", ["-L", "-f", `${key}-cert.pub`], { encoding: "utf8" }).stdout).toContain(
-            'Key ID: "jumpgate-dev:bob"',
+        expect(r.stdout).toMatch(/principals dba\n/);
+        expect(r.stdout).toContain("(in 8h)");
+        const cert = listing(`${key}-cert.pub`);
+        expect(cert).toContain('Key ID: "jumpgate-team:bob"');
+        expect(cert).toMatch(/Principals: \n\s+dba\n\s+Critical/);
+        expect(cert).toContain(`Signing CA: ED25519 ${fingerprint(String(fx.team.userCaPublicKey))}`);
+        const m = /Valid: from (\S+) to (\S+)/.exec(cert)!;
+        expect((Date.parse(`${m[2]}Z`) - Date.parse(`${m[1]}Z`)) / 1000).toBe(8 * 3600 + 300);
+        expect(statSync(`${key}-cert.pub`).mode & 0o777).toBe(0o644);
+    });
+
+    it("--principal narrows, never widens: a role the operator does not have is refused", () => {
+        const key = keygen("alice-widen");
+        const r = asAlice(key, ["--principal", "dba"]);
+        expect(r.stderr).toContain(
+            "--principal dba: operator alice of stack team has only admin; drop --principal, or ask an admin to change your role",
         );
+        expect(r.status).toBe(2);
+        expect(existsSync(`${key}-cert.pub`)).toBe(false);
+    });
+
+    it("names the stack's operators when none is given or the name is not one of them", () => {
+        const key = keygen("nobody");
+        const none = run(work, ["--stack", "team", "--from", teamFile, "--identity", key]);
+        expect(none.stderr).toContain(
+            "stack team has operators (alice, bob): say which you are, e.g. npx jumpgate-ssh login --stack team --operator <name>",
+        );
+        expect(none.status).toBe(2);
+        const carol = run(work, ["--stack", "team", "--from", teamFile, "--identity", key, "--operator", "carol"]);
+        expect(carol.stderr).toContain('operator "carol" is not in stack team (operators: alice, bob)');
+        expect(carol.status).toBe(2);
+    });
+
+    it("a stack without operators needs no certificate, and says so", () => {
+        const r = run(work, ["--stack", "dev", "--from", outputsFile("dev", fx.dev), "--identity", keygen("dev")]);
+        expect(r.stderr).toContain(
+            "stack dev has no operators: its hosts take operatorPublicKeys and need no certificate",
+        );
+        expect(r.status).toBe(2);
+    });
+
+    it("with the CA key redacted, asks for --show-secrets or --ca-key-file", () => {
+        const redacted = outputsFile("redacted", { ...fx.team, userCaPrivateKeyOpenssh: "[secret]" });
+        const r = asAlice(keygen("alice-redacted"), [], redacted);
+        expect(r.stderr).toMatch(/its stack CA, whose private key is not in \S+redacted.json: read the outputs with/);
+        expect(r.stderr).toContain("pulumi stack output --json --show-secrets");
+        expect(r.stderr).toContain("--ca-key-file");
+        expect(r.status).toBe(2);
+    });
+
+    it("refuses a CA key file that is not the stack's CA (no host would accept what it signs)", () => {
+        const key = keygen("alice-wrong-ca");
+        const r = asAlice(key, ["--ca-key-file", otherCa]);
+        expect(r.stderr).toContain(`--ca-key-file ${otherCa} is not stack team's user CA`);
+        expect(r.status).toBe(1);
+        expect(existsSync(`${key}-cert.pub`)).toBe(false);
+    });
+
+    it("a kms stack without a key for the role says which output or flag is missing", () => {
+        const kmsStack = outputsFile("kms-nokey", { ...fx.team, userCa: "kms", userCaKmsKeyArns: {} });
+        const r = asAlice(keygen("alice-kms"), [], kmsStack);
+        expect(r.stderr).toContain("stack team signs with AWS KMS, but");
+        expect(r.stderr).toContain('has no KMS key for admin in "userCaKmsKeyArns": pass --kms-key-id <key ARN>');
+        expect(r.status).toBe(2);
+    });
+
+    it("the stack's maximum caps the validity: the default shrinks to it, a longer --valid is refused", () => {
+        const capped = outputsFile("capped", { ...fx.team, certificateMaxValiditySeconds: 3600 });
+        const key = keygen("alice-capped");
+        const long = asAlice(key, ["--valid", "2h"], capped);
+        expect(long.stderr).toContain("--valid 2h: longer than the stack's maximum of 1h");
+        expect(long.status).toBe(2);
+        expect(existsSync(`${key}-cert.pub`)).toBe(false);
+        const r = asAlice(key, [], capped);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("(in 1h)");
+    });
+
+    it("without a stack maximum, the CLI's 24h is the cap", () => {
+        const key = keygen("too-long");
+        const r = asAlice(key, ["--valid", "25h"]);
+        expect(r.stderr).toMatch(/--valid 25h: longer than the maximum of 24h/);
+        expect(r.status).toBe(2);
+        expect(existsSync(`${key}-cert.pub`)).toBe(false);
     });
 
     it.each([
@@ -314,60 +440,22 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
         expect(dry.status).toBe(2);
     });
 
-    it("reports every flag problem at once, exit 2, and writes nothing", () => {
-        const r = run(work, ["--stack", "lab", "--ca", "kms", "--valid", "forever"]);
+    it("reports every flag problem at once, exit 2, before reading any outputs", () => {
+        const r = run(work, ["--stack", "a/b/c d", "--ca", "vault", "--valid", "forever", "--principal", "a b"]);
         expect(r.status).toBe(2);
-        for (const m of [
-            /--principal is required/,
-            /--operator is required/,
-            /--valid "forever"/,
-            /--kms-key-id .* and --region/,
-            /--identity/,
-        ]) {
+        for (const m of [/--stack "a\/b\/c d"/, /--ca "vault"/, /--valid "forever"/, /--principal "a b"/]) {
             expect(r.stderr).toMatch(m);
         }
-    });
-
-    it("refuses a validity over the maximum (24h) and writes no certificate", () => {
-        const key = join(work, "too-long");
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-        const r = run(work, [
-            "--stack",
-            "lab",
-            "--identity",
-            key,
-            "--principal",
-            "ops",
-            "--operator",
-            "a",
-            "--ca",
-            "stack",
-            "--ca-key-file",
-            caKey,
-            "--valid",
-            "25h",
-        ]);
-        expect(r.stderr).toMatch(/--valid 25h: longer than the maximum of 24h/);
-        expect(r.status).toBe(2);
-        expect(existsSync(`${key}-cert.pub`)).toBe(false);
+        expect(r.stderr).not.toMatch(/pulumi/);
+        const mixed = run(work, ["--stack", "team", "--ca-key-file", "ca", "--kms-key-id", "alias/x"]);
+        expect(mixed.stderr).toContain("--ca-key-file is the stack CA's key: it does not go with --ca kms");
+        expect(mixed.stderr).not.toMatch(/pulumi/);
+        expect(mixed.status).toBe(2);
     });
 
     it("needs only the public key; without it, says how to make it", () => {
         const key = join(work, "no-pub");
-        const r = run(work, [
-            "--stack",
-            "lab",
-            "--identity",
-            key,
-            "--principal",
-            "ops",
-            "--operator",
-            "a",
-            "--ca",
-            "stack",
-            "--ca-key-file",
-            caKey,
-        ]);
+        const r = asAlice(key, []);
         expect(r.stderr).toContain(
             `no public key at ${key}.pub; make it from the key with: ssh-keygen -y -f ${key} > ${key}.pub`,
         );
@@ -375,48 +463,20 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
     });
 
     it("refuses a CA key file others can read, and says how to fix it", () => {
-        const key = join(work, "user-open");
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+        const key = keygen("user-open");
         const open = join(work, "ca-open");
-        writeFileSync(open, readFileSync(caKey), { mode: 0o644 });
-        const r = run(work, [
-            "--stack",
-            "lab",
-            "--identity",
-            key,
-            "--principal",
-            "ops",
-            "--operator",
-            "a",
-            "--ca",
-            "stack",
-            "--ca-key-file",
-            open,
-        ]);
+        writeFileSync(open, String(fx.team.userCaPrivateKeyOpenssh), { mode: 0o644 });
+        const r = asAlice(key, ["--ca-key-file", open]);
         expect(r.stderr).toContain(`--ca-key-file ${open}: mode 0644 lets others read the CA key; chmod 600 ${open}`);
         expect(r.status).toBe(1);
         expect(existsSync(`${key}-cert.pub`)).toBe(false);
     });
 
     it("refuses a CA key file that is not an unencrypted ED25519 OpenSSH key", () => {
-        const key = join(work, "user");
-        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+        const key = keygen("user");
         const locked = join(work, "ca-locked");
         spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret", "-f", locked]);
-        const r = run(work, [
-            "--stack",
-            "lab",
-            "--identity",
-            key,
-            "--principal",
-            "ops",
-            "--operator",
-            "a",
-            "--ca",
-            "stack",
-            "--ca-key-file",
-            locked,
-        ]);
+        const r = asAlice(key, ["--ca-key-file", locked]);
         expect(r.stderr).toMatch(/passphrase-protected/);
         expect(r.status).toBe(1);
         expect(existsSync(`${key}-cert.pub`)).toBe(false);

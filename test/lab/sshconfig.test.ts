@@ -30,6 +30,13 @@ describe("rewriteSshConfig", () => {
         expect(out).not.toContain("~/");
     });
 
+    it("points a team config's certificate next to the lab's key", () => {
+        const team = "Host x\n  IdentityFile ~/.ssh/k\n  CertificateFile ~/.ssh/k-cert.pub\n";
+        expect(rewriteSshConfig(team, paths)).toBe(
+            "Host x\n  IdentityFile /w/.lab/jumpgate-e2e_ed25519\n  CertificateFile /w/.lab/jumpgate-e2e_ed25519-cert.pub\n",
+        );
+    });
+
     it("handles `Key=value`, odd case and paths with spaces; refuses socket paths that cannot work", () => {
         const out = rewriteSshConfig("Host x\n  identityfile=~/.ssh/k\n", { ...paths, identityFile: "/a b/k" });
         expect(out).toBe('Host x\n  identityfile="/a b/k"\n');

@@ -1,12 +1,13 @@
 // The rendered client config, judged by the real OpenSSH client (`ssh -G` prints the effective config).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderKnownHosts, renderSshConfig, SshClientInventory } from "../../components/render/sshConfig";
 import { plan } from "../helpers/program";
 import { toolsAvailable } from "../helpers/tools";
+import { fixtures } from "../cli/fixtures";
 
 /** `ssh -G` for `alias` as a map of lowercase key to value(s). */
 function effective(configText: string, alias: string): Map<string, string[]> {
@@ -168,5 +169,65 @@ describe.runIf(toolsAvailable("ssh"))("chained bastions and tunnels judged by ss
                 .filter(Boolean)
                 .map((l) => l.split(" ")[0]),
         ).toEqual(["prod-edge", "prod-mgmt", "prod-app-1", "prod-db-1"]);
+    });
+});
+
+describe.runIf(toolsAvailable("ssh"))("team access: each role's config judged by ssh -G", () => {
+    type RoleConfigs = Record<string, { sshConfig: string; sshConfigProxyCommand: string }>;
+    let stackWide: string;
+    let roles: RoleConfigs;
+    const cert = "~/.ssh/jumpgate-team_ed25519-cert.pub";
+    beforeAll(async () => {
+        const fx = await fixtures();
+        stackWide = String(fx.team.sshConfig);
+        roles = fx.team.roleSshConfigs as RoleConfigs;
+    });
+
+    it("publishes one config per role, built-in and configured", () => {
+        expect(Object.keys(roles).sort()).toEqual(["admin", "dba", "developer"]);
+    });
+
+    it("admin logs in to every target as its own account, offering key and certificate only", () => {
+        for (const [alias, ip] of [
+            ["team-app-1", "10.42.128.10"],
+            ["team-db-1", "10.42.192.10"],
+        ] as const) {
+            const g = effective(roles.admin!.sshConfig, alias);
+            expect(one(g, "hostname")).toBe(ip);
+            expect(one(g, "user")).toBe("ops-admin");
+            expect(g.get("identityfile")).toEqual(["~/.ssh/jumpgate-team_ed25519"]);
+            expect(g.get("certificatefile")).toEqual([cert]);
+            expect(one(g, "identitiesonly")).toBe("yes");
+            expect(one(g, "proxyjump")).toBe("team-bastion");
+        }
+    });
+
+    it("the bastion hop stays the jump account, with the certificate", () => {
+        const g = effective(roles.dba!.sshConfig, "team-bastion");
+        expect(one(g, "user")).toBe("jump");
+        expect(g.get("certificatefile")).toEqual([cert]);
+        expect(one(g, "identitiesonly")).toBe("yes");
+    });
+
+    it("a narrow role gets only what it reaches, says what it left out, and keeps its tunnel", () => {
+        const dba = roles.dba!.sshConfig;
+        expect(one(effective(dba, "team-db-1"), "user")).toBe("ops-dba");
+        // No block for app-1: ssh falls back to its defaults (the alias as host name, no jump).
+        const app = effective(dba, "team-app-1");
+        expect(one(app, "hostname")).toBe("team-app-1");
+        expect(app.has("proxyjump")).toBe(false);
+        expect(dba).toContain("# Not reached by role dba, so left out: app-1\n");
+        expect(one(effective(dba, "team-tunnel-pg"), "localforward")).toBe("[127.0.0.1]:15432 [10.42.192.10]:5432");
+        expect(one(effective(roles.dba!.sshConfigProxyCommand, "team-db-1"), "proxycommand")).toBe(
+            "ssh -W %h:%p team-bastion",
+        );
+    });
+
+    it("the stack-wide config names no account on targets and says how to install a role's", () => {
+        const g = effective(stackWide, "team-app-1");
+        expect(one(g, "user")).toBe(userInfo().username);
+        expect(g.get("certificatefile")).toEqual([cert]);
+        expect(stackWide).not.toMatch(/^\s*User ops\s*$/m);
+        expect(stackWide).toContain("npx jumpgate-ssh install --stack team --operator <you>");
     });
 });
