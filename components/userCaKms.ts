@@ -58,7 +58,7 @@ export class UserCaKms extends pulumi.ComponentResource {
                     keyUsage: USER_CA_KEY_USAGE,
                     deletionWindowInDays: USER_CA_DELETION_WINDOW_DAYS,
                     policy,
-                    tags: { ...args.tags, "jumpgate:role": role.name },
+                    tags: { ...args.tags, "jumpgate:access-role": role.name },
                 },
                 parent,
             );
