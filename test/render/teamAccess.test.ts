@@ -19,7 +19,9 @@ import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stackCaSigner } from "../../components/render/caKeys";
+import { parseOpensshEd25519PrivateKey, stackCaSigner } from "../../components/render/caKeys";
+import { kmsCaSigner } from "../../cli/kmsSigner";
+import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { parseCloudConfig, type CloudConfig } from "../../components/render/cloudConfig";
 import { renderBastionCloudInit, renderTargetCloudInit } from "../../components/render/cloudInit";
@@ -315,6 +317,8 @@ describe.runIf(haveSshd).each(CA_MODES)(
     "a real sshd takes a role's certificate only where the role reaches, $ca: $label",
     (under) => {
         const access = under.perRole ? PER_ROLE : ACCESS;
+        let kms: KmsEndpoint | undefined;
+        const savedEnv: Record<string, string | undefined> = {};
         const hosts: NsHost[] = [];
         const daemons: ChildProcess[] = [];
         const echoes: Server[] = [];
@@ -372,6 +376,18 @@ describe.runIf(haveSshd).each(CA_MODES)(
             writeFileSync(join(work, "ca"), CA.privateKeyOpenssh, { mode: 0o600 });
             for (const [role, pair] of Object.entries(ROLE_CAS))
                 writeFileSync(join(work, `ca-${role}`), pair.privateKeyOpenssh, { mode: 0o600 });
+            if (under.perRole) {
+                // The developer role's key held by a KMS stand-in, reached through the real AWS SDK.
+                for (const [k, v] of Object.entries(TEST_AWS_ENV)) {
+                    savedEnv[k] = process.env[k];
+                    process.env[k] = v;
+                }
+                const developerKey = parseOpensshEd25519PrivateKey(
+                    ROLE_CAS.developer!.privateKeyOpenssh,
+                    "developer CA",
+                );
+                kms = await startKmsEndpoint("eu-central-1", "111122223333", developerKey);
+            }
             for (const name of ["app-1", "app-2"]) {
                 const echo = createServer((s) => s.end(`TARGET ${name}\n`));
                 echoes.push(echo);
@@ -418,6 +434,11 @@ describe.runIf(haveSshd).each(CA_MODES)(
         });
 
         afterAll(async () => {
+            await kms?.close();
+            for (const [k, v] of Object.entries(savedEnv)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
             for (const d of daemons) if (d.exitCode === null) d.kill("SIGTERM");
             for (const e of echoes) e.close();
             for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
@@ -535,6 +556,51 @@ describe.runIf(haveSshd).each(CA_MODES)(
                 const genuine = certified("admin");
                 expect((await via(genuine, "app-2")).stdout).toBe("TARGET app-2\n");
                 expect((await login(genuine, "ops-admin")).stdout).toBe("ops-admin\n");
+            },
+        );
+
+        it.runIf(under.perRole)(
+            "the developer key in KMS (real AWS SDK, RAW ED25519_SHA_512): its developer certificate logs in, its admin one does not",
+            async () => {
+                const signer = kmsCaSigner({ keyId: kms!.caKey.arn, region: kms!.region, endpoint: kms!.url });
+                expect(await signer.caPublicKey()).toBe(blob(ROLE_CAS.developer!.publicKeyOpenssh));
+                const issue = async (principal: string) => {
+                    const key = join(work, `id_kms_${principal}`);
+                    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+                    const now = Date.now();
+                    const spec = {
+                        publicKey: readFileSync(`${key}.pub`, "utf8"),
+                        serial: 11n,
+                        keyId: `jumpgate-test:bob-${principal}`,
+                        principals: [principal],
+                        validAfter: new Date(now - 60_000),
+                        validBefore: new Date(now + 300_000),
+                    };
+                    const issued = await issueCertificate(spec, signer);
+                    writeFileSync(`${key}-cert.pub`, certificateLine(issued.certificate, "bob"));
+                    return key;
+                };
+                const developer = await issue("developer");
+                const viaApp1 = await ssh(developer, bastionPort, "jump", [
+                    "-W",
+                    `127.0.0.1:${echoPorts["app-1"]}`,
+                    "127.0.0.1",
+                ]);
+                expect(viaApp1.stdout).toBe("TARGET app-1\n");
+                expect((await ssh(developer, targetPort, "ops-developer", ["127.0.0.1", "id", "-un"])).stdout).toBe(
+                    "ops-developer\n",
+                );
+                const admin = await issue("admin");
+                expect((await ssh(admin, targetPort, "ops-admin", ["127.0.0.1", "id", "-un"])).stderr).toMatch(
+                    /Permission denied/,
+                );
+                const viaApp2 = await ssh(admin, bastionPort, "jump", [
+                    "-W",
+                    `127.0.0.1:${echoPorts["app-2"]}`,
+                    "127.0.0.1",
+                ]);
+                expect(viaApp2.stderr).toMatch(/Permission denied/);
+                expect(kms!.requests.filter((r) => r.target === "TrentService.Sign")).toHaveLength(2);
             },
         );
     },
