@@ -11,7 +11,13 @@ export const knownHosts = outputs.knownHosts;
 /** A secret; present only when jumpgate generated the operator key. */
 export const privateKeyOpenssh = outputs.privateKeyOpenssh;
 export const sshCommands = outputs.sshCommands;
-/** Team access (with `operators`): the user CA public key hosts trust; public data. */
+/** Team access (with `operators`): which CA signs certificates, `kms` or `stack`. */
+export const userCa = outputs.userCa;
+/** Team access: each role's CA public key, the only one hosts accept for that role's principal; public data. */
+export const userCaPublicKeys = outputs.userCaPublicKeys;
+/** Team access with the kms CA: each role's KMS key ARN, which `jumpgate-ssh login` signs with. */
+export const userCaKmsKeyArns = outputs.userCaKmsKeyArns;
+/** Team access with the stack CA: the one CA public key hosts trust for every role; public data. */
 export const userCaPublicKey = outputs.userCaPublicKey;
 /** Team access: a secret; whoever reads it signs certificates for any role (login --ca stack --ca-key-file). */
 export const userCaPrivateKeyOpenssh = outputs.userCaPrivateKeyOpenssh;

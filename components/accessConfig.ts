@@ -9,6 +9,8 @@ export interface RoleSettings {
     sudo: boolean;
     /** Target names, in config order. */
     targets: string[];
+    /** IAM principals that may sign for the whole role (kms), e.g. an IAM Identity Center permission set's role. */
+    awsPrincipals: string[];
 }
 
 /** One person: a role, and how they prove who they are when the CLI asks for a certificate. */
@@ -21,11 +23,20 @@ export interface OperatorSettings {
     awsPrincipals: string[];
 }
 
+/** Which CA signs certificates: one AWS KMS key per role, or one ED25519 key held as a Pulumi secret. */
+export type UserCaBackend = "kms" | "stack";
+export const USER_CA_BACKENDS: readonly UserCaBackend[] = ["kms", "stack"];
+/** Teams get KMS (signatures in CloudTrail, no CA key anyone can copy); solo use and the lab set `stack`. */
+export const DEFAULT_USER_CA: UserCaBackend = "kms";
+
 /** Team access: present only when `operators` is set (otherwise the single shared key is used). */
 export interface AccessSettings {
     operators: OperatorSettings[];
     /** Built-in roles (unless redefined) and the configured ones, every one reaching at least one target. */
     roles: RoleSettings[];
+    userCa: UserCaBackend;
+    /** kms: kms:Sign only from MFA-authenticated AWS sessions. */
+    kmsRequireMfa: boolean;
 }
 
 /** Roles every stack has; a configured role of the same name replaces one. */
@@ -33,6 +44,8 @@ export const BUILT_IN_ROLES: readonly { name: string; sudo: boolean; targets: st
     { name: "admin", sudo: true, targets: ["*"] },
     { name: "developer", sudo: false, targets: ["*"] },
 ];
+
+import { KMS_KEY_POLICY_MAX_BYTES, renderUserCaKeyPolicy } from "./render/kmsKeyPolicy";
 
 /** Role and operator names: certificate principals and parts of account names. */
 const ACCESS_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
@@ -86,7 +99,7 @@ export function readRoles(raw: unknown, targetNames: readonly string[], report: 
 }
 
 function resolveBuiltIn(role: (typeof BUILT_IN_ROLES)[number], targetNames: readonly string[]): RoleSettings {
-    return { name: role.name, sudo: role.sudo, targets: [...targetNames] };
+    return { name: role.name, sudo: role.sudo, targets: [...targetNames], awsPrincipals: [] };
 }
 
 function readRole(
@@ -95,7 +108,7 @@ function readRole(
     targetNames: readonly string[],
     report: Report,
 ): RoleSettings | undefined {
-    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown };
+    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown; awsPrincipals?: unknown };
     let failed = false;
     const fail: Report = (...args) => {
         failed = true;
@@ -107,8 +120,9 @@ function readRole(
     if (typeof sudo !== "boolean")
         fail(`${key}.sudo`, shown(sudo), "must be true or false", setPath(`${key}.sudo`, "false"));
     const targets = readReach(e.targets, `${key}.targets`, targetNames, fail);
+    const awsPrincipals = readAwsPrincipals(e.awsPrincipals, `${key}.awsPrincipals`, fail);
     if (failed) return undefined;
-    return { name: e.name as string, sudo: sudo as boolean, targets };
+    return { name: e.name as string, sudo: sudo as boolean, targets, awsPrincipals };
 }
 
 /** A role's `targets`: each entry must name a target or match one; a role that reaches nothing is refused. */
@@ -213,24 +227,27 @@ function readCredentials(
     fail: Report,
 ): { publicKeys: string[]; awsPrincipals: string[] } {
     const ownKey = `"$(cat ~/.ssh/id_ed25519.pub)"`;
-    const exampleArn = "arn:aws:iam::123456789012:user/alice";
-    if (e.publicKeys === undefined && e.awsPrincipals === undefined) {
-        const why = "has neither publicKeys nor awsPrincipals, so no certificate could ever be issued to them";
-        fail(key, shown(e.name), why, setPath(`${key}.publicKeys[0]`, ownKey));
-    }
     const publicKeys = stringList(e.publicKeys, `${key}.publicKeys`, fail, "'ssh-ed25519 AAAA... alice@laptop'");
     publicKeys.forEach((k, j) => {
         const why = keyProblem(k);
         const path = `${key}.publicKeys[${j}]`;
         if (why) fail(path, k.slice(0, 40) + (k.length > 40 ? "..." : ""), why, setPath(path, ownKey));
     });
-    const awsPrincipals = stringList(e.awsPrincipals, `${key}.awsPrincipals`, fail, exampleArn);
-    awsPrincipals.forEach((arn, j) => {
-        const path = `${key}.awsPrincipals[${j}]`;
-        if (!AWS_PRINCIPAL.test(arn))
-            fail(path, arn, "must be an IAM user, role or assumed-role ARN", setPath(path, exampleArn));
-    });
+    const awsPrincipals = readAwsPrincipals(e.awsPrincipals, `${key}.awsPrincipals`, fail);
     return { publicKeys, awsPrincipals };
+}
+
+const EXAMPLE_ARN = "arn:aws:iam::123456789012:user/alice";
+
+/** IAM principal ARNs, each of a shape a KMS key policy accepts. */
+function readAwsPrincipals(raw: unknown, key: string, fail: Report): string[] {
+    const awsPrincipals = stringList(raw, key, fail, EXAMPLE_ARN);
+    awsPrincipals.forEach((arn, j) => {
+        const path = `${key}[${j}]`;
+        if (!AWS_PRINCIPAL.test(arn))
+            fail(path, arn, "must be an IAM user, role or assumed-role ARN", setPath(path, EXAMPLE_ARN));
+    });
+    return awsPrincipals;
 }
 
 function stringList(raw: unknown, key: string, report: Report, example: string): string[] {
@@ -240,24 +257,33 @@ function stringList(raw: unknown, key: string, report: Report, example: string):
     return [];
 }
 
-/**
- * Team access from the raw `operators` and `roles` values; undefined when `operators` is not set (the
- * single shared key). `sharedKeysSet`: `operatorPublicKeys` is set too, which would be silently ignored.
- */
+/** The raw values team access is read from. */
+export interface RawAccess {
+    operators: unknown;
+    roles: unknown;
+    /** `userCa` as set, or undefined. */
+    userCa: string | undefined;
+    /** `kmsRequireMfa` as set, or undefined. */
+    kmsRequireMfa: string | undefined;
+    /** `operatorPublicKeys` is set too, which would be silently ignored. */
+    sharedKeysSet: boolean;
+    loginUser: string;
+}
+
+/** Team access from the raw values; undefined when `operators` is not set (the single shared key). */
 export function readAccess(
-    raw: { operators: unknown; roles: unknown; sharedKeysSet: boolean; loginUser: string },
+    raw: RawAccess,
     targetNames: readonly string[],
     keyProblem: (key: string) => string | undefined,
     report: Report,
 ): AccessSettings | undefined {
     if (raw.operators === undefined) {
+        const fix = setPath("operators[0].name", "alice") + "  (and .role, .awsPrincipals[0])";
         if (raw.roles !== undefined)
-            report(
-                "roles",
-                shown(raw.roles),
-                "applies only to operators, and none are configured",
-                setPath("operators[0].name", "alice") + "  (and .role, .publicKeys[0])",
-            );
+            report("roles", shown(raw.roles), "applies only to operators, and none are configured", fix);
+        for (const key of ["userCa", "kmsRequireMfa"] as const)
+            if (raw[key] !== undefined)
+                report(key, raw[key], "applies only to operators, and none are configured", `pulumi config rm ${key}`);
         return undefined;
     }
     if (raw.sharedKeysSet)
@@ -275,7 +301,109 @@ export function readAccess(
         : [];
     const roleNames = [...new Set([...roles.map((r) => r.name), ...(declared as string[])])];
     const operators = readOperators(raw.operators, roleNames, keyProblem, report);
-    return { operators, roles };
+    const { userCa, kmsRequireMfa } = readBackend(raw, report);
+    const access = { operators, roles, userCa, kmsRequireMfa };
+    if (userCa === "kms") {
+        kmsSignerProblems(access, raw.operators, report);
+        keyPolicySizeProblems(access, report);
+    } else stackCaProblems(access, raw, report);
+    return access;
+}
+
+function readBackend(raw: RawAccess, report: Report): { userCa: UserCaBackend; kmsRequireMfa: boolean } {
+    const userCa = (raw.userCa ?? DEFAULT_USER_CA) as UserCaBackend;
+    if (!USER_CA_BACKENDS.includes(userCa))
+        report(
+            "userCa",
+            userCa,
+            "must be kms (one AWS KMS key per role) or stack (one CA key held as a Pulumi secret)",
+            "pulumi config set userCa kms",
+        );
+    const mfa = raw.kmsRequireMfa ?? "false";
+    if (mfa !== "true" && mfa !== "false")
+        report("kmsRequireMfa", mfa, "must be true or false", "pulumi config set kmsRequireMfa true");
+    return { userCa: USER_CA_BACKENDS.includes(userCa) ? userCa : DEFAULT_USER_CA, kmsRequireMfa: mfa === "true" };
+}
+
+/** kms: every operator must be able to sign with their role's key, through their own principal or the role's. */
+function kmsSignerProblems(access: AccessSettings, rawOperators: unknown, report: Report): void {
+    const raw = Array.isArray(rawOperators) ? rawOperators : [];
+    access.operators.forEach((o) => {
+        const role = access.roles.find((r) => r.name === o.role);
+        if (o.awsPrincipals.length > 0 || (role?.awsPrincipals.length ?? 0) > 0) return;
+        const i = raw.findIndex((x) => (x as { name?: unknown } | null)?.name === o.name);
+        const path = `operators[${i}].awsPrincipals[0]`;
+        report(
+            `operators[${i}].awsPrincipals`,
+            "(not set)",
+            `neither ${o.name} nor role ${o.role} names an AWS principal, so nobody could sign ${o.name}'s ` +
+                "certificates with the role's KMS key (userCa is kms, the default for teams)",
+            `${setPath(path, `arn:aws:iam::123456789012:user/${o.name}`)}  (or, for solo use: pulumi config set userCa stack)`,
+        );
+    });
+}
+
+/** stack: certificates are issued for operators' public keys; KMS-only settings would be silently ignored. */
+function stackCaProblems(access: AccessSettings, raw: RawAccess, report: Report): void {
+    const rawOps = Array.isArray(raw.operators) ? raw.operators : [];
+    access.operators.forEach((o) => {
+        if (o.publicKeys.length > 0 || o.awsPrincipals.length > 0) return;
+        const i = rawOps.findIndex((x) => (x as { name?: unknown } | null)?.name === o.name);
+        const why = "has neither publicKeys nor awsPrincipals, so no certificate could ever be issued to them";
+        report(
+            `operators[${i}]`,
+            o.name,
+            why,
+            setPath(`operators[${i}].publicKeys[0]`, `"$(cat ~/.ssh/id_ed25519.pub)"`),
+        );
+    });
+    const kmsOnly = "applies only to userCa kms (the stack CA signs with a key held as a Pulumi secret)";
+    if (raw.kmsRequireMfa !== undefined)
+        report(
+            "kmsRequireMfa",
+            raw.kmsRequireMfa,
+            kmsOnly,
+            "pulumi config rm kmsRequireMfa  (or: pulumi config set userCa kms)",
+        );
+    const rawRoles = Array.isArray(raw.roles) ? raw.roles : [];
+    rawRoles.forEach((r: unknown, i) => {
+        if ((r as { awsPrincipals?: unknown } | null)?.awsPrincipals !== undefined)
+            report(
+                `roles[${i}].awsPrincipals`,
+                shown((r as { awsPrincipals: unknown }).awsPrincipals),
+                kmsOnly,
+                `pulumi config rm --path 'roles[${i}].awsPrincipals'  (or: pulumi config set userCa kms)`,
+            );
+    });
+}
+
+/** kms: each role's key policy lists its signers, and KMS takes policies of at most 32 KB. */
+function keyPolicySizeProblems(access: AccessSettings, report: Report): void {
+    for (const role of access.roles) {
+        // The longest partition name stands in: the size must not depend on where the stack runs.
+        const policy = renderUserCaKeyPolicy({
+            partition: "aws-us-gov",
+            accountId: "123456789012",
+            role: role.name,
+            signers: roleSigners(access, role.name),
+            requireMfa: access.kmsRequireMfa,
+        });
+        const bytes = Buffer.byteLength(policy, "utf8");
+        if (bytes <= KMS_KEY_POLICY_MAX_BYTES) continue;
+        report(
+            "operators",
+            `role ${role.name}: ${roleSigners(access, role.name).length} AWS principals`,
+            `make the role's KMS key policy ${bytes} bytes; KMS accepts at most ${KMS_KEY_POLICY_MAX_BYTES}`,
+            `pulumi config set --path 'roles[0].awsPrincipals[0]' <one IAM role the team assumes>  (instead of one principal per operator)`,
+        );
+    }
+}
+
+/** kms: who may sign with a role's key: the role's own principals and those of its operators, sorted. */
+export function roleSigners(access: AccessSettings, role: string): string[] {
+    const own = access.roles.find((r) => r.name === role)?.awsPrincipals ?? [];
+    const operators = access.operators.filter((o) => o.role === role).flatMap((o) => o.awsPrincipals);
+    return [...new Set([...own, ...operators])].sort();
 }
 
 /** The account a role logs in as on the targets (its principal is the role name). */

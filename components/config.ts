@@ -130,6 +130,8 @@ export const CONFIG_KEYS: readonly string[] = [
     "operatorPublicKeys",
     "operators",
     "roles",
+    "userCa",
+    "kmsRequireMfa",
     "identityFile",
     "jumpUser",
     "loginUser",
@@ -634,6 +636,8 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         {
             operators: json<unknown>("operators", undefined, setPath("operators[0].name", "alice")),
             roles: json<unknown>("roles", undefined, setPath("roles[0].name", "ops")),
+            userCa: get("userCa"),
+            kmsRequireMfa: get("kmsRequireMfa"),
             sharedKeysSet: get("operatorPublicKeys") !== undefined,
             loginUser,
         },
@@ -1053,7 +1057,7 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
         upgrades: s.upgrades,
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
         cryptoProfile: s.cryptoProfile,
-        userCa: s.access && { caPublicKey: "", roles: roleReach(s.access, s.tunnels) },
+        userCa: s.access && { roles: roleReach(s.access, s.tunnels).map((r) => ({ ...r, caPublicKey: "" })) },
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];

@@ -6,7 +6,8 @@ import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } 
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { Keys } from "./keys";
-import { operatorPrincipals, roleReach, targetAccount } from "./accessConfig";
+import { operatorPrincipals, roleReach, roleSigners, targetAccount, UserCaBackend } from "./accessConfig";
+import { UserCaKms } from "./userCaKms";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
@@ -60,7 +61,13 @@ export class Jumpgate extends pulumi.ComponentResource {
     /** Secret; only when the operator key was generated. */
     readonly privateKeyOpenssh?: pulumi.Output<string>;
     readonly sshCommands: pulumi.Output<ReturnType<typeof renderSshCommands>>;
-    /** Team access: the user CA's public key hosts trust (public data). */
+    /** Team access: which CA signs certificates, `kms` or `stack`. */
+    readonly userCa?: UserCaBackend;
+    /** Team access: each role's CA public key, the only one hosts accept for its principal (public data). */
+    readonly userCaPublicKeys?: pulumi.Output<Record<string, string>>;
+    /** Team access, kms: each role's KMS key ARN, which `jumpgate-ssh login` signs with. */
+    readonly userCaKmsKeyArns?: pulumi.Output<Record<string, string>>;
+    /** Team access, stack: the user CA's public key hosts trust for every role (public data). */
     readonly userCaPublicKey?: pulumi.Output<string>;
     /** Team access: the user CA's private key, a secret, for `jumpgate-ssh login --ca stack --ca-key-file`. */
     readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
@@ -99,16 +106,36 @@ export class Jumpgate extends pulumi.ComponentResource {
             {
                 hostNames: [...s.bastions.map((b) => b.name), ...s.targets.map((t) => t.name)],
                 operatorPublicKeys: s.operatorPublicKeys,
-                userCa: s.access !== undefined,
+                userCa: s.access?.userCa,
             },
             parent,
         );
-        // Team access: hosts know the CA and the roles, never the operators.
-        const roles = s.access === undefined ? undefined : roleReach(s.access, s.tunnels);
+        // Team access: hosts know each role's CA key and the roles, never the operators.
+        const access = s.access;
+        const kmsCa =
+            access?.userCa === "kms"
+                ? new UserCaKms(
+                      name,
+                      {
+                          stack: s.stack,
+                          roles: access.roles.map((r) => ({ name: r.name, signers: roleSigners(access, r.name) })),
+                          requireMfa: access.kmsRequireMfa,
+                          tags,
+                      },
+                      parent,
+                  )
+                : undefined;
+        const stackCaKey = keys.userCaPublicKey;
+        const roleCaKeys: pulumi.Output<Record<string, string>> | undefined =
+            access === undefined
+                ? undefined
+                : kmsCa
+                  ? pulumi.all(kmsCa.publicKeys)
+                  : stackCaKey!.apply((k) => Object.fromEntries(access.roles.map((r) => [r.name, k])));
+        const roles = access === undefined ? undefined : roleReach(access, s.tunnels);
         const userCaFor = (extraReach: string[]): pulumi.Output<UserCaAccess> | undefined =>
-            keys.userCaPublicKey?.apply((caPublicKey) => ({
-                caPublicKey,
-                roles: roles!.map((r) => ({ ...r, reach: [...r.reach, ...extraReach] })),
+            roleCaKeys?.apply((caKeys) => ({
+                roles: roles!.map((r) => ({ ...r, reach: [...r.reach, ...extraReach], caPublicKey: caKeys[r.name]! })),
             }));
 
         // Fixed addresses, round-robin over the subnets: known before any instance exists.
@@ -127,7 +154,7 @@ export class Jumpgate extends pulumi.ComponentResource {
             k === 0 ? network.publicSubnets[0]!.cidrBlock : innerPlacements[k - 1]!.privateIp;
 
         const targetIp = (name: string) => targetPlacements[s.targets.findIndex((t) => t.name === name)]!.privateIp;
-        const access = new SshAccess(
+        const sshAccess = new SshAccess(
             name,
             {
                 vpcId: network.vpcId,
@@ -156,7 +183,7 @@ export class Jumpgate extends pulumi.ComponentResource {
             {
                 targets: s.targets,
                 placements: targetPlacements,
-                securityGroupId: access.targetSecurityGroupId,
+                securityGroupId: sshAccess.targetSecurityGroupId,
                 hostKeys: keys.hostKeys,
                 operatorPublicKeys: keys.operatorPublicKeys,
                 userCa: userCaFor([]),
@@ -186,7 +213,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     hop: k,
                     subnetId: k === 0 ? network.publicSubnets[0]!.id : innerPlacements[k - 1]!.subnetId,
                     privateIp: k === 0 ? undefined : innerPlacements[k - 1]!.privateIp,
-                    securityGroupId: access.hopSecurityGroupIds[hop.name]!,
+                    securityGroupId: sshAccess.hopSecurityGroupIds[hop.name]!,
                     hostKey: keys.hostKeys[hop.name]!,
                     operatorPublicKeys: keys.operatorPublicKeys,
                     // Inner hops of a chain let every role on to the next hop; the last narrows per role.
@@ -258,6 +285,9 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.sshCommands = inventory.apply(renderSshCommands);
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
         if (s.access !== undefined) {
+            this.userCa = s.access.userCa;
+            this.userCaPublicKeys = roleCaKeys;
+            this.userCaKmsKeyArns = kmsCa && pulumi.all(kmsCa.keyArns);
             this.userCaPublicKey = keys.userCaPublicKey;
             this.userCaPrivateKeyOpenssh = keys.userCaPrivateKeyOpenssh;
             this.operatorPrincipals = operatorPrincipals(s.access);

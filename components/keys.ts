@@ -16,8 +16,11 @@ export interface KeysArgs {
     hostNames: string[];
     /** Operator public keys (OpenSSH format); when empty an ED25519 key is generated. Defaults to []. */
     operatorPublicKeys?: string[];
-    /** Team access: create the stack's user CA instead of any operator key. Defaults to false. */
-    userCa?: boolean;
+    /**
+     * Team access: no operator key at all; with `stack` the stack's user CA key is created here (with
+     * `kms` the CA keys live in KMS). Defaults to none: the single shared key.
+     */
+    userCa?: "stack" | "kms";
 }
 
 export class Keys extends pulumi.ComponentResource {
@@ -35,8 +38,11 @@ export class Keys extends pulumi.ComponentResource {
     constructor(name: string, args: KeysArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:keys:Keys", name, {}, opts);
         const given = args.operatorPublicKeys ?? [];
-        if (args.userCa) {
-            if (given.length > 0) throw new Error("operator keys and a user CA exclude each other");
+        if (args.userCa !== undefined && given.length > 0)
+            throw new Error("operator keys and a user CA exclude each other");
+        if (args.userCa === "kms") {
+            this.operatorPublicKeys = pulumi.output([]);
+        } else if (args.userCa === "stack") {
             // Its private key lives only in state, as a secret; hosts get the public key.
             const ca = new tls.PrivateKey(`${name}-user-ca`, { algorithm: "ED25519" }, { parent: this });
             this.userCaPublicKey = ca.publicKeyOpenssh.apply((k) => k.trim());

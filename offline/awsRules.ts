@@ -112,3 +112,120 @@ export function iamName(
         };
     return { name: prefix + random.slice(0, AUTONAME_RANDOM_CHARS) };
 }
+
+// ---- AWS KMS (CreateKey, PutKeyPolicy, CreateAlias; https://docs.aws.amazon.com/kms/latest/APIReference/)
+
+const KMS_DOC = "see https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-choose-key-spec.html";
+/** Key usages each key spec allows (KMS Developer Guide, "Key spec reference"). */
+export const KMS_KEY_USAGES: Record<string, readonly string[]> = {
+    SYMMETRIC_DEFAULT: ["ENCRYPT_DECRYPT"],
+    RSA_2048: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+    RSA_3072: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+    RSA_4096: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+    ECC_NIST_P256: ["SIGN_VERIFY", "KEY_AGREEMENT"],
+    ECC_NIST_P384: ["SIGN_VERIFY", "KEY_AGREEMENT"],
+    ECC_NIST_P521: ["SIGN_VERIFY", "KEY_AGREEMENT"],
+    ECC_SECG_P256K1: ["SIGN_VERIFY", "KEY_AGREEMENT"],
+    ECC_NIST_EDWARDS25519: ["SIGN_VERIFY"],
+    ML_DSA_44: ["SIGN_VERIFY"],
+    ML_DSA_65: ["SIGN_VERIFY"],
+    ML_DSA_87: ["SIGN_VERIFY"],
+    HMAC_224: ["GENERATE_VERIFY_MAC"],
+    HMAC_256: ["GENERATE_VERIFY_MAC"],
+    HMAC_384: ["GENERATE_VERIFY_MAC"],
+    HMAC_512: ["GENERATE_VERIFY_MAC"],
+    SM2: ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"],
+};
+
+/** Why CreateKey refuses this key spec and usage (both default as KMS defaults them). */
+export function kmsKeySpecError(keySpec = "SYMMETRIC_DEFAULT", keyUsage = "ENCRYPT_DECRYPT"): string | undefined {
+    const usages = KMS_KEY_USAGES[keySpec];
+    if (!usages)
+        return (
+            `ValidationException: 1 validation error detected: Value '${keySpec}' at 'keySpec' failed to satisfy ` +
+            `constraint: Member must satisfy enum value set: [${Object.keys(KMS_KEY_USAGES).join(", ")}]`
+        );
+    if (usages.includes(keyUsage)) return undefined;
+    return `ValidationException: KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}; it allows ${usages.join(", ")} (${KMS_DOC})`;
+}
+
+/** KMS takes key policies of at most 32 KB. */
+export const KMS_POLICY_MAX = 32768;
+
+/** The deletion waiting period: 7 to 30 days (ScheduleKeyDeletion PendingWindowInDays). */
+export function kmsDeletionWindowError(days: unknown): string | undefined {
+    if (days === undefined) return undefined;
+    if (typeof days === "number" && Number.isInteger(days) && days >= 7 && days <= 30) return undefined;
+    return `expected deletion_window_in_days to be in the range (7 - 30), got ${String(days)}`;
+}
+
+/** Principals KMS accepts in a key policy: account IDs and root, IAM users and roles, assumed-role sessions. */
+const KMS_POLICY_PRINCIPAL =
+    /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)|arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+
+type PolicyStatement = {
+    Effect?: unknown;
+    Principal?: unknown;
+    Action?: unknown;
+    Condition?: unknown;
+};
+
+/**
+ * Why CreateKey or PutKeyPolicy refuses `policy`: too long, not JSON, an invalid principal, or (unless
+ * `bypassLockoutCheck`) a policy that would not let `caller` change it again (the lock-out safety check).
+ */
+export function kmsKeyPolicyError(
+    policy: string,
+    caller: { accountRoot: string; arn: string },
+    bypassLockoutCheck: boolean,
+): string | undefined {
+    const bytes = Buffer.byteLength(policy, "utf8");
+    if (bytes > KMS_POLICY_MAX)
+        return `ValidationException: 1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to ${KMS_POLICY_MAX} (got ${bytes})`;
+    let statements: PolicyStatement[];
+    try {
+        const doc = JSON.parse(policy) as { Statement?: unknown };
+        statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as PolicyStatement[];
+    } catch {
+        return "MalformedPolicyDocumentException: The policy is not valid JSON";
+    }
+    const principals = (s: PolicyStatement): string[] => {
+        const aws = (s.Principal as { AWS?: unknown } | undefined)?.AWS;
+        return (Array.isArray(aws) ? aws : [aws]).filter((p): p is string => typeof p === "string");
+    };
+    if (statements.some((s) => principals(s).some((p) => !KMS_POLICY_PRINCIPAL.test(p))))
+        return "MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals.";
+    if (bypassLockoutCheck) return undefined;
+    const allowsPut = (s: PolicyStatement) => {
+        const actions = (Array.isArray(s.Action) ? s.Action : [s.Action]).filter(
+            (a): a is string => typeof a === "string",
+        );
+        const matches = actions.some((a) =>
+            new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(
+                "kms:PutKeyPolicy",
+            ),
+        );
+        const who = principals(s);
+        return (
+            s.Effect === "Allow" &&
+            s.Condition === undefined &&
+            matches &&
+            (who.includes(caller.accountRoot) || who.includes(caller.arn))
+        );
+    };
+    if (statements.some(allowsPut)) return undefined;
+    return (
+        "MalformedPolicyDocumentException: The new key policy will not allow you to update the key policy in the future. " +
+        "(see https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-bypass-policy-lockout-safety-check)"
+    );
+}
+
+/** Why CreateAlias refuses `name`: it must start with `alias/`, not `alias/aws/`, up to 256 allowed characters. */
+export function kmsAliasNameError(name: string): string | undefined {
+    if (!name.startsWith("alias/")) return 'ValidationException: Alias must start with the prefix "alias/".';
+    if (name.startsWith("alias/aws/"))
+        return "NotAuthorizedException: Cannot create alias with prefix 'alias/aws/', which is reserved for AWS managed keys";
+    if (name.length > 256 || !/^[a-zA-Z0-9:/_-]+$/.test(name))
+        return `ValidationException: 1 validation error detected: Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length less than or equal to 256`;
+    return undefined;
+}

@@ -17,6 +17,8 @@ export interface RegionPrices {
     publicIpv4Hourly: Price;
     flowLogIngestPerGb: Price;
     logStorageGbMonth: Price;
+    /** A customer managed KMS key (the kms user CA has one per role). */
+    kmsKeyMonth: Price;
 }
 
 interface Assumption {
@@ -80,6 +82,7 @@ const NO_CHARGE = new Set([
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ec2/eipAssociation:EipAssociation",
     "aws:iam/role:Role",
+    "aws:kms/alias:Alias",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/instanceProfile:InstanceProfile",
@@ -158,6 +161,8 @@ function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTa
             const item = `log storage, ${gb.toFixed(1)} GB assumed (${days === 0 ? "never expires: after a year" : `${days}-day retention`})`;
             return [{ item, price: region?.logStorageGbMonth, quantity: gb, assumed: true }];
         }
+        case "aws:kms/key:Key":
+            return [{ item: "KMS key (user CA of one role)", price: region?.kmsKeyMonth, quantity: 1 }];
         default:
             return NO_CHARGE.has(r.type)
                 ? []
@@ -192,6 +197,13 @@ export function estimateCost(run: { region: string; resources: Resource[] }, tab
             `${a.natProcessedGbPerMonth.value} GB/month through each NAT gateway: ${a.natProcessedGbPerMonth.why}`,
             `${a.flowLogGbPerMonth.value} GB/month of flow logs: ${a.flowLogGbPerMonth.why}`,
             "internet data transfer out and CPU credit surplus of burstable instances are not included",
+            ...(run.resources.some((r) => r.type === "aws:kms/key:Key")
+                ? [
+                      "KMS requests are not included: each certificate is one kms:Sign on an asymmetric key, charged " +
+                          "per 10,000 requests outside the free tier (aws.amazon.com/kms/pricing); one login per " +
+                          "operator and working day stays far below 10,000 a month",
+                  ]
+                : []),
         ],
     };
 }

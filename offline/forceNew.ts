@@ -218,6 +218,19 @@ export const FORCE_NEW: Record<string, ForceNewRule> = {
         paths: ["name", "namePrefix", "path"],
         source: `${AWS} internal/service/iam/instance_profile.go`,
     },
+    "aws:kms/key:Key": {
+        // Policy, description, deletion window, rotation and enabled state are updated in place.
+        paths: ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
+        inPlaceNotes: {
+            policy: "PutKeyPolicy: who may sign changes at once, the key and every host stay",
+        },
+        source: `${AWS} internal/service/kms/key.go`,
+    },
+    "aws:kms/alias:Alias": {
+        // target_key_id is UpdateAlias, in place.
+        paths: ["name", "namePrefix"],
+        source: `${AWS} internal/service/kms/alias.go`,
+    },
     "tls:index/privateKey:PrivateKey": {
         paths: ["algorithm", "ecdsaCurve", "rsaBits"],
         source: "hashicorp/terraform-provider-tls internal/provider/resource_private_key.go (RequiresReplace)",

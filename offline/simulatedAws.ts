@@ -2,7 +2,7 @@
 // addresses inside the planned subnets, real ED25519 keys. It rejects the inputs the real API rejects
 // (offline/awsRules.ts), so a plan that passes here does not fail at `pulumi up` for those reasons.
 // Invokes it does not know throw, so a new data source cannot silently return nothing.
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { hostAt, parseCidr } from "../components/net/cidr";
 import {
@@ -10,6 +10,10 @@ import {
     elasticIpQuotaError,
     IAM_LIMITS,
     iamName,
+    kmsAliasNameError,
+    kmsDeletionWindowError,
+    kmsKeyPolicyError,
+    kmsKeySpecError,
     privateIpError,
     securityGroupDescriptionError,
     tagsError,
@@ -19,6 +23,8 @@ import { ed25519KeyPair, seedFrom } from "./sshKeys";
 import { queryZones, ZoneQuery } from "./zones";
 
 const ACCOUNT = "123456789012";
+/** Who runs `pulumi up` against the simulated account (getCallerIdentity). */
+export const SIMULATED_CALLER_ARN = `arn:aws:iam::${ACCOUNT}:user/deployer`;
 /** Documentation range (RFC 5737) the simulated Elastic IPs come from. */
 export const SIMULATED_PUBLIC_RANGE = "198.51.100.0/24";
 
@@ -146,6 +152,23 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             case "aws:ec2/instance:Instance":
                 if (typeof inputs.userData === "string") errors.push(userDataError(inputs.userData));
                 break;
+            case "aws:kms/key:Key": {
+                const spec = inputs.customerMasterKeySpec as string | undefined;
+                errors.push(kmsKeySpecError(spec, inputs.keyUsage as string | undefined));
+                errors.push(kmsDeletionWindowError(inputs.deletionWindowInDays));
+                if (typeof inputs.policy === "string")
+                    errors.push(
+                        kmsKeyPolicyError(
+                            inputs.policy,
+                            { accountRoot: `arn:aws:iam::${ACCOUNT}:root`, arn: SIMULATED_CALLER_ARN },
+                            inputs.bypassPolicyLockoutSafetyCheck === true,
+                        ),
+                    );
+                break;
+            }
+            case "aws:kms/alias:Alias":
+                if (typeof inputs.name === "string") errors.push(kmsAliasNameError(inputs.name));
+                break;
             case "aws:ec2/eip:Eip": {
                 const inUse = this.resources.filter((r) => r.type === type).length;
                 errors.push(elasticIpQuotaError(inUse, this.options.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA));
@@ -244,6 +267,28 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 };
                 break;
             }
+            case "aws:kms/key:Key": {
+                // Key IDs are UUIDs.
+                const u = hex(`${this.options.stack}/${args.type}/${args.name}`, 32);
+                id = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
+                state = {
+                    ...state,
+                    keyId: id,
+                    arn: this.arn("kms", `key/${id}`),
+                    keyUsage: inputs.keyUsage ?? "ENCRYPT_DECRYPT",
+                    customerMasterKeySpec: inputs.customerMasterKeySpec ?? "SYMMETRIC_DEFAULT",
+                    multiRegion: false,
+                };
+                break;
+            }
+            case "aws:kms/alias:Alias":
+                id = String(inputs.name);
+                state = {
+                    ...state,
+                    arn: this.arn("kms", String(inputs.name)),
+                    targetKeyArn: this.arn("kms", `key/${String(inputs.targetKeyId)}`),
+                };
+                break;
             case "tls:index/privateKey:PrivateKey": {
                 if (inputs.algorithm !== "ED25519")
                     throw new Error(`simulated tls: only ED25519 keys are simulated, not ${String(inputs.algorithm)}`);
@@ -271,6 +316,38 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             state,
         });
         return { id: args.custom === false ? undefined : id, state };
+    }
+
+    /** GetPublicKey of a simulated key: a real Ed25519 key (DER SubjectPublicKeyInfo) for an Edwards key. */
+    private kmsPublicKey(keyId: string): Record<string, unknown> {
+        const alias = this.resources.find(
+            (r) => r.type === "aws:kms/alias:Alias" && (r.id === keyId || r.state.arn === keyId),
+        );
+        const wanted = alias ? String(alias.inputs.targetKeyId) : keyId;
+        const key = this.resources.find(
+            (r) => r.type === "aws:kms/key:Key" && (r.id === wanted || r.state.arn === wanted),
+        );
+        if (!key) throw new Error(`simulated AWS: NotFoundException: Key '${keyId}' does not exist`);
+        const spec = String(key.state.customerMasterKeySpec);
+        if (spec !== "ECC_NIST_EDWARDS25519")
+            throw new Error(
+                `simulated AWS: GetPublicKey is simulated for ECC_NIST_EDWARDS25519 keys only, not ${spec}`,
+            );
+        // Its private half stays "in KMS": no program or host ever sees it, so a fixed seed serves every mode.
+        const pair = ed25519KeyPair(seedFrom(`${this.options.stack}/kms/${key.name}`));
+        const der = createPublicKey(createPrivateKey(pair.privateKeyPem)).export({ format: "der", type: "spki" });
+        return {
+            id: String(key.state.arn),
+            arn: key.state.arn,
+            keyId: key.state.arn,
+            customerMasterKeySpec: spec,
+            keyUsage: key.state.keyUsage,
+            publicKey: der.toString("base64"),
+            publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${der.toString("base64")}\n-----END PUBLIC KEY-----\n`,
+            signingAlgorithms: ["ED25519_SHA_512", "ED25519_PH_SHA_512"],
+            encryptionAlgorithms: [],
+            region: this.options.region,
+        };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
@@ -344,6 +421,12 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 const ids = this.amiImages(inputs).map((i) => i.id);
                 return { id: this.options.region, ids: inputs.sortAscending === true ? ids : ids.reverse() };
             }
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { id: ACCOUNT, accountId: ACCOUNT, arn: SIMULATED_CALLER_ARN, userId: "AIDASIMULATEDDEPLOYER" };
+            case "aws:index/getPartition:getPartition":
+                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+            case "aws:kms/getPublicKey:getPublicKey":
+                return this.kmsPublicKey(String(inputs.keyId));
             case "aws:ec2/getSubnet:getSubnet": {
                 const id = String(inputs.id);
                 const subnet = this.subnets.get(id);

@@ -11,6 +11,7 @@ import { sshNotOpenToWorld } from "./rules/ssh-not-open-to-world";
 import { targetSshOnlyFromBastion } from "./rules/target-ssh-only-from-bastion";
 import { targetsNotReachableFromOutside } from "./rules/targets-not-reachable-from-outside";
 import { userDataHostKeysReadable } from "./rules/user-data-host-keys-readable";
+import { userDataNoOperatorKeys } from "./rules/user-data-no-operator-keys";
 import { userDataNoPrivateKeys } from "./rules/user-data-no-private-keys";
 import { userDataSshdHardened } from "./rules/user-data-sshd-hardened";
 import { vpcFlowLogs } from "./rules/vpc-flow-logs";
@@ -26,6 +27,7 @@ export const policies: Policies = [
     targetSshOnlyFromBastion,
     userDataSshdHardened,
     userDataNoPrivateKeys,
+    userDataNoOperatorKeys,
     userDataHostKeysReadable,
     vpcFlowLogs,
     requiredTags,

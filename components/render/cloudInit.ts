@@ -22,12 +22,11 @@ import {
     JUMP_GROUP,
     LOGIN_GROUP,
     NOLOGIN,
-    PRINCIPALS_DIR,
+    AUTHORIZED_CAS_DIR,
     SSHD_DROPIN_PATH,
-    USER_CA_PATH,
     renderBastionSshd,
-    renderJumpPrincipals,
-    renderRolePrincipals,
+    renderJumpAuthorizedCas,
+    renderRoleAuthorizedCa,
     renderTargetSshd,
 } from "./sshd";
 import {
@@ -110,7 +109,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
     const accessFiles =
         spec.userCa === undefined
             ? []
-            : userCaFiles(spec.userCa, [[spec.jumpUser, renderJumpPrincipals(spec.userCa, spec.targets)]]);
+            : authorizedCaFiles([[spec.jumpUser, renderJumpAuthorizedCas(spec.userCa, spec.targets)]]);
     return document({
         os: spec.os,
         hostKey: spec.hostKey,
@@ -152,9 +151,8 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         accessFiles:
             spec.userCa === undefined
                 ? []
-                : userCaFiles(
-                      spec.userCa,
-                      roles.map((r) => [roleAccountName(spec.loginUser, r.name), renderRolePrincipals(r)]),
+                : authorizedCaFiles(
+                      roles.map((r) => [roleAccountName(spec.loginUser, r.name), renderRoleAuthorizedCa(r)]),
                   ),
         sshd: renderTargetSshd(spec),
         unitDropIn: SSH_ONLINE_DROPIN,
@@ -195,19 +193,14 @@ function roleAccount(loginUser: string, role: RoleAccess): CloudConfigUser {
     };
 }
 
-/** The CA public key and one principals file per account, root-owned (sshd's StrictModes). */
-function userCaFiles(userCa: UserCaAccess, principals: [account: string, content: string][]): CloudConfigFile[] {
-    if (!/^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( \S+)?$/.test(userCa.caPublicKey.trim()))
-        throw new Error("the user CA public key must be one ssh-ed25519 public key line");
-    return [
-        { path: USER_CA_PATH, content: `${userCa.caPublicKey.trim()}\n`, owner: "root:root", permissions: "0644" },
-        ...principals.map(([account, content]) => ({
-            path: `${PRINCIPALS_DIR}/${account}`,
-            content,
-            owner: "root:root",
-            permissions: "0644",
-        })),
-    ];
+/** One CA file per account, root-owned (sshd's StrictModes): which CA key vouches for which role. */
+function authorizedCaFiles(files: [account: string, content: string][]): CloudConfigFile[] {
+    return files.map(([account, content]) => ({
+        path: `${AUTHORIZED_CAS_DIR}/${account}`,
+        content,
+        owner: "root:root",
+        permissions: "0644",
+    }));
 }
 
 interface HostParts {
@@ -216,7 +209,7 @@ interface HostParts {
     hostKey: SshKeyPair;
     group: string;
     users: CloudConfigUser[];
-    /** Team access: CA key and principals files (before sshd's first start). */
+    /** Team access: each account's CA file (before sshd's first start). */
     accessFiles: CloudConfigFile[];
     sshd: string;
     /** ssh.service drop-in (targets). */

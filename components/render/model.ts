@@ -51,12 +51,15 @@ export interface RoleAccess {
     sudo: boolean;
     /** Endpoint names (targets, `tunnel-<name>`, the next hop) it may reach through a hop, or log in to. */
     reach: string[];
+    /**
+     * `ssh-ed25519 AAAA...`: the only CA key whose certificates log in for this role's principal (the
+     * role's own KMS key, or the stack CA, which then vouches for every role).
+     */
+    caPublicKey: string;
 }
 
-/** Team access: hosts trust the stack's user CA; each role is a principal. */
+/** Team access: hosts trust a CA key per role; each role is a principal. */
 export interface UserCaAccess {
-    /** The CA's `ssh-ed25519 AAAA...` public key (TrustedUserCAKeys). */
-    caPublicKey: string;
     roles: RoleAccess[];
 }
 

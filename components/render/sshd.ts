@@ -200,36 +200,49 @@ export function renderTargetSshd(spec: TargetHostSpec, openssh = OS_RELEASES[spe
     ].join("\n");
 }
 
-/** The stack's user CA public key, as hosts read it (TrustedUserCAKeys). */
-export const USER_CA_PATH = "/etc/ssh/jumpgate-user-ca.pub";
-/** One principals file per account: the role names whose certificates log in as it. */
-export const PRINCIPALS_DIR = "/etc/ssh/jumpgate-principals";
+/**
+ * One root-owned authorized-keys file per account, holding only `cert-authority` lines: each names the
+ * CA key that may vouch for one role's principal. TrustedUserCAKeys cannot do this (any trusted CA may
+ * sign any principal), so with one CA key per role whoever may sign as a developer could issue an
+ * `admin` certificate; a `cert-authority,principals="admin"` line accepts the admin CA's certificates only.
+ */
+export const AUTHORIZED_CAS_DIR = "/etc/ssh/jumpgate-user-cas";
 
-/** Team access: only certificates from the stack's CA log in, for the principals listed per account. */
+/** Team access: only certificates log in, from the CA each account's file binds to each role. */
 function userCaLines(): string[] {
     return [
         "",
-        "# Team access: certificates from the stack's user CA only; principals are role names, never people.",
-        `TrustedUserCAKeys ${USER_CA_PATH}`,
-        `AuthorizedPrincipalsFile ${PRINCIPALS_DIR}/%u`,
-        "AuthorizedKeysFile none",
+        "# Team access: certificates only; each role's principal is accepted only from that role's CA key.",
+        `AuthorizedKeysFile ${AUTHORIZED_CAS_DIR}/%u`,
     ];
 }
 
+/** The `cert-authority` line that lets the role's CA vouch for the role's principal, with extra options. */
+function caLine(role: RoleAccess, extraOptions: string[] = []): string {
+    const m = /^(ssh-ed25519 [A-Za-z0-9+/]+={0,2})(?: \S+)?$/.exec(role.caPublicKey.trim());
+    if (!m) throw new Error(`role ${role.name}: the CA public key must be one ssh-ed25519 public key line`);
+    const options = ["cert-authority", `principals="${assertRoleName(role)}"`, ...extraOptions].join(",");
+    return `${options} ${m[1]} jumpgate-ca-${role.name}`;
+}
+
 /**
- * The jump account's principals file: one line per role, whose `permitopen` options narrow the hop's
- * PermitOpen to that role's endpoints (sshd allows a channel only if both permit it). A role that
- * reaches none of this hop's endpoints gets no line, so its certificates do not log in here; one that
- * reaches all of them gets a bare line.
+ * The jump account's CA file: one line per role, whose `permitopen` options narrow the hop's PermitOpen
+ * to that role's endpoints (sshd allows a channel only if both permit it). A role that reaches none of
+ * this hop's endpoints gets no line, so its certificates do not log in here; one that reaches all of
+ * them gets no permitopen.
  */
-export function renderJumpPrincipals(access: UserCaAccess, endpoints: readonly TargetEndpoint[]): string {
+export function renderJumpAuthorizedCas(access: UserCaAccess, endpoints: readonly TargetEndpoint[]): string {
     const lines = access.roles.flatMap((role) => {
         const open = endpoints.filter((e) => role.reach.includes(e.name));
         if (open.length === 0) return [];
         // Reaching all of them: the hop's own PermitOpen already says so, and user data stays small.
-        if (open.length === endpoints.length) return [assertRoleName(role)];
-        const options = open.map((e) => `permitopen="${permitOpenEntry(e)}"`).join(",");
-        return [`${options} ${assertRoleName(role)}`];
+        if (open.length === endpoints.length) return [caLine(role)];
+        return [
+            caLine(
+                role,
+                open.map((e) => `permitopen="${permitOpenEntry(e)}"`),
+            ),
+        ];
     });
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -240,9 +253,9 @@ function assertRoleName(role: RoleAccess): string {
     return role.name;
 }
 
-/** The principals file of a role's target account: the role name alone. */
-export function renderRolePrincipals(role: RoleAccess): string {
-    return `${assertRoleName(role)}\n`;
+/** The CA file of a role's target account: the role's CA, for the role's principal alone. */
+export function renderRoleAuthorizedCa(role: RoleAccess): string {
+    return `${caLine(role)}\n`;
 }
 
 function assertPort(port: number): void {

@@ -46,14 +46,16 @@ const STAND_IN_HOST_KEY: SshKeyPair = {
  */
 export function bastionUserDataBytes(spec: Omit<BastionHostSpec, "hostKey">): number {
     // The generated operator key is installed trimmed (keys.ts).
-    // With a user CA no operator key is listed, and the CA key has the size of any ED25519 public key.
+    // With a user CA no operator key is listed, and each role's CA key has the size of any ED25519 public key.
     const operatorPublicKeys =
         spec.userCa !== undefined
             ? []
             : spec.operatorPublicKeys.length > 0
               ? spec.operatorPublicKeys
               : [STAND_IN_PUBLIC_KEY.trim()];
-    const userCa = spec.userCa && { ...spec.userCa, caPublicKey: STAND_IN_PUBLIC_KEY.trim() };
+    const userCa = spec.userCa && {
+        roles: spec.userCa.roles.map((r) => ({ ...r, caPublicKey: STAND_IN_PUBLIC_KEY.trim() })),
+    };
     const text = renderBastionCloudInit({ ...spec, operatorPublicKeys, userCa, hostKey: STAND_IN_HOST_KEY });
     return Buffer.byteLength(text, "utf8");
 }

@@ -116,3 +116,55 @@ export function cloudConfigEnablesPasswords(text: string): boolean {
     const value: unknown = doc.get("ssh_pwauth");
     return value === true || (typeof value === "string" && /^(true|yes|on|1)$/i.test(value));
 }
+
+/** An OpenSSH public key (type and base64 blob) anywhere in a line. */
+const PUBLIC_KEY =
+    /(?:^|[\s"',])((?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) AAAA[A-Za-z0-9+/]+={0,2})/;
+/** An authorized-keys line whose options make its key a certificate authority, not a login key. */
+const CERT_AUTHORITY_LINE = /^\s*(?:[^\s"]|"[^"]*")*\bcert-authority\b(?:[^\s"]|"[^"]*")*\s+(ssh-|ecdsa-|sk-)/;
+const HOST_PUBLIC_KEY_FIELD = /^(rsa|dsa|ecdsa|ed25519)_public$/;
+
+/** A public key found in user data that is neither a host key nor a certificate authority. */
+export interface FoundPublicKey {
+    /** `users[0].ssh_authorized_keys[0]`, `write_files[3].content`, or `user data` when it is not cloud-config. */
+    path: string;
+    /** `ssh-ed25519 AAAAC3...`, shortened. */
+    key: string;
+}
+
+/**
+ * Login keys in user data: every OpenSSH public key except the host's own (`ssh_keys.<type>_public`) and
+ * CA keys on `cert-authority` lines (what hosts trusting a user CA carry instead).
+ */
+export function findLoginPublicKeys(text: string): FoundPublicKey[] {
+    const inText = (value: string, path: string): FoundPublicKey[] =>
+        value
+            .split("\n")
+            .filter((line) => !CERT_AUTHORITY_LINE.test(line))
+            .flatMap((line) => {
+                const m = PUBLIC_KEY.exec(line);
+                return m ? [{ path, key: `${m[1]!.slice(0, 32)}...` }] : [];
+            });
+    if (!isCloudConfig(text)) return inText(text, "user data (not cloud-config)");
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) return inText(text, "user data (cloud-config that is not valid YAML)");
+    const found: FoundPublicKey[] = [];
+    const walk = (node: unknown, path: (string | number)[]): void => {
+        if (isScalar(node)) {
+            const hostKey = path.length === 2 && path[0] === "ssh_keys" && HOST_PUBLIC_KEY_FIELD.test(String(path[1]));
+            if (typeof node.value === "string" && !hostKey) found.push(...inText(node.value, formatPath(path)));
+        } else if (isMap(node)) {
+            for (const pair of node.items)
+                walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"]);
+        } else if (isSeq(node)) {
+            node.items.forEach((item, i) => walk(item, [...path, i]));
+        }
+    };
+    walk(doc.contents, []);
+    return found;
+}
+
+/** Whether user data makes sshd trust a user CA (cert-authority lines, or TrustedUserCAKeys). */
+export function trustsUserCa(text: string): boolean {
+    return text.split("\n").some((line) => CERT_AUTHORITY_LINE.test(line)) || /\bTrustedUserCAKeys\s+\//i.test(text);
+}

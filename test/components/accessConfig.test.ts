@@ -2,13 +2,15 @@
 // each with its key, the bad value and the `pulumi config set --path` that fixes it.
 import { describe, expect, it } from "vitest";
 import { ConfigError, readSettings } from "../../components/config";
-import { matchTargets, operatorPrincipals } from "../../components/accessConfig";
+import { matchTargets, operatorPrincipals, roleSigners } from "../../components/accessConfig";
 
 const ALICE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPgcPxffI2idXW8LzCZGLrW9whC5VPh63Wf0tHvsFk0c alice@laptop";
 const TARGETS = [{ name: "app-1" }, { name: "app-2" }, { name: "db-1" }];
 
+/** Stack config; with operators the stack CA unless `userCa` is given (the kms tests below set it). */
 function settingsFrom(values: Record<string, unknown>) {
-    const all: Record<string, unknown> = { allowedCidrs: ["203.0.113.0/24"], targets: TARGETS, ...values };
+    const ca = values.operators !== undefined && !("userCa" in values) ? { userCa: "stack" } : {};
+    const all: Record<string, unknown> = { allowedCidrs: ["203.0.113.0/24"], targets: TARGETS, ...ca, ...values };
     const get = (key: string) => {
         const v = all[key];
         return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
@@ -41,9 +43,9 @@ describe("operators and roles", () => {
             roles: [{ name: "dba", sudo: true, targets: ["db-*"] }],
         });
         expect(s.access!.roles).toEqual([
-            { name: "admin", sudo: true, targets: ["app-1", "app-2", "db-1"] },
-            { name: "developer", sudo: false, targets: ["app-1", "app-2", "db-1"] },
-            { name: "dba", sudo: true, targets: ["db-1"] },
+            { name: "admin", sudo: true, targets: ["app-1", "app-2", "db-1"], awsPrincipals: [] },
+            { name: "developer", sudo: false, targets: ["app-1", "app-2", "db-1"], awsPrincipals: [] },
+            { name: "dba", sudo: true, targets: ["db-1"], awsPrincipals: [] },
         ]);
         expect(operatorPrincipals(s.access!)).toEqual({ alice: ["admin"], bob: ["dba"], carol: ["developer"] });
     });
@@ -57,6 +59,7 @@ describe("operators and roles", () => {
             name: "developer",
             sudo: false,
             targets: ["app-1", "app-2"],
+            awsPrincipals: [],
         });
     });
 
@@ -166,5 +169,113 @@ describe("matchTargets", () => {
         expect(matchTargets("app-*", names)).toEqual(["app-1", "app-10"]);
         expect(matchTargets("*-1", names)).toEqual(["app-1", "db-1"]);
         expect(matchTargets("a.p-1", ["app-1"])).toEqual([]);
+    });
+});
+
+describe("the kms CA (userCa kms, the default with operators)", () => {
+    const arn = (who: string) => `arn:aws:iam::123456789012:user/${who}`;
+    const SSO =
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123456789abcdef";
+    const kms = (values: Record<string, unknown>) => ({ userCa: undefined, ...values });
+    const byKey = <P extends { key: string }>(problems: P[]) => Object.fromEntries(problems.map((p) => [p.key, p]));
+
+    it("is the default; an operator signs through their own principal or their role's, the role's key lists both", () => {
+        const s = settingsFrom(
+            kms({
+                operators: [
+                    { name: "alice", role: "admin", awsPrincipals: [arn("alice")] },
+                    { name: "bob", role: "developer" },
+                    { name: "carol", role: "developer", awsPrincipals: [arn("carol")] },
+                ],
+                roles: [{ name: "developer", targets: ["*"], awsPrincipals: [SSO] }],
+            }),
+        );
+        expect(s.access).toMatchObject({ userCa: "kms", kmsRequireMfa: false });
+        expect(roleSigners(s.access!, "admin")).toEqual([arn("alice")]);
+        expect(roleSigners(s.access!, "developer")).toEqual([SSO, arn("carol")].sort());
+    });
+
+    it("reports every kms problem at once: who cannot sign, ARN shapes, the backend and the MFA switch", () => {
+        const problems = problemsOf(
+            kms({
+                userCa: "vault",
+                kmsRequireMfa: "yes",
+                operators: [
+                    { name: "alice", role: "admin", publicKeys: [ALICE_KEY] },
+                    { name: "bob", role: "developer", awsPrincipals: ["arn:aws:iam::123456789012:group/devs"] },
+                ],
+                roles: [{ name: "developer", targets: ["*"], awsPrincipals: ["*", "arn:aws:iam::1234:user/x"] }],
+            }),
+        );
+        const p = byKey(problems);
+        expect(Object.keys(p).sort()).toEqual(
+            [
+                "userCa",
+                "kmsRequireMfa",
+                "operators[0].awsPrincipals",
+                "operators[1].awsPrincipals[0]",
+                "roles[0].awsPrincipals[0]",
+                "roles[0].awsPrincipals[1]",
+            ].sort(),
+        );
+        expect(p.userCa).toMatchObject({ value: "vault", fix: "pulumi config set userCa kms" });
+        expect(p["operators[0].awsPrincipals"]!.message).toContain("nobody could sign alice's certificates");
+        expect(p["operators[0].awsPrincipals"]!.fix).toBe(
+            "pulumi config set --path 'operators[0].awsPrincipals[0]' arn:aws:iam::123456789012:user/alice" +
+                "  (or, for solo use: pulumi config set userCa stack)",
+        );
+        expect(p["roles[0].awsPrincipals[0]"]).toMatchObject({
+            value: "*",
+            message: expect.stringContaining("IAM user, role"),
+        });
+    });
+
+    it("accepts the principal shapes a key policy takes: users, roles with paths, assumed-role sessions", () => {
+        const principals = [
+            arn("alice"),
+            SSO,
+            "arn:aws:sts::123456789012:assumed-role/Developers/alice@example.com",
+            "arn:aws-us-gov:iam::123456789012:role/ops",
+        ];
+        const s = settingsFrom(kms({ operators: [{ name: "alice", role: "admin", awsPrincipals: principals }] }));
+        expect(roleSigners(s.access!, "admin")).toEqual([...principals].sort());
+    });
+
+    it("refuses KMS-only settings with the stack CA, and backend settings without operators", () => {
+        const stack = problemsOf({
+            userCa: "stack",
+            kmsRequireMfa: "true",
+            operators: [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }],
+            roles: [{ name: "dba", targets: ["db-1"], awsPrincipals: [arn("dba")] }],
+        });
+        expect(stack.map((p) => p.key).sort()).toEqual(["kmsRequireMfa", "roles[0].awsPrincipals"]);
+        for (const p of stack) expect(p.message).toContain("applies only to userCa kms");
+        const alone = problemsOf({ userCa: "kms", kmsRequireMfa: "true" });
+        expect(alone.map((p) => [p.key, p.fix])).toEqual([
+            ["userCa", "pulumi config rm userCa"],
+            ["kmsRequireMfa", "pulumi config rm kmsRequireMfa"],
+        ]);
+    });
+
+    it("refuses a role whose key policy would pass KMS's 32 KB before any key exists", () => {
+        const many = Array.from({ length: 600 }, (_, i) => arn(`person-number-${i}`));
+        const [p, ...rest] = problemsOf(
+            kms({
+                operators: [{ name: "alice", role: "admin", awsPrincipals: [arn("alice")] }],
+                roles: [{ name: "developer", targets: ["*"], awsPrincipals: many }],
+            }),
+        );
+        expect(rest).toEqual([]);
+        expect(p).toMatchObject({ key: "operators", value: "role developer: 600 AWS principals" });
+        expect(p!.message).toMatch(/key policy \d+ bytes; KMS accepts at most 32768/);
+        // Two thirds as many fit.
+        expect(() =>
+            settingsFrom(
+                kms({
+                    operators: [{ name: "alice", role: "admin", awsPrincipals: [arn("alice")] }],
+                    roles: [{ name: "developer", targets: ["*"], awsPrincipals: many.slice(0, 400) }],
+                }),
+            ),
+        ).not.toThrow();
     });
 });

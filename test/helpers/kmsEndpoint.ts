@@ -4,7 +4,7 @@
 // and carries the real API's rules: required fields, base64 messages of 1 to 4,096 bytes, the key's
 // signing algorithms, ED25519_SHA_512 only over RAW messages, SigV4-signed requests scoped to the
 // region and `kms`; errors come back in KMS's shape (`{"__type": ..., "message": ...}`, HTTP 400).
-import { generateKeyPairSync, KeyObject, randomUUID, sign } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, KeyObject, randomUUID, sign } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 
 /** A key the endpoint holds. */
@@ -64,9 +64,22 @@ class KmsError extends Error {
     }
 }
 
-/** Starts the endpoint on 127.0.0.1 with a fresh Ed25519 CA key and a P-256 key. */
-export async function startKmsEndpoint(region = "eu-central-1", account = "111122223333"): Promise<KmsEndpoint> {
-    const caKey = newKey(region, account, "ECC_NIST_EDWARDS25519", ["ED25519_SHA_512", "ED25519_PH_SHA_512"]);
+/**
+ * Starts the endpoint on 127.0.0.1 with an Ed25519 CA key (fresh, or `caPrivateKey` when a test needs a
+ * key whose public half hosts already trust) and a P-256 key.
+ */
+export async function startKmsEndpoint(
+    region = "eu-central-1",
+    account = "111122223333",
+    caPrivateKey?: KeyObject,
+): Promise<KmsEndpoint> {
+    const caKey = newKey(
+        region,
+        account,
+        "ECC_NIST_EDWARDS25519",
+        ["ED25519_SHA_512", "ED25519_PH_SHA_512"],
+        caPrivateKey,
+    );
     const p256Key = newKey(region, account, "ECC_NIST_P256", ["ECDSA_SHA_256"]);
     const caAlias = "alias/jumpgate-ssh-ca";
     const requests: KmsRequest[] = [];
@@ -90,11 +103,18 @@ export async function startKmsEndpoint(region = "eu-central-1", account = "11112
     };
 }
 
-function newKey(region: string, account: string, keySpec: KmsTestKey["keySpec"], algorithms: string[]): KmsTestKey {
-    const pair =
-        keySpec === "ECC_NIST_EDWARDS25519"
-            ? generateKeyPairSync("ed25519")
-            : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+function newKey(
+    region: string,
+    account: string,
+    keySpec: KmsTestKey["keySpec"],
+    algorithms: string[],
+    given?: KeyObject,
+): KmsTestKey {
+    const pair = given
+        ? { privateKey: given, publicKey: createPublicKey(given) }
+        : keySpec === "ECC_NIST_EDWARDS25519"
+          ? generateKeyPairSync("ed25519")
+          : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const keyId = randomUUID();
     return {
         arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,

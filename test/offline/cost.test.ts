@@ -34,6 +34,18 @@ describe("monthly cost estimate", () => {
         expect(renderCost(eu)).toMatch(/Total\s+\$58\.28\n/);
     });
 
+    it("adds $1 a month per role's KMS key with the kms user CA, and says requests are not included", async () => {
+        const operators = [{ name: "alice", role: "admin", awsPrincipals: ["arn:aws:iam::123456789012:user/alice"] }];
+        const e = estimateCost(await plan({ "jumpgate:operators": operators }));
+        const kms = e.lines.filter((l) => l.type === "aws:kms/key:Key");
+        // Built-in roles admin and developer: one key each; aliases cost nothing.
+        expect(kms.map((l) => l.monthlyUsd)).toEqual([1, 1]);
+        expect(e.unpriced).toBe(0);
+        expect(e.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1") + 2, 9);
+        expect(e.assumptions.join("\n")).toMatch(/KMS requests are not included: each certificate is one kms:Sign/);
+        expect(estimateCost(await plan()).assumptions.join("\n")).not.toContain("KMS");
+    });
+
     it("says 'no price' for a region the table lacks, and gives no total as if complete", async () => {
         const e = estimateCost(await plan({ "aws:region": "ap-south-2" }));
         expect(e.totalUsd).toBe(0);

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FORCE_NEW } from "../../offline/forceNew";
+import { coveredBy, FORCE_NEW } from "../../offline/forceNew";
 import { plan } from "../helpers/program";
 
 const components = path.resolve(__dirname, "../../components");
@@ -42,6 +42,11 @@ describe("force-new table", () => {
             { "jumpgate:natGateways": "perAz", "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }] },
             { "jumpgate:tunnels": [{ name: "db", target: "app-1", remotePort: 5432, localPort: 15432 }] },
             {
+                "jumpgate:operators": [
+                    { name: "alice", role: "admin", awsPrincipals: ["arn:aws:iam::123456789012:user/alice"] },
+                ],
+            },
+            {
                 "jumpgate:existingVpc": {
                     vpcId: "vpc-0123456789abcdef0",
                     publicSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1"],
@@ -56,6 +61,16 @@ describe("force-new table", () => {
         expect([...registered].filter((t) => !FORCE_NEW[t])).toEqual([]);
         // The source scan's token mapping agrees with what the runtime registers.
         expect([...registered].filter((t) => !constructedTypes().has(t))).toEqual([]);
+    });
+
+    it("a KMS key is replaced for a new key spec or usage, and keeps its key material for a new policy", () => {
+        const rule = FORCE_NEW["aws:kms/key:Key"]!;
+        for (const path of ["customerMasterKeySpec", "keyUsage", "multiRegion"])
+            expect(coveredBy(path, rule.paths)).toBe(true);
+        for (const path of ["policy", "description", "deletionWindowInDays"])
+            expect(coveredBy(path, rule.paths)).toBe(false);
+        expect(coveredBy("targetKeyId", FORCE_NEW["aws:kms/alias:Alias"]!.paths)).toBe(false);
+        expect(coveredBy("name", FORCE_NEW["aws:kms/alias:Alias"]!.paths)).toBe(true);
     });
 
     it("cites the provider source of every entry", () => {

@@ -1,4 +1,5 @@
 // The simulated AWS refuses what the real API refuses: each rule is fed a violating input directly.
+import { createPublicKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { SimulatedAws } from "../../offline/simulatedAws";
 
@@ -195,6 +196,141 @@ describe("the simulated AWS", () => {
             expect(() => zones(sim(), { filters: [{ name: "optin-status", values: ["opted-in"] }] })).toThrow(
                 "InvalidParameterValue: The filter 'optin-status' is invalid",
             );
+        });
+    });
+
+    describe("KMS keys, key policies and aliases", () => {
+        const key = "aws:kms/key:Key";
+        const alias = "aws:kms/alias:Alias";
+        const root = "arn:aws:iam::123456789012:root";
+        const policy = (statements: Record<string, unknown>[]) =>
+            JSON.stringify({ Version: "2012-10-17", Statement: statements });
+        const admin = { Effect: "Allow", Principal: { AWS: root }, Action: "kms:*", Resource: "*" };
+        const signingKey = (inputs: Record<string, unknown> = {}) => ({
+            customerMasterKeySpec: "ECC_NIST_EDWARDS25519",
+            keyUsage: "SIGN_VERIFY",
+            policy: policy([admin]),
+            ...inputs,
+        });
+
+        it("accepts an Ed25519 signing key whose policy keeps the account's administration", () => {
+            expect(() => create(sim(), key, "ca", signingKey())).not.toThrow();
+        });
+
+        it.each([
+            [
+                "ECC_NIST_EDWARDS25519",
+                undefined,
+                /KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_EDWARDS25519/,
+            ],
+            ["ECC_NIST_EDWARDS25519", "ENCRYPT_DECRYPT", /not compatible/],
+            [
+                "SYMMETRIC_DEFAULT",
+                "SIGN_VERIFY",
+                /KeyUsage SIGN_VERIFY is not compatible with KeySpec SYMMETRIC_DEFAULT/,
+            ],
+            ["ECC_NIST_ED25519", "SIGN_VERIFY", /Value 'ECC_NIST_ED25519' at 'keySpec' failed to satisfy constraint/],
+        ])("refuses key spec %s with usage %s", (spec, usage, message) => {
+            expect(() =>
+                create(sim(), key, "ca", signingKey({ customerMasterKeySpec: spec, keyUsage: usage })),
+            ).toThrow(message);
+        });
+
+        it("allows the other valid combinations (RSA signs or encrypts, P-256 signs)", () => {
+            for (const [spec, usage] of [
+                ["RSA_2048", "ENCRYPT_DECRYPT"],
+                ["RSA_2048", "SIGN_VERIFY"],
+                ["ECC_NIST_P256", "SIGN_VERIFY"],
+            ])
+                expect(() =>
+                    create(
+                        sim(),
+                        key,
+                        `k-${spec}-${usage}`,
+                        signingKey({ customerMasterKeySpec: spec, keyUsage: usage }),
+                    ),
+                ).not.toThrow();
+        });
+
+        it("refuses a policy over 32 KB", () => {
+            const long = policy([{ ...admin, Sid: "x".repeat(32768) }]);
+            expect(() => create(sim(), key, "ca", signingKey({ policy: long }))).toThrow(
+                /Member must have length less than or equal to 32768/,
+            );
+        });
+
+        it("applies the lock-out safety check unless bypassPolicyLockoutSafetyCheck", () => {
+            const signOnly = policy([
+                {
+                    Effect: "Allow",
+                    Principal: { AWS: "arn:aws:iam::123456789012:user/alice" },
+                    Action: ["kms:Sign"],
+                    Resource: "*",
+                },
+            ]);
+            expect(() => create(sim(), key, "ca", signingKey({ policy: signOnly }))).toThrow(
+                /MalformedPolicyDocumentException: The new key policy will not allow you to update the key policy in the future/,
+            );
+            expect(() =>
+                create(sim(), key, "ca", signingKey({ policy: signOnly, bypassPolicyLockoutSafetyCheck: true })),
+            ).not.toThrow();
+            // The account's root with an action list that includes PutKeyPolicy through a wildcard passes.
+            const adminList = policy([{ ...admin, Action: ["kms:Describe*", "kms:Put*"] }]);
+            expect(() => create(sim(), key, "ca2", signingKey({ policy: adminList }))).not.toThrow();
+            // ...but not behind a condition, which may not hold for the next change.
+            const conditional = policy([{ ...admin, Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } }]);
+            expect(() => create(sim(), key, "ca3", signingKey({ policy: conditional }))).toThrow(
+                /will not allow you to update/,
+            );
+        });
+
+        it.each(["arn:aws:iam::123456789012:group/devs", "alice", "arn:aws:iam::1234:user/x", "*"])(
+            "refuses the principal %s",
+            (principal) => {
+                const p = policy([
+                    admin,
+                    { Effect: "Allow", Principal: { AWS: [principal] }, Action: "kms:Sign", Resource: "*" },
+                ]);
+                expect(() => create(sim(), key, "ca", signingKey({ policy: p }))).toThrow(
+                    "MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals.",
+                );
+            },
+        );
+
+        it.each([6, 31, 7.5])("refuses a deletion window of %s days (7 to 30)", (days) => {
+            expect(() => create(sim(), key, "ca", signingKey({ deletionWindowInDays: days }))).toThrow(
+                /deletion_window_in_days to be in the range \(7 - 30\)/,
+            );
+        });
+
+        it.each([
+            ["jumpgate/test/admin", /Alias must start with the prefix "alias\/"/],
+            ["alias/aws/jumpgate", /NotAuthorizedException: Cannot create alias with prefix 'alias\/aws\/'/],
+            [
+                "alias/jumpgate/prod.eu/admin",
+                /failed to satisfy constraint: Member must satisfy regular expression pattern/,
+            ],
+        ])("refuses the alias name %s", (name, message) => {
+            expect(() => create(sim(), alias, "a", { name, targetKeyId: "k" })).toThrow(message);
+        });
+
+        it("GetPublicKey returns a real Ed25519 SubjectPublicKeyInfo for a key, by ARN, ID or alias", () => {
+            const aws = sim();
+            const created = create(aws, key, "ca", signingKey()) as { id: string; state: { arn: string } };
+            create(aws, alias, "a", { name: "alias/jumpgate/test/admin", targetKeyId: created.id });
+            const get = (keyId: string) =>
+                aws.call({ token: "aws:kms/getPublicKey:getPublicKey", inputs: { keyId } } as Parameters<
+                    SimulatedAws["call"]
+                >[0]) as {
+                    publicKey: string;
+                    signingAlgorithms: string[];
+                };
+            const der = Buffer.from(get(created.state.arn).publicKey, "base64");
+            const k = createPublicKey({ key: der, format: "der", type: "spki" });
+            expect(k.asymmetricKeyType).toBe("ed25519");
+            expect(get(created.id).publicKey).toBe(get("alias/jumpgate/test/admin").publicKey);
+            expect(get(created.id).signingAlgorithms).toContain("ED25519_SHA_512");
+            expect(() => get("alias/none")).toThrow(/NotFoundException/);
         });
     });
 });

@@ -1,5 +1,5 @@
 // Team access on the real program under mocks: operators come, go and change role without touching an
-// instance, because hosts know only the stack's user CA and the roles.
+// instance, because hosts know only each role's CA key and the roles (the stack CA and the KMS CA alike).
 import { beforeAll, describe, expect, it } from "vitest";
 import { comparePlans } from "../../offline/compare";
 import { SavedPlan, toSavedPlan } from "../../offline/planFile";
@@ -7,7 +7,7 @@ import { OfflineRun } from "../../offline/run";
 import { ed25519KeyPair, seedFrom } from "../../offline/sshKeys";
 import { stackCaSigner } from "../../components/render/caKeys";
 import { parseCloudConfig } from "../../components/render/cloudConfig";
-import { PRINCIPALS_DIR } from "../../components/render/sshd";
+import { AUTHORIZED_CAS_DIR } from "../../components/render/sshd";
 import { T, named, plan } from "../helpers/program";
 
 const key = (who: string) => ed25519KeyPair(seedFrom(`team-${who}`)).publicKeyOpenssh;
@@ -18,6 +18,7 @@ const TEAM = [
     { name: "bob", role: "developer", publicKeys: [key("bob")] },
 ];
 const config = (operators: unknown[]) => ({
+    "jumpgate:userCa": "stack",
     "jumpgate:targets": TARGETS,
     "jumpgate:roles": ROLES,
     "jumpgate:operators": operators,
@@ -104,18 +105,20 @@ describe("a bastion chain with a tunnel", () => {
             "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
         });
         const doc = (name: string) => parseCloudConfig(String(named(run, T.instance, name).inputs.userData));
+        // Each line: `cert-authority,principals="<role>"[,permitopen=...] <CA key> <comment>`; the key is checked elsewhere.
         const principals = (name: string) =>
             doc(name)
-                .write_files.find((f) => f.path === `${PRINCIPALS_DIR}/jump`)!
+                .write_files.find((f) => f.path === `${AUTHORIZED_CAS_DIR}/jump`)!
                 .content.trim()
-                .split("\n");
+                .split("\n")
+                .map((l) => l.split(" ")[0]!.replace(/^cert-authority,principals="([^"]+)"(,)?(.*)$/, "$3$2$1"));
         const ips = run.outputs.targets as Record<string, string>;
         // The outer hop forwards only to the next one, which every role reaches.
         expect(principals("test-edge-instance")).toEqual(["admin", "developer", "dba"]);
         expect(principals("test-mgmt-instance")).toEqual([
             "admin",
             "developer",
-            `permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432" dba`,
+            `permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432",dba`,
         ]);
         for (const r of run.resources.filter((x) => x.type === T.instance)) {
             const text = String(r.inputs.userData);
@@ -130,5 +133,120 @@ describe("a bastion chain with a tunnel", () => {
             "ops-admin",
             "ops-developer",
         ]);
+    });
+});
+
+describe("the kms CA: one KMS key per role", () => {
+    const arn = (who: string) => `arn:aws:iam::123456789012:user/${who}`;
+    const SSO_DEVELOPERS =
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_0123456789abcdef";
+    const KMS_TEAM = [
+        { name: "alice", role: "admin", awsPrincipals: [arn("alice")] },
+        { name: "bob", role: "developer" },
+    ];
+    const kmsConfig = (operators: unknown[], more: Record<string, unknown> = {}) => ({
+        "jumpgate:targets": TARGETS,
+        "jumpgate:roles": [...ROLES, { name: "developer", targets: ["*"], awsPrincipals: [SSO_DEVELOPERS] }],
+        "jumpgate:operators": operators,
+        ...more,
+    });
+    const KEY = "aws:kms/key:Key";
+    let kms: OfflineRun;
+    let kmsSaved: SavedPlan;
+
+    beforeAll(async () => {
+        kms = await plan(kmsConfig(KMS_TEAM));
+        kmsSaved = toSavedPlan(kms);
+    });
+
+    const policyOf = (run: OfflineRun, role: string) =>
+        JSON.parse(String(named(run, KEY, `test-user-ca-${role}`).inputs.policy)) as {
+            Statement: { Sid: string; Principal: { AWS: string | string[] }; Action: string[]; Condition?: unknown }[];
+        };
+
+    it("is the default with operators: an Ed25519 signing key and an alias per role, no CA key in state", () => {
+        const keys = kms.resources.filter((r) => r.type === KEY);
+        expect(keys.map((k) => k.name).sort()).toEqual([
+            "test-user-ca-admin",
+            "test-user-ca-dba",
+            "test-user-ca-developer",
+        ]);
+        for (const k of keys) {
+            expect(k.inputs).toMatchObject({ customerMasterKeySpec: "ECC_NIST_EDWARDS25519", keyUsage: "SIGN_VERIFY" });
+        }
+        const aliases = kms.resources.filter((r) => r.type === "aws:kms/alias:Alias").map((a) => a.inputs.name);
+        expect(aliases.sort()).toEqual([
+            "alias/jumpgate/test/admin",
+            "alias/jumpgate/test/dba",
+            "alias/jumpgate/test/developer",
+        ]);
+        expect(kms.resources.filter((r) => r.type === T.privateKey).map((r) => r.name)).not.toContain("test-user-ca");
+    });
+
+    it("each key policy: the account administers, only the role's principals sign (the operator's and the role's own)", () => {
+        const admin = policyOf(kms, "admin");
+        expect(admin.Statement[0]!.Principal.AWS).toBe("arn:aws:iam::123456789012:root");
+        expect(admin.Statement[0]!.Action).not.toContain("kms:Sign");
+        expect(admin.Statement[0]!.Action.some((a) => /^kms:(\*|Sign|Create\*|CreateGrant)$/.test(a))).toBe(false);
+        expect(admin.Statement[1]).toMatchObject({
+            Principal: { AWS: [arn("alice")] },
+            Action: ["kms:Sign", "kms:GetPublicKey"],
+        });
+        expect(policyOf(kms, "developer").Statement[1]!.Principal.AWS).toEqual([SSO_DEVELOPERS]);
+        // Nobody may sign for dba yet: no signing statement at all.
+        expect(policyOf(kms, "dba").Statement).toHaveLength(1);
+        expect(admin.Statement[1]!.Condition).toBeUndefined();
+    });
+
+    it("kmsRequireMfa puts aws:MultiFactorAuthPresent on every signing statement", async () => {
+        const run = await plan(kmsConfig(KMS_TEAM, { "jumpgate:kmsRequireMfa": "true" }));
+        for (const role of ["admin", "developer"])
+            expect(policyOf(run, role).Statement[1]!.Condition).toEqual({
+                Bool: { "aws:MultiFactorAuthPresent": "true" },
+            });
+    });
+
+    it("hosts get each role's KMS public key, bound to that role's principal; outputs name the key ARNs", () => {
+        const ipsDoc = (name: string) => parseCloudConfig(String(named(kms, T.instance, name).inputs.userData));
+        const caFile = (doc: ReturnType<typeof ipsDoc>, account: string) =>
+            doc.write_files.find((f) => f.path === `${AUTHORIZED_CAS_DIR}/${account}`)!.content;
+        const keys = kms.outputs.userCaPublicKeys as Record<string, string>;
+        expect(Object.keys(keys).sort()).toEqual(["admin", "dba", "developer"]);
+        expect(new Set(Object.values(keys)).size).toBe(3);
+        for (const k of Object.values(keys)) expect(k).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\S+$/);
+        const jump = caFile(ipsDoc("test-bastion-instance"), "jump");
+        for (const [role, k] of Object.entries(keys))
+            expect(jump).toMatch(
+                new RegExp(`^cert-authority,principals="${role}"\\S* ${k.replace(/\+/g, "\\+")} `, "m"),
+            );
+        expect(caFile(ipsDoc("test-db-1"), "ops-dba")).toBe(
+            `cert-authority,principals="dba" ${keys.dba} jumpgate-ca-dba\n`,
+        );
+        expect(kms.outputs.userCa).toBe("kms");
+        const arns = kms.outputs.userCaKmsKeyArns as Record<string, string>;
+        expect(arns.admin).toBe(named(kms, KEY, "test-user-ca-admin").state.arn);
+        expect(Object.keys(arns).sort()).toEqual(["admin", "dba", "developer"]);
+        expect(kms.outputs.userCaPrivateKeyOpenssh).toBeUndefined();
+        expect(kms.outputs.userCaPublicKey).toBeUndefined();
+        expect(kms.secretOutputs).not.toContain("userCaKmsKeyArns");
+    });
+
+    const kmsChanges = async (operators: unknown[]) =>
+        comparePlans(kmsSaved, await plan(kmsConfig(operators)))
+            .resources.filter((r) => r.action !== "same")
+            .map((r) => `${r.action} ${r.type} ${r.name}`);
+
+    it("adding an operator with an AWS principal updates one key policy in place, no instance", async () => {
+        expect(await kmsChanges([...KMS_TEAM, { name: "carol", role: "dba", awsPrincipals: [arn("carol")] }])).toEqual([
+            `update ${KEY} test-user-ca-dba`,
+        ]);
+    });
+
+    it("removing an operator (offboarding) updates their role's key policy, no instance", async () => {
+        expect(await kmsChanges([KMS_TEAM[1]])).toEqual([`update ${KEY} test-user-ca-admin`]);
+    });
+
+    it("an operator signing through the role's principal comes and goes without any change", async () => {
+        expect(await kmsChanges([...KMS_TEAM, { name: "dan", role: "developer" }])).toEqual([]);
     });
 });

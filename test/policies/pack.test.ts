@@ -113,7 +113,12 @@ describe("the program's default stacks", () => {
             expect(evaluation.mandatory()).toEqual([]);
             const waiting = evaluation.violations.filter((v) => v.unknown);
             expect(new Set(waiting.map((v) => v.policyName))).toEqual(
-                new Set(["user-data-sshd-hardened", "user-data-no-private-keys", "user-data-host-keys-readable"]),
+                new Set([
+                    "user-data-sshd-hardened",
+                    "user-data-no-private-keys",
+                    "user-data-no-operator-keys",
+                    "user-data-host-keys-readable",
+                ]),
             );
             expect(waiting[0]).toMatchObject({
                 enforcementLevel: "advisory",

@@ -1,6 +1,7 @@
-// Team access as hosts see it: the rendered documents trust the stack's user CA, never an operator's key,
-// and a real sshd (this machine's 9.2) lets a role's certificate forward only to that role's targets and
-// log in only as that role's account.
+// Team access as hosts see it: the rendered documents trust CA keys, each for one role's principal, never
+// an operator's key; a real sshd (this machine's 9.2 and Debian 13's 10.0) lets a role's certificate forward
+// only to that role's targets and log in only as that role's account, and with one CA key per role (kms)
+// refuses a certificate one role's key issued for another role's principal.
 import { ETC_OVERLAY_SCRIPT } from "../helpers/nsEtc";
 import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -18,24 +19,31 @@ import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stackCaSigner } from "../../components/render/caKeys";
+import { parseOpensshEd25519PrivateKey, stackCaSigner } from "../../components/render/caKeys";
+import { kmsCaSigner } from "../../cli/kmsSigner";
+import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { parseCloudConfig, type CloudConfig } from "../../components/render/cloudConfig";
 import { renderBastionCloudInit, renderTargetCloudInit } from "../../components/render/cloudInit";
 import type { BastionHostSpec, TargetHostSpec, UserCaAccess } from "../../components/render/model";
-import { HOST_KEY_PATH, PRINCIPALS_DIR, USER_CA_PATH } from "../../components/render/sshd";
+import { AUTHORIZED_CAS_DIR, HOST_KEY_PATH } from "../../components/render/sshd";
 import { fixtureKeys, makeKeyPair, sampleBastionSpec, sampleTargetSpec } from "../helpers/renderFixtures";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const CA = makeKeyPair("jumpgate-user-ca");
-const ACCESS: UserCaAccess = {
-    caPublicKey: CA.publicKeyOpenssh,
-    roles: [
-        { name: "admin", sudo: true, reach: ["app-1", "app-2", "tunnel-pg"] },
-        { name: "developer", sudo: false, reach: ["app-1"] },
-        { name: "dba", sudo: false, reach: ["app-2", "tunnel-pg"] },
-    ],
+const ROLES = [
+    { name: "admin", sudo: true, reach: ["app-1", "app-2", "tunnel-pg"] },
+    { name: "developer", sudo: false, reach: ["app-1"] },
+    { name: "dba", sudo: false, reach: ["app-2", "tunnel-pg"] },
+];
+/** The stack CA: one key vouches for every role. */
+const ACCESS: UserCaAccess = { roles: ROLES.map((r) => ({ ...r, caPublicKey: CA.publicKeyOpenssh })) };
+/** The kms CA: one key per role (here local keys standing in for the KMS keys). */
+const ROLE_CAS = Object.fromEntries(ROLES.map((r) => [r.name, makeKeyPair(`ca-${r.name}`)]));
+const PER_ROLE: UserCaAccess = {
+    roles: ROLES.map((r) => ({ ...r, caPublicKey: ROLE_CAS[r.name]!.publicKeyOpenssh })),
 };
+const blob = (line: string) => line.split(" ").slice(0, 2).join(" ");
 const BASTION_TARGETS = [
     { name: "app-1", privateIp: "10.0.1.20", port: 22 },
     { name: "app-2", privateIp: "10.0.2.21", port: 22 },
@@ -50,31 +58,46 @@ const file = (c: CloudConfig, path: string) => c.write_files.find((f) => f.path 
 const users = (c: CloudConfig) => c.users.filter((u) => u !== "default");
 
 describe("documents with a user CA", () => {
-    it("hold no operator key: only the CA's public key and the host key", () => {
+    it("hold no operator key: only CA keys, as cert-authority lines in root-owned files, and the host key", () => {
         for (const text of [renderBastionCloudInit(caBastion()), renderTargetCloudInit(caTarget())]) {
             expect(text).not.toContain(fixtureKeys().operator.publicKeyOpenssh.split(" ")[1]);
             expect(text).not.toContain("ssh_authorized_keys");
             const c = parseCloudConfig(text);
-            expect(file(c, USER_CA_PATH)?.content).toBe(`${CA.publicKeyOpenssh}\n`);
-            expect(file(c, USER_CA_PATH)?.permissions).toBe("0644");
+            const files = c.write_files.filter((f) => f.path.startsWith(`${AUTHORIZED_CAS_DIR}/`));
+            expect(files.length).toBeGreaterThan(0);
+            for (const f of files) {
+                expect(f).toMatchObject({ owner: "root:root", permissions: "0644" });
+                for (const line of f.content.trim().split("\n")) {
+                    expect(line).toMatch(
+                        /^cert-authority,principals="[a-z-]+"\S* ssh-ed25519 \S+ jumpgate-ca-[a-z-]+$/,
+                    );
+                    expect(line.split(" ").slice(1, 3).join(" ")).toBe(blob(CA.publicKeyOpenssh));
+                }
+            }
         }
         expect(() => renderBastionCloudInit(caBastion({ operatorPublicKeys: [CA.publicKeyOpenssh] }))).toThrow(
             /must not list operator keys/,
         );
     });
 
-    it("bastion: one principals line per role, forwarding narrowed to exactly that role's endpoints", () => {
-        const c = parseCloudConfig(renderBastionCloudInit(caBastion()));
-        expect(file(c, `${PRINCIPALS_DIR}/jump`)?.content).toBe(
+    it("bastion: one line per role binding its CA to its principal, forwarding narrowed to that role's endpoints", () => {
+        const c = parseCloudConfig(renderBastionCloudInit(caBastion({ userCa: PER_ROLE })));
+        const key = (role: string) => `${blob(ROLE_CAS[role]!.publicKeyOpenssh)} jumpgate-ca-${role}`;
+        expect(file(c, `${AUTHORIZED_CAS_DIR}/jump`)?.content).toBe(
             [
                 // Reaching every endpoint of the hop: its PermitOpen already says so.
-                "admin",
-                'permitopen="10.0.1.20:22" developer',
-                'permitopen="10.0.2.21:22",permitopen="10.0.2.21:5432" dba',
+                `cert-authority,principals="admin" ${key("admin")}`,
+                `cert-authority,principals="developer",permitopen="10.0.1.20:22" ${key("developer")}`,
+                `cert-authority,principals="dba",permitopen="10.0.2.21:22",permitopen="10.0.2.21:5432" ${key("dba")}`,
                 "",
             ].join("\n"),
         );
         expect(users(c).map((u) => u.name)).toEqual(["jump"]);
+    });
+
+    it("refuses a role CA key that is not one ssh-ed25519 line", () => {
+        const bad = { roles: [{ ...PER_ROLE.roles[0]!, caPublicKey: "ssh-rsa AAAAB3NzaC1yc2E" }] };
+        expect(() => renderBastionCloudInit(caBastion({ userCa: bad }))).toThrow(/role admin: the CA public key/);
     });
 
     it("target: one account per role that reaches it, sudo only where the role has it", () => {
@@ -83,9 +106,11 @@ describe("documents with a user CA", () => {
             ["ops-admin", "ALL=(ALL) NOPASSWD:ALL"],
             ["ops-developer", null],
         ]);
-        expect(file(app1, `${PRINCIPALS_DIR}/ops-admin`)?.content).toBe("admin\n");
-        expect(file(app1, `${PRINCIPALS_DIR}/ops-developer`)?.content).toBe("developer\n");
-        expect(file(app1, `${PRINCIPALS_DIR}/ops-dba`)).toBeUndefined();
+        const line = (role: string) =>
+            `cert-authority,principals="${role}" ${blob(CA.publicKeyOpenssh)} jumpgate-ca-${role}\n`;
+        expect(file(app1, `${AUTHORIZED_CAS_DIR}/ops-admin`)?.content).toBe(line("admin"));
+        expect(file(app1, `${AUTHORIZED_CAS_DIR}/ops-developer`)?.content).toBe(line("developer"));
+        expect(file(app1, `${AUTHORIZED_CAS_DIR}/ops-dba`)).toBeUndefined();
         const app2 = parseCloudConfig(renderTargetCloudInit(caTarget({ name: "app-2", privateIp: "10.0.2.21" })));
         expect(users(app2).map((u) => u.name)).toEqual(["ops-admin", "ops-dba"]);
     });
@@ -95,7 +120,7 @@ describe("documents with a user CA", () => {
         expect(users(c).map((u) => [u.name, u.ssh_authorized_keys])).toEqual([
             ["ops", [fixtureKeys().operator.publicKeyOpenssh]],
         ]);
-        expect(file(c, USER_CA_PATH)).toBeUndefined();
+        expect(c.write_files.some((f) => f.path.startsWith(AUTHORIZED_CAS_DIR))).toBe(false);
     });
 });
 
@@ -215,7 +240,7 @@ function effective(host: NsHost, under: SshdUnderTest, user: string): string {
 }
 
 describe.runIf(haveSshd).each(SSHDS)("sshd -t / -T with a user CA: $label", (under) => {
-    it("accepts both drop-ins; certificates only, principals per account, no authorized_keys", () => {
+    it("accepts both drop-ins; certificates only, from the root-owned CA file per account, no global CA", () => {
         mkdirSync("/run/sshd", { recursive: true });
         const hosts = [
             buildHost(parseCloudConfig(renderBastionCloudInit(caBastion({ os: under.os }))), 62500, under.chroot),
@@ -230,9 +255,10 @@ describe.runIf(haveSshd).each(SSHDS)("sshd -t / -T with a user CA: $label", (und
                 expect(String(t.stderr)).toBe("");
                 expect(t.status).toBe(0);
                 const v = effective(h, under, user);
-                expect(v).toMatch(new RegExp(`^trustedusercakeys ${USER_CA_PATH}$`, "m"));
-                expect(v).toMatch(new RegExp(`^authorizedprincipalsfile ${PRINCIPALS_DIR}/%u$`, "m"));
-                expect(v).toMatch(/^authorizedkeysfile none$/m);
+                // No CA trusted for every principal: each account's file binds CA keys to principals.
+                expect(v).toMatch(/^trustedusercakeys none$/m);
+                expect(v).toMatch(/^authorizedprincipalsfile none$/m);
+                expect(v).toMatch(new RegExp(`^authorizedkeysfile ${AUTHORIZED_CAS_DIR}/%u$`, "m"));
             }
         } finally {
             for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
@@ -281,9 +307,18 @@ function runAsync(cmd: string, args: string[]): Promise<{ status: number | null;
     });
 }
 
-describe.runIf(haveSshd).each(SSHDS)(
-    "a real sshd takes a role's certificate only where the role reaches: $label",
+/** The stack CA (one key for every role), and the kms CA's shape: one key per role. */
+const CA_MODES = SSHDS.flatMap((u) => [
+    { ...u, ca: "the stack CA", perRole: false },
+    { ...u, ca: "a CA key per role", perRole: true },
+]);
+
+describe.runIf(haveSshd).each(CA_MODES)(
+    "a real sshd takes a role's certificate only where the role reaches, $ca: $label",
     (under) => {
+        const access = under.perRole ? PER_ROLE : ACCESS;
+        let kms: KmsEndpoint | undefined;
+        const savedEnv: Record<string, string | undefined> = {};
         const hosts: NsHost[] = [];
         const daemons: ChildProcess[] = [];
         const echoes: Server[] = [];
@@ -292,14 +327,17 @@ describe.runIf(haveSshd).each(SSHDS)(
         let targetPort: number;
         const echoPorts: Record<string, number> = {};
 
-        /** A key with a certificate from the stack CA for `principal` (ssh-keygen -s, as the CLI's signer would). */
-        function certified(principal: string): string {
-            const key = join(work, `id_${principal}`);
+        /**
+         * A key with a certificate for `principal` (ssh-keygen -s, as the CLI's signer would), signed by the
+         * stack CA or, with a key per role, by `signer`'s key (by default the principal's own role's).
+         */
+        function certified(principal: string, signer = principal): string {
+            const key = join(work, `id_${principal}_by_${signer}`);
             spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
             const s = spawnSync("ssh-keygen", [
                 "-q",
                 "-s",
-                join(work, "ca"),
+                under.perRole ? join(work, `ca-${ROLE_CAS[signer] ? signer : "admin"}`) : join(work, "ca"),
                 "-I",
                 `alice-${principal}`,
                 "-n",
@@ -336,6 +374,20 @@ describe.runIf(haveSshd).each(SSHDS)(
             mkdirSync("/run/sshd", { recursive: true });
             work = mkdtempSync(join(tmpdir(), "jgt-team-work-"));
             writeFileSync(join(work, "ca"), CA.privateKeyOpenssh, { mode: 0o600 });
+            for (const [role, pair] of Object.entries(ROLE_CAS))
+                writeFileSync(join(work, `ca-${role}`), pair.privateKeyOpenssh, { mode: 0o600 });
+            if (under.perRole) {
+                // The developer role's key held by a KMS stand-in, reached through the real AWS SDK.
+                for (const [k, v] of Object.entries(TEST_AWS_ENV)) {
+                    savedEnv[k] = process.env[k];
+                    process.env[k] = v;
+                }
+                const developerKey = parseOpensshEd25519PrivateKey(
+                    ROLE_CAS.developer!.privateKeyOpenssh,
+                    "developer CA",
+                );
+                kms = await startKmsEndpoint("eu-central-1", "111122223333", developerKey);
+            }
             for (const name of ["app-1", "app-2"]) {
                 const echo = createServer((s) => s.end(`TARGET ${name}\n`));
                 echoes.push(echo);
@@ -351,7 +403,9 @@ describe.runIf(haveSshd).each(SSHDS)(
             }));
             await start(
                 parseCloudConfig(
-                    renderBastionCloudInit(caBastion({ os: under.os, targets: endpoints, sshPort: bastionPort })),
+                    renderBastionCloudInit(
+                        caBastion({ os: under.os, targets: endpoints, sshPort: bastionPort, userCa: access }),
+                    ),
                 ),
                 62700,
                 bastionPort,
@@ -360,7 +414,12 @@ describe.runIf(haveSshd).each(SSHDS)(
             await start(
                 parseCloudConfig(
                     renderTargetCloudInit(
-                        caTarget({ os: under.os, privateIp: "127.0.0.1", hopAddresses: ["127.0.0.0/8"] }),
+                        caTarget({
+                            os: under.os,
+                            privateIp: "127.0.0.1",
+                            hopAddresses: ["127.0.0.0/8"],
+                            userCa: access,
+                        }),
                     ),
                 ),
                 62800,
@@ -375,6 +434,11 @@ describe.runIf(haveSshd).each(SSHDS)(
         });
 
         afterAll(async () => {
+            await kms?.close();
+            for (const [k, v] of Object.entries(savedEnv)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
             for (const d of daemons) if (d.exitCode === null) d.kill("SIGTERM");
             for (const e of echoes) e.close();
             for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
@@ -427,7 +491,7 @@ describe.runIf(haveSshd).each(SSHDS)(
                     validAfter: new Date(now - 60_000),
                     validBefore: new Date(now + 300_000),
                 },
-                stackCaSigner(CA.privateKeyOpenssh),
+                stackCaSigner(under.perRole ? ROLE_CAS.developer!.privateKeyOpenssh : CA.privateKeyOpenssh),
             );
             writeFileSync(`${key}-cert.pub`, certificateLine(issued.certificate, "alice"));
             const via = (name: string) =>
@@ -462,5 +526,82 @@ describe.runIf(haveSshd).each(SSHDS)(
             expect((await login(dba, "ops-dba")).stderr).toMatch(/Permission denied/);
             expect((await login(dba, "ops-developer")).stderr).toMatch(/Permission denied/);
         });
+
+        it.runIf(under.perRole)(
+            "a role's key vouches for its own principal only: a developer-signed admin certificate is refused",
+            async () => {
+                const via = (key: string, name: string) =>
+                    ssh(key, bastionPort, "jump", ["-W", `127.0.0.1:${echoPorts[name]}`, "127.0.0.1"]);
+                const login = (key: string, user: string) => ssh(key, targetPort, user, ["127.0.0.1", "id", "-un"]);
+                // Whoever may sign with the developer key mints a certificate for principal admin.
+                const forged = certified("admin", "developer");
+                const bastion = await via(forged, "app-2");
+                expect(bastion.stdout).toBe("");
+                expect(bastion.stderr).toMatch(/Permission denied/);
+                const target = await login(forged, "ops-admin");
+                expect(target.stdout).toBe("");
+                expect(target.stderr).toMatch(/Permission denied/);
+                // Naming both principals gets no more than the signing key's own role: developer's reach.
+                const both = join(work, "id_both");
+                spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", both]);
+                const signed = spawnSync("ssh-keygen", [
+                    ...["-q", "-s", join(work, "ca-developer"), "-I", "both", "-n", "admin,developer"],
+                    ...["-V", "+5m", `${both}.pub`],
+                ]);
+                expect(signed.status, String(signed.stderr)).toBe(0);
+                expect((await via(both, "app-1")).stdout).toBe("TARGET app-1\n");
+                expect((await via(both, "app-2")).stderr).toMatch(/administratively prohibited/);
+                expect((await login(both, "ops-admin")).stderr).toMatch(/Permission denied/);
+                // The admin key's own certificate for admin is accepted on both.
+                const genuine = certified("admin");
+                expect((await via(genuine, "app-2")).stdout).toBe("TARGET app-2\n");
+                expect((await login(genuine, "ops-admin")).stdout).toBe("ops-admin\n");
+            },
+        );
+
+        it.runIf(under.perRole)(
+            "the developer key in KMS (real AWS SDK, RAW ED25519_SHA_512): its developer certificate logs in, its admin one does not",
+            async () => {
+                const signer = kmsCaSigner({ keyId: kms!.caKey.arn, region: kms!.region, endpoint: kms!.url });
+                expect(await signer.caPublicKey()).toBe(blob(ROLE_CAS.developer!.publicKeyOpenssh));
+                const issue = async (principal: string) => {
+                    const key = join(work, `id_kms_${principal}`);
+                    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+                    const now = Date.now();
+                    const spec = {
+                        publicKey: readFileSync(`${key}.pub`, "utf8"),
+                        serial: 11n,
+                        keyId: `jumpgate-test:bob-${principal}`,
+                        principals: [principal],
+                        validAfter: new Date(now - 60_000),
+                        validBefore: new Date(now + 300_000),
+                    };
+                    const issued = await issueCertificate(spec, signer);
+                    writeFileSync(`${key}-cert.pub`, certificateLine(issued.certificate, "bob"));
+                    return key;
+                };
+                const developer = await issue("developer");
+                const viaApp1 = await ssh(developer, bastionPort, "jump", [
+                    "-W",
+                    `127.0.0.1:${echoPorts["app-1"]}`,
+                    "127.0.0.1",
+                ]);
+                expect(viaApp1.stdout).toBe("TARGET app-1\n");
+                expect((await ssh(developer, targetPort, "ops-developer", ["127.0.0.1", "id", "-un"])).stdout).toBe(
+                    "ops-developer\n",
+                );
+                const admin = await issue("admin");
+                expect((await ssh(admin, targetPort, "ops-admin", ["127.0.0.1", "id", "-un"])).stderr).toMatch(
+                    /Permission denied/,
+                );
+                const viaApp2 = await ssh(admin, bastionPort, "jump", [
+                    "-W",
+                    `127.0.0.1:${echoPorts["app-2"]}`,
+                    "127.0.0.1",
+                ]);
+                expect(viaApp2.stderr).toMatch(/Permission denied/);
+                expect(kms!.requests.filter((r) => r.target === "TrentService.Sign")).toHaveLength(2);
+            },
+        );
     },
 );
