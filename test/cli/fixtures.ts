@@ -46,6 +46,7 @@ export async function fixtures(): Promise<Fixtures> {
             {
                 "jumpgate:targets": targets,
                 "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
+                "jumpgate:userCa": "stack",
                 "jumpgate:roles": [{ name: "dba", sudo: true, targets: ["db-*"] }],
                 "jumpgate:operators": [
                     { name: "alice", role: "admin", publicKeys: [ed25519PublicKey("alice@laptop")] },

@@ -154,7 +154,9 @@ describe("team access outputs are checked too", () => {
     });
 
     it("a redacted CA key is simply not there (login says what to do); KMS keys imply the kms CA", () => {
-        const access = outputs({ ...fx.team, userCaPrivateKeyOpenssh: "[secret]", userCaKmsKeyArns: {} }).access!;
+        // An older stack publishes no userCa: KMS key ARNs alone mean the kms CA.
+        const { userCa: _published, ...older } = fx.team;
+        const access = outputs({ ...older, userCaPrivateKeyOpenssh: "[secret]", userCaKmsKeyArns: {} }).access!;
         expect(access.userCaPrivateKeyOpenssh).toBeUndefined();
         expect(access.userCa).toBe("kms");
     });
