@@ -37,6 +37,8 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         userCaPrivateKeyOpenssh: jumpgate.userCaPrivateKeyOpenssh,
         operatorPrincipals: jumpgate.operatorPrincipals,
         roleAccounts: jumpgate.roleAccounts,
+        auditLogGroupName: jumpgate.auditLogGroupName,
+        auditAlarmTopicArn: jumpgate.auditAlarmTopicArn,
     };
 }
 
