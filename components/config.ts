@@ -1023,7 +1023,8 @@ function packageRouteProblems(s: JumpgateSettings, allowed: boolean): ConfigProb
             value: "none",
             message:
                 `leaves the private subnets without a route to the package mirrors: the hosts ${hosts.join(", ")} install ` +
-                `${PACKAGES.join(", ")} at first boot and would run without them (no fail2ban bans, no security updates)`,
+                `${PACKAGES.join(", ")} at first boot and would run without them (no fail2ban bans, no security updates` +
+                `${s.audit ? ", and no CloudWatch agent: their audit records would stay on the hosts" : ""})`,
             fix:
                 "pulumi config set natGateways single  (or, if the hosts get packages another way or you accept " +
                 "running them without: pulumi config set allowPrivateHostsWithoutPackages true)",

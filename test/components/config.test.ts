@@ -309,6 +309,9 @@ describe("readSettings", () => {
         expect(p).toMatchObject({ key: "natGateways", value: "none" });
         expect(p!.message).toContain("the hosts inner, app-1 install fail2ban");
         expect(p!.message).toContain("no security updates");
+        expect(p!.message).toContain("no CloudWatch agent: their audit records would stay on the hosts");
+        const [quiet] = problemsOf({ ...base, audit: false, natGateways: "none" });
+        expect(quiet!.message).not.toContain("CloudWatch");
         expect(p!.fix).toContain("pulumi config set natGateways single");
         expect(p!.fix).toContain("pulumi config set allowPrivateHostsWithoutPackages true");
         const s = settingsFrom({ ...base, natGateways: "none", allowPrivateHostsWithoutPackages: "true" });
