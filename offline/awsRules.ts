@@ -252,3 +252,33 @@ export function kmsKeyError(k: { policy?: string; deletionWindowInDays?: number 
     }
     return undefined;
 }
+
+/** Processor kinds that parse (the provider's names); the others mutate what a parser produced. */
+const TRANSFORMER_PARSERS = [
+    "csvs",
+    "grok",
+    "parseCloudfront",
+    "parseJsons",
+    "parseKeyValues",
+    "parsePostgres",
+    "parseRoute53",
+    "parseToOcsf",
+    "parseVpc",
+    "parseWaf",
+];
+const TRANSFORMER_DOC =
+    "see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Create.html";
+
+/** PutTransformer: 1 to 20 processors, the first a parser, at most five parsers in all. */
+export function logTransformerError(configs: Record<string, unknown>[]): string | undefined {
+    if (configs.length < 1 || configs.length > 20)
+        return `InvalidParameterException: a transformer has 1 to 20 processors, got ${configs.length} (${TRANSFORMER_DOC})`;
+    const isParser = (c: Record<string, unknown>) =>
+        Object.entries(c).some(([k, v]) => TRANSFORMER_PARSERS.includes(k) && v !== undefined);
+    if (!isParser(configs[0]!))
+        return `InvalidParameterException: the first processor in a transformer must be a parser (${TRANSFORMER_DOC})`;
+    const parsers = configs.filter(isParser).length;
+    if (parsers > 5)
+        return `InvalidParameterException: a transformer may include at most five parser-type processors, got ${parsers} (${TRANSFORMER_DOC})`;
+    return undefined;
+}

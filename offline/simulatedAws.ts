@@ -13,6 +13,7 @@ import {
     iamName,
     kmsKeyError,
     logGroupNameError,
+    logTransformerError,
     logRetentionError,
     metricAlarmError,
     metricFilterError,
@@ -133,6 +134,10 @@ function auditTrailInputError(type: string, name: string, i: Record<string, unkn
                 comparisonOperator: String(i.comparisonOperator),
                 treatMissingData: i.treatMissingData === undefined ? undefined : String(i.treatMissingData),
             });
+        case "aws:cloudwatch/logTransformer:LogTransformer":
+            return logTransformerError(
+                Array.isArray(i.transformerConfigs) ? (i.transformerConfigs as Record<string, unknown>[]) : [],
+            );
         case "aws:sns/topic:Topic":
             return snsTopicNameError(autoName(name, i), i.fifoTopic === true);
         case "aws:sns/topicSubscription:TopicSubscription":

@@ -313,6 +313,21 @@ describe("the simulated AWS", () => {
             expect(() => sub("mail", "ops@example.com")).toThrow(/expected protocol to be one of \[application email/);
         });
 
+        it("takes transformers that start with a parser and have at most five parsers", () => {
+            const t = "aws:cloudwatch/logTransformer:LogTransformer";
+            const json = { parseJsons: [{}] };
+            expect(() =>
+                create(sim(), t, "t", { transformerConfigs: [json, { parseJsons: [{ source: "body.MESSAGE" }] }] }),
+            ).not.toThrow();
+            expect(() =>
+                create(sim(), t, "t", { transformerConfigs: [{ lowerCaseStrings: [{ withKeys: ["a"] }] }, json] }),
+            ).toThrow(/InvalidParameterException: the first processor in a transformer must be a parser/);
+            expect(() => create(sim(), t, "t", { transformerConfigs: Array(6).fill(json) })).toThrow(
+                /at most five parser-type processors, got 6/,
+            );
+            expect(() => create(sim(), t, "t", { transformerConfigs: [] })).toThrow(/1 to 20 processors, got 0/);
+        });
+
         it("takes key policies of up to 32 KB of JSON and deletion windows of 7 to 30 days", () => {
             const policy = (bytes: number) => JSON.stringify({ Version: "2012-10-17", Sid: "x".repeat(bytes - 33) });
             expect(policy(32768)).toHaveLength(32768);
