@@ -147,7 +147,7 @@ function hintFor(errorName: string): string {
         case "CredentialsProviderError":
             return " (sign in to AWS first: aws sso login, or set AWS_PROFILE / AWS_ACCESS_KEY_ID)";
         case "AccessDeniedException":
-            return " (your AWS identity needs logs:StartQuery and logs:GetQueryResults on the group, and kms:Decrypt on its key)";
+            return " (your AWS identity needs logs:StartQuery on the group and logs:GetQueryResults)";
         case "ResourceNotFoundException":
             return " (check the stack's auditLogGroupName output and --region)";
         default:
