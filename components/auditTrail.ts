@@ -129,7 +129,107 @@ export function hostStreamPolicy(logGroupArn: string, host: string): string {
     });
 }
 
-/** The audit trail's AWS side. */
+/** The encrypted group and its transformer; the key's policy names the group, so the key comes first. */
+function createEncryptedGroup(name: string, args: AuditTrailArgs, parent: pulumi.Resource) {
+    const opts = { parent };
+    const tags = args.tags ?? {};
+    const region = aws.config.region;
+    if (!region) throw new Error("aws:region is not set; fix: pulumi config set aws:region eu-central-1");
+    const groupName = auditLogGroupName(args.stack);
+    const account = aws.getCallerIdentityOutput({}, opts).accountId;
+    const key = new aws.kms.Key(
+        `${name}-audit-key`,
+        {
+            description: `jumpgate ${args.stack}: encrypts the audit log group ${groupName}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: account.apply((a) => auditKeyPolicy(region, a, groupName)),
+            tags,
+        },
+        opts,
+    );
+    const group = new aws.cloudwatch.LogGroup(
+        `${name}-audit`,
+        {
+            name: groupName,
+            retentionInDays: args.settings.logRetentionDays,
+            kmsKeyId: key.arn,
+            tags: { ...tags, "jumpgate:logs": "audit" },
+        },
+        opts,
+    );
+    // Parse the agent's wrapper, then the record inside body.MESSAGE (see the file comment).
+    const transformer = new aws.cloudwatch.LogTransformer(
+        `${name}-audit-records`,
+        {
+            logGroupArn: group.arn,
+            transformerConfigs: [{ parseJsons: [{}] }, { parseJsons: [{ source: "body.MESSAGE" }] }],
+        },
+        opts,
+    );
+    return { group, transformer };
+}
+
+/** The topic (and its email subscription), and one filter and alarm per spec notifying it. */
+function createAlarms(
+    name: string,
+    args: AuditTrailArgs,
+    group: aws.cloudwatch.LogGroup,
+    transformer: aws.cloudwatch.LogTransformer,
+    parent: pulumi.Resource,
+): aws.sns.Topic {
+    const opts = { parent };
+    const tags = args.tags ?? {};
+    const topic = new aws.sns.Topic(`${name}-audit-alarms`, { tags }, opts);
+    if (args.settings.alertEmail !== undefined) {
+        new aws.sns.TopicSubscription(
+            `${name}-audit-alarms-email`,
+            { topic: topic.arn, protocol: "email", endpoint: args.settings.alertEmail },
+            opts,
+        );
+    }
+    for (const spec of auditAlarmSpecs(args.settings, args.heartbeatHost)) {
+        const metricName = `${args.stack}-${spec.metric}`;
+        new aws.cloudwatch.LogMetricFilter(
+            `${name}-${spec.metric}`,
+            {
+                name: metricName,
+                logGroupName: group.name,
+                pattern: spec.pattern,
+                applyOnTransformedLogs: true,
+                metricTransformation: {
+                    name: metricName,
+                    namespace: AUDIT_METRIC_NAMESPACE,
+                    value: "1",
+                    unit: "Count",
+                },
+            },
+            { ...opts, dependsOn: [transformer] },
+        );
+        new aws.cloudwatch.MetricAlarm(
+            `${name}-${spec.metric}`,
+            {
+                name: metricName,
+                alarmDescription: `jumpgate ${args.stack}: ${spec.description}`,
+                namespace: AUDIT_METRIC_NAMESPACE,
+                metricName,
+                statistic: "Sum",
+                period: spec.periodSeconds,
+                evaluationPeriods: spec.evaluationPeriods,
+                comparisonOperator: spec.comparison,
+                threshold: spec.threshold,
+                treatMissingData: spec.treatMissingData,
+                alarmActions: [topic.arn],
+                okActions: [topic.arn],
+                tags,
+            },
+            opts,
+        );
+    }
+    return topic;
+}
+
+/** The audit trail's AWS side: the encrypted group the hosts ship to, its filters and alarms, the topic. */
 export class AuditTrail extends pulumi.ComponentResource {
     readonly logGroupName: pulumi.Output<string>;
     readonly logGroupArn: pulumi.Output<string>;
@@ -138,91 +238,8 @@ export class AuditTrail extends pulumi.ComponentResource {
 
     constructor(name: string, args: AuditTrailArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:index:AuditTrail", name, {}, opts);
-        const parent = { parent: this };
-        const tags = args.tags ?? {};
-        const region = aws.config.region;
-        if (!region) throw new Error("aws:region is not set; fix: pulumi config set aws:region eu-central-1");
-        const groupName = auditLogGroupName(args.stack);
-        const account = aws.getCallerIdentityOutput({}, parent).accountId;
-
-        const key = new aws.kms.Key(
-            `${name}-audit-key`,
-            {
-                description: `jumpgate ${args.stack}: encrypts the audit log group ${groupName}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-                policy: account.apply((a) => auditKeyPolicy(region, a, groupName)),
-                tags,
-            },
-            parent,
-        );
-        const group = new aws.cloudwatch.LogGroup(
-            `${name}-audit`,
-            {
-                name: groupName,
-                retentionInDays: args.settings.logRetentionDays,
-                kmsKeyId: key.arn,
-                tags: { ...tags, "jumpgate:logs": "audit" },
-            },
-            parent,
-        );
-        // Parse the agent's wrapper, then the record inside body.MESSAGE (see the file comment).
-        const transformer = new aws.cloudwatch.LogTransformer(
-            `${name}-audit-records`,
-            {
-                logGroupArn: group.arn,
-                transformerConfigs: [{ parseJsons: [{}] }, { parseJsons: [{ source: "body.MESSAGE" }] }],
-            },
-            parent,
-        );
-
-        const topic = new aws.sns.Topic(`${name}-audit-alarms`, { tags }, parent);
-        if (args.settings.alertEmail !== undefined) {
-            new aws.sns.TopicSubscription(
-                `${name}-audit-alarms-email`,
-                { topic: topic.arn, protocol: "email", endpoint: args.settings.alertEmail },
-                parent,
-            );
-        }
-        for (const spec of auditAlarmSpecs(args.settings, args.heartbeatHost)) {
-            const metricName = `${args.stack}-${spec.metric}`;
-            new aws.cloudwatch.LogMetricFilter(
-                `${name}-${spec.metric}`,
-                {
-                    name: metricName,
-                    logGroupName: group.name,
-                    pattern: spec.pattern,
-                    applyOnTransformedLogs: true,
-                    metricTransformation: {
-                        name: metricName,
-                        namespace: AUDIT_METRIC_NAMESPACE,
-                        value: "1",
-                        unit: "Count",
-                    },
-                },
-                { ...parent, dependsOn: [transformer] },
-            );
-            new aws.cloudwatch.MetricAlarm(
-                `${name}-${spec.metric}`,
-                {
-                    name: metricName,
-                    alarmDescription: `jumpgate ${args.stack}: ${spec.description}`,
-                    namespace: AUDIT_METRIC_NAMESPACE,
-                    metricName,
-                    statistic: "Sum",
-                    period: spec.periodSeconds,
-                    evaluationPeriods: spec.evaluationPeriods,
-                    comparisonOperator: spec.comparison,
-                    threshold: spec.threshold,
-                    treatMissingData: spec.treatMissingData,
-                    alarmActions: [topic.arn],
-                    okActions: [topic.arn],
-                    tags,
-                },
-                parent,
-            );
-        }
-
+        const { group, transformer } = createEncryptedGroup(name, args, this);
+        const topic = createAlarms(name, args, group, transformer, this);
         this.logGroupName = group.name;
         this.logGroupArn = group.arn;
         this.alarmTopicArn = topic.arn;
