@@ -28,7 +28,9 @@ export const CLOUDWATCH_AGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon
 
 /**
  * Journal entries shipped: sshd and its per-connection processes (the same terms fail2ban's sshd jail
- * reads, see fail2ban.ts), fail2ban's own entries, and the audit records. journald ORs the objects.
+ * reads, see fail2ban.ts), fail2ban's own entries, and the audit records. The agent's journald receiver
+ * (OpenTelemetry stanza) joins the objects with journalctl's `+`, so they are ORed, and without a
+ * `priority` reads only entries of priority info or higher: audit records must not be logged at debug.
  */
 export const SHIPPED_JOURNAL_MATCHES: readonly Record<string, string>[] = [
     { _SYSTEMD_UNIT: "ssh.service" },
