@@ -10,6 +10,7 @@ import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderBastionCloudInit } from "./render/cloudInit";
 import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings, UserCaAccess } from "./render/model";
+import { HostAuditShipping, shipOwnAuditStream } from "./auditShipping";
 
 export interface BastionArgs {
     /** Public subnet the bastion is placed in. Required. */
@@ -52,6 +53,8 @@ export interface BastionArgs {
     bootAfter?: pulumi.Resource[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
+    /** Ship the audit trail to this log group, in the stream `audit.host`. Defaults to not shipping. */
+    audit?: HostAuditShipping;
 }
 
 export class Bastion extends pulumi.ComponentResource {
@@ -94,6 +97,7 @@ export class Bastion extends pulumi.ComponentResource {
             parent,
         );
         const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+        if (args.audit) shipOwnAuditStream(name, role, args.audit, this);
 
         const userData = pulumi.secret(
             pulumi
@@ -104,22 +108,27 @@ export class Bastion extends pulumi.ComponentResource {
                     args.hostKey.privateKeyOpenssh,
                     args.hopAddresses ?? [],
                     args.userCa,
+                    args.audit?.logGroupName,
                 ])
-                .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa]) =>
-                    renderBastionCloudInit({
-                        os,
-                        cryptoProfile: args.cryptoProfile ?? "compatible",
-                        sshPort: args.sshPort ?? 22,
-                        jumpUser: args.jumpUser ?? "jump",
-                        operatorPublicKeys,
-                        hostKey: { publicKeyOpenssh, privateKeyOpenssh },
-                        targets,
-                        hopAddresses,
-                        fail2ban: args.fail2ban,
-                        upgrades: args.upgrades ?? {},
-                        ssmAgentRegion: region,
-                        ...(userCa === undefined ? {} : { userCa }),
-                    }),
+                .apply(
+                    ([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
+                        renderBastionCloudInit({
+                            os,
+                            cryptoProfile: args.cryptoProfile ?? "compatible",
+                            sshPort: args.sshPort ?? 22,
+                            jumpUser: args.jumpUser ?? "jump",
+                            operatorPublicKeys,
+                            hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                            targets,
+                            hopAddresses,
+                            fail2ban: args.fail2ban,
+                            upgrades: args.upgrades ?? {},
+                            ssmAgentRegion: region,
+                            ...(userCa === undefined ? {} : { userCa }),
+                            ...(group === undefined
+                                ? {}
+                                : { auditShipping: { region, logGroupName: group, logStreamName: args.audit!.host } }),
+                        }),
                 ),
         );
 

@@ -5,8 +5,12 @@ import { Fail2banSettings, OsName, UpgradeSettings } from "./render/model";
 import { defaultIdentityFile } from "./render/sshConfig";
 import { ACCEPTED_USER_KEY_TYPES, CRYPTO_PROFILES, CryptoProfile } from "./render/crypto";
 import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "./render/userDataSize";
+
+/** As long as a real `ssh-ed25519` CA line, so the user-data size check counts each role's key. */
+const CA_PUBLIC_KEY_STAND_IN = `ssh-ed25519 ${"A".repeat(68)}`;
 import { PACKAGES } from "./render/cloudInit";
 import { AccessSettings, readAccess, roleReach } from "./accessConfig";
+import { auditLogGroupName } from "./render/auditNames";
 import { Cidr, cidrProblem, formatCidr, hostAt, isAnywhere, overlaps, parseCidr, size, subnet } from "./net/cidr";
 
 /** Where raw values come from: `pulumi.Config#get` in the program, a plain map in tests. */
@@ -79,6 +83,20 @@ export interface JumpgateSettings {
     amiIds: Record<string, string>;
     /** Elastic IPs the account may hold in the region (the bastion's and every NAT gateway's count). */
     elasticIpQuota: number;
+    /** The audit trail in CloudWatch Logs; undefined when `audit` is false. */
+    audit?: AuditSettings;
+}
+
+/** The stack's audit trail: log group, retention, alarms and who they mail. */
+export interface AuditSettings {
+    /** Days CloudWatch Logs keeps the records (0 = never expire). */
+    logRetentionDays: number;
+    /** Address the alarm topic mails (a subscription AWS asks to confirm); none when undefined. */
+    alertEmail?: string;
+    /** Failed authentications in one minute, over all hosts, that raise the alarm. */
+    authFailuresPerMinute: number;
+    /** Minutes without a heartbeat from the bastion before its alarm fires (hosts write one every 5). */
+    heartbeatMinutes: number;
 }
 
 /** Defaults, mirrored by the `config:` section of Pulumi.yaml (a test keeps the two equal). */
@@ -108,6 +126,10 @@ export const DEFAULTS = {
     upgradesRebootTime: "",
     elasticIpQuota: 5,
     allowPrivateHostsWithoutPackages: false,
+    audit: true,
+    auditLogRetentionDays: 365,
+    auditAuthFailuresPerMinute: 10,
+    auditHeartbeatMinutes: 15,
 };
 
 /** Every key of the `jumpgate:` namespace; anything else set there is a typo and refused. */
@@ -146,12 +168,17 @@ export const CONFIG_KEYS: readonly string[] = [
     "tags",
     "elasticIpQuota",
     "allowPrivateHostsWithoutPackages",
+    "audit",
+    "auditLogRetentionDays",
+    "alertEmail",
+    "auditAuthFailuresPerMinute",
+    "auditHeartbeatMinutes",
 ];
 
 export const OS_NAMES: readonly OsName[] = ["debian-13", "debian-12", "ubuntu-24.04"];
 const NAT_MODES: readonly NatGatewayMode[] = ["none", "single", "perAz"];
 /** CloudWatch Logs accepts only these retention periods (0 = never expire). */
-const LOG_RETENTION_DAYS = [
+export const LOG_RETENTION_DAYS = [
     0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 /** First host offset used for fixed addresses; AWS reserves the first four of each subnet. */
@@ -712,6 +739,7 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         "allowPrivateHostsWithoutPackages",
         DEFAULTS.allowPrivateHostsWithoutPackages,
     );
+    const audit = readAudit(get, problem, int, bool);
     problems.push(...unknownKeyProblems(presentKeys, new Set([...CONFIG_KEYS, ...read])));
 
     const settings: JumpgateSettings = {
@@ -738,6 +766,7 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         tags: tags as Record<string, string>,
         amiIds,
         elasticIpQuota,
+        ...(audit === undefined ? {} : { audit }),
     };
     // Limits of the whole stack. Rendering the bastion's user data needs every key valid.
     problems.push(
@@ -757,6 +786,55 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
             problem(key, value, "has no Debian or Ubuntu AMI (Mac instances are not supported)", fix);
         }
     }
+}
+
+/** Addresses SNS's email protocol takes: one address, no display name (a loose check; AWS mails it to confirm). */
+const EMAIL = /^[^@\s<>"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** `audit` and its settings; undefined when the audit trail is off. */
+function readAudit(
+    get: ConfigSource,
+    problem: (key: string, value: string | undefined, message: string, fix: string) => void,
+    int: (key: string, fallback: number, min: number, max: number) => number,
+    bool: (key: string, fallback: boolean) => boolean,
+): AuditSettings | undefined {
+    const on = bool("audit", DEFAULTS.audit);
+    const logRetentionDays = int("auditLogRetentionDays", DEFAULTS.auditLogRetentionDays, 0, 3653);
+    if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+        const next = LOG_RETENTION_DAYS.find((d) => d > logRetentionDays) ?? 3653;
+        problem(
+            "auditLogRetentionDays",
+            String(logRetentionDays),
+            `CloudWatch Logs accepts only ${LOG_RETENTION_DAYS.join(", ")} (0 = never expire)`,
+            `pulumi config set auditLogRetentionDays ${next}`,
+        );
+    }
+    const alertEmail = get("alertEmail");
+    if (alertEmail !== undefined && alertEmail !== "" && !EMAIL.test(alertEmail)) {
+        problem(
+            "alertEmail",
+            alertEmail,
+            "must be one email address (name@example.com) for the alarm topic's subscription",
+            "pulumi config set alertEmail ops@example.com",
+        );
+    }
+    const authFailuresPerMinute = int("auditAuthFailuresPerMinute", DEFAULTS.auditAuthFailuresPerMinute, 1, 100000);
+    const heartbeatMinutes = int("auditHeartbeatMinutes", DEFAULTS.auditHeartbeatMinutes, 10, 1440);
+    if (heartbeatMinutes % 5 !== 0) {
+        problem(
+            "auditHeartbeatMinutes",
+            String(heartbeatMinutes),
+            "must be a multiple of 5: hosts write a heartbeat every 5 minutes and the alarm counts 5-minute periods",
+            `pulumi config set auditHeartbeatMinutes ${Math.ceil(heartbeatMinutes / 5) * 5}`,
+        );
+    }
+    if (!on) return undefined;
+    return {
+        logRetentionDays,
+        ...(alertEmail ? { alertEmail } : {}),
+        authFailuresPerMinute,
+        heartbeatMinutes,
+    };
 }
 
 function readExistingVpc(
@@ -952,7 +1030,8 @@ function packageRouteProblems(s: JumpgateSettings, allowed: boolean): ConfigProb
             value: "none",
             message:
                 `leaves the private subnets without a route to the package mirrors: the hosts ${hosts.join(", ")} install ` +
-                `${PACKAGES.join(", ")} at first boot and would run without them (no fail2ban bans, no security updates)`,
+                `${PACKAGES.join(", ")} at first boot and would run without them (no fail2ban bans, no security updates` +
+                `${s.audit ? ", and no CloudWatch agent: their audit records would stay on the hosts" : ""})`,
             fix:
                 "pulumi config set natGateways single  (or, if the hosts get packages another way or you accept " +
                 "running them without: pulumi config set allowPrivateHostsWithoutPackages true)",
@@ -1057,7 +1136,14 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
         upgrades: s.upgrades,
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
         cryptoProfile: s.cryptoProfile,
-        userCa: s.access && { roles: roleReach(s.access, s.tunnels).map((r) => ({ ...r, caPublicKey: "" })) },
+        userCa: s.access && {
+            roles: roleReach(s.access, s.tunnels).map((r) => ({ ...r, caPublicKey: CA_PUBLIC_KEY_STAND_IN })),
+        },
+        auditShipping: s.audit && {
+            region: LONGEST_REGION_STAND_IN,
+            logGroupName: auditLogGroupName(s.stack),
+            logStreamName: s.bastions[s.bastions.length - 1]!.name,
+        },
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];

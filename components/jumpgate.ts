@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
+import { AuditTrail } from "./auditTrail";
 import { Keys } from "./keys";
 import { operatorPrincipals, roleReach, roleSigners, targetAccount, UserCaBackend } from "./accessConfig";
 import { UserCaKms } from "./userCaKms";
@@ -77,6 +78,10 @@ export class Jumpgate extends pulumi.ComponentResource {
     readonly roleAccounts?: Record<string, string>;
     /** Team access: each role's own client config (its account, its certificate, only what it reaches). */
     readonly roleSshConfigs?: pulumi.Output<Record<string, RoleSshConfig>>;
+    /** Audit trail: the CloudWatch Logs group every host ships to (`jumpgate-ssh audit` queries it). */
+    readonly auditLogGroupName?: pulumi.Output<string>;
+    /** Audit trail: the SNS topic the alarms notify. */
+    readonly auditAlarmTopicArn?: pulumi.Output<string>;
 
     constructor(name: string, args: JumpgateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:index:Jumpgate", name, {}, opts);
@@ -175,6 +180,17 @@ export class Jumpgate extends pulumi.ComponentResource {
         );
         const tunnelEndpoints = s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, targetIp(t.target), t.remotePort));
 
+        // The audit trail: every host ships to one group; the outer hop's heartbeat proves the shipper runs.
+        const audit =
+            s.audit === undefined
+                ? undefined
+                : new AuditTrail(
+                      name,
+                      { stack: s.stack, settings: s.audit, heartbeatHost: s.bastions[0]!.name, tags },
+                      parent,
+                  );
+        const auditGroup = audit && { logGroupName: audit.logGroupName, logGroupArn: audit.logGroupArn };
+
         // One image per architecture for every host of the OS, pinned in config or recorded at first deploy.
         const images = new HostImages(name, s.os, s.amiIds, this);
 
@@ -197,6 +213,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                 upgrades: s.upgrades,
                 bootAfter: network.routing,
                 tags,
+                ...(auditGroup === undefined ? {} : { audit: auditGroup }),
             },
             parent,
         );
@@ -231,6 +248,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     upgrades: s.upgrades,
                     bootAfter: network.routing,
                     tags: { ...tags, "jumpgate:bastion": hop.name },
+                    ...(auditGroup === undefined ? {} : { audit: { ...auditGroup, host: hop.name } }),
                 },
                 parent,
             );
@@ -310,7 +328,13 @@ export class Jumpgate extends pulumi.ComponentResource {
                 ),
             );
         }
+        if (audit !== undefined) {
+            this.auditLogGroupName = audit.logGroupName;
+            this.auditAlarmTopicArn = audit.alarmTopicArn;
+        }
         this.registerOutputs({
+            auditLogGroupName: this.auditLogGroupName,
+            auditAlarmTopicArn: this.auditAlarmTopicArn,
             bastionPublicIp: this.bastionPublicIp,
             targets: this.targets,
             sshConfig: this.sshConfig,

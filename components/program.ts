@@ -41,6 +41,8 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         operatorPrincipals: jumpgate.operatorPrincipals,
         roleAccounts: jumpgate.roleAccounts,
         roleSshConfigs: jumpgate.roleSshConfigs,
+        auditLogGroupName: jumpgate.auditLogGroupName,
+        auditAlarmTopicArn: jumpgate.auditAlarmTopicArn,
     };
 }
 

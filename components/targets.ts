@@ -11,6 +11,7 @@ import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderTargetCloudInit } from "./render/cloudInit";
 import { Fail2banSettings, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
+import { EC2_ASSUME_ROLE, HostAuditShipping, shipOwnAuditStream } from "./auditShipping";
 
 /** Where one target goes. */
 export interface TargetPlacement {
@@ -51,6 +52,8 @@ export interface TargetsArgs {
     bootAfter?: pulumi.Resource[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
+    /** Ship each target's audit trail to this log group, in a stream named after the target. Defaults to not shipping. */
+    audit?: Omit<HostAuditShipping, "host">;
 }
 
 export class Targets extends pulumi.ComponentResource {
@@ -76,6 +79,9 @@ export class Targets extends pulumi.ComponentResource {
             const image = args.images.for(arch);
             const placement = args.placements[i]!;
             const hostKey = args.hostKeys[target.name]!;
+            // With the audit trail on, each target gets a role of its own: it may write only its own stream.
+            const profile = args.audit && this.auditProfile(`${name}-${target.name}`, target.name, args.audit, tags);
+            const region = aws.config.region ?? "";
             const userData = pulumi.secret(
                 pulumi
                     .all([
@@ -85,9 +91,18 @@ export class Targets extends pulumi.ComponentResource {
                         hostKey.privateKeyOpenssh,
                         args.hopAddresses,
                         args.userCa,
+                        args.audit?.logGroupName,
                     ])
                     .apply(
-                        ([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa]) =>
+                        ([
+                            operatorPublicKeys,
+                            privateIp,
+                            publicKeyOpenssh,
+                            privateKeyOpenssh,
+                            hopAddresses,
+                            userCa,
+                            group,
+                        ]) =>
                             renderTargetCloudInit({
                                 os,
                                 cryptoProfile: args.cryptoProfile ?? "compatible",
@@ -100,6 +115,9 @@ export class Targets extends pulumi.ComponentResource {
                                 fail2ban: args.fail2ban,
                                 upgrades: args.upgrades ?? {},
                                 ...(userCa === undefined ? {} : { userCa }),
+                                ...(group === undefined
+                                    ? {}
+                                    : { auditShipping: { region, logGroupName: group, logStreamName: target.name } }),
                             }),
                     ),
             );
@@ -113,6 +131,7 @@ export class Targets extends pulumi.ComponentResource {
                     securityGroupId: args.securityGroupId,
                     userData,
                     rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
+                    iamInstanceProfile: profile?.name,
                     tags: {
                         ...tags,
                         Name: `${name}-${target.name}`,
@@ -135,5 +154,18 @@ export class Targets extends pulumi.ComponentResource {
         this.privateIps = privateIps;
         this.instanceIds = instanceIds;
         this.registerOutputs({ privateIps: this.privateIps, instanceIds: this.instanceIds });
+    }
+
+    /** A role and instance profile whose only permission is writing the target's own audit stream. */
+    private auditProfile(
+        name: string,
+        host: string,
+        audit: Omit<HostAuditShipping, "host">,
+        tags: Record<string, string>,
+    ): aws.iam.InstanceProfile {
+        const parent = { parent: this };
+        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_ASSUME_ROLE, tags }, parent);
+        shipOwnAuditStream(name, role, { ...audit, host }, this);
+        return new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
     }
 }

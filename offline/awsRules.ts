@@ -229,3 +229,156 @@ export function kmsAliasNameError(name: string): string | undefined {
         return `ValidationException: 1 validation error detected: Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length less than or equal to 256`;
     return undefined;
 }
+
+// --- CloudWatch Logs, CloudWatch alarms and SNS (the audit trail; its KMS key follows the rules above)
+
+/** Retention periods CloudWatch Logs accepts (0: the provider's "never expire", no retention policy). */
+export const LOG_RETENTION_VALUES = [
+    0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+const LOGS_DOC = "see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/";
+
+/** The provider's validation of `retention_in_days` (IntInSlice), before any API call. */
+export function logRetentionError(days: number): string | undefined {
+    if (LOG_RETENTION_VALUES.includes(days)) return undefined;
+    return (
+        `expected retention_in_days to be one of [${LOG_RETENTION_VALUES.join(" ")}], got ${days} ` +
+        `(${LOGS_DOC}API_PutRetentionPolicy.html)`
+    );
+}
+
+/** Log group names: 1-512 of `[0-9A-Za-z_./#-]` (provider validLogGroupName, CreateLogGroup). */
+export function logGroupNameError(name: string): string | undefined {
+    if (name.length > 512) return `"name" cannot be longer than 512 characters: ${JSON.stringify(name)}`;
+    if (!/^[0-9A-Za-z_./#-]+$/.test(name))
+        return (
+            `"name" isn't a valid log group name (alphanumeric characters, underscores, hyphens, slashes, hash ` +
+            `signs and dots are allowed): ${JSON.stringify(name)} (${LOGS_DOC}API_CreateLogGroup.html)`
+        );
+    return undefined;
+}
+
+/** PutMetricFilter: filter name 1-512 without `:` or `*`, pattern at most 1024, metric names without `:*$`. */
+export function metricFilterError(f: {
+    name: string;
+    pattern: string;
+    metricName: string;
+    namespace: string;
+}): string | undefined {
+    if (f.name.length > 512 || !/^[^:*]+$/.test(f.name))
+        return `"name" isn't a valid log metric name (must not contain colon nor asterisk, at most 512 characters): ${JSON.stringify(f.name)}`;
+    if (Buffer.byteLength(f.pattern, "utf8") > 1024)
+        return `expected length of pattern to be in the range (0 - 1024), got ${f.pattern.length} (${LOGS_DOC}API_PutMetricFilter.html)`;
+    for (const [key, value] of [
+        ["name", f.metricName],
+        ["namespace", f.namespace],
+    ] as const) {
+        if (value.length > 255 || !/^[^:*$]*$/.test(value))
+            return `"metric_transformation.0.${key}" isn't a valid log metric transformation name (must not contain colon, asterisk nor dollar sign): ${JSON.stringify(value)}`;
+    }
+    return jsonPatternError(f.pattern);
+}
+
+/** A JSON filter pattern (`{ $.field = ... }`) must be one balanced `{ }` whose selectors start with `$.`. */
+function jsonPatternError(pattern: string): string | undefined {
+    const p = pattern.trim();
+    if (!p.startsWith("{")) return undefined;
+    let depth = 0;
+    for (const c of p) {
+        depth += c === "(" ? 1 : c === ")" ? -1 : 0;
+        if (depth < 0) break;
+    }
+    const selectors = p.slice(1, -1).match(/\$[.[]/g) ?? [];
+    if (!p.endsWith("}") || depth !== 0 || selectors.length === 0)
+        return `InvalidParameterException: Invalid metric filter pattern (${JSON.stringify(pattern)}; see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html)`;
+    return undefined;
+}
+
+const ALARM_DOC = "see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html";
+const MISSING_DATA = ["breaching", "notBreaching", "ignore", "missing"];
+const COMPARISONS = [
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+    "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "GreaterThanUpperThreshold",
+];
+
+/** PutMetricAlarm: period 10, 20, 30 or a multiple of 60; at least one period; at most a day in all. */
+export function metricAlarmError(a: {
+    name: string;
+    period: number;
+    evaluationPeriods: number;
+    datapointsToAlarm?: number;
+    comparisonOperator: string;
+    treatMissingData?: string;
+}): string | undefined {
+    if (a.name.length < 1 || a.name.length > 255)
+        return `expected length of alarm_name to be in the range (1 - 255), got ${a.name}`;
+    if (![10, 20, 30].includes(a.period) && (a.period <= 0 || a.period % 60 !== 0))
+        return `expected period to be one of [10 20 30] or divisible by 60, got ${a.period} (${ALARM_DOC})`;
+    if (!Number.isInteger(a.evaluationPeriods) || a.evaluationPeriods < 1)
+        return `expected evaluation_periods to be at least (1), got ${a.evaluationPeriods}`;
+    if (a.period * a.evaluationPeriods > 86400)
+        return `ValidationError: Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400) (${ALARM_DOC})`;
+    if (a.datapointsToAlarm !== undefined && a.datapointsToAlarm > a.evaluationPeriods)
+        return `ValidationError: DatapointsToAlarm must be less than or equal to EvaluationPeriods (${ALARM_DOC})`;
+    if (!COMPARISONS.includes(a.comparisonOperator))
+        return `expected comparison_operator to be one of [${COMPARISONS.join(" ")}], got ${a.comparisonOperator}`;
+    if (a.treatMissingData !== undefined && !MISSING_DATA.includes(a.treatMissingData))
+        return `expected treat_missing_data to be one of [${MISSING_DATA.join(" ")}], got ${a.treatMissingData}`;
+    return undefined;
+}
+
+/** SNS topic names (provider CustomizeDiff): 1-256 of `[0-9A-Za-z_-]`, FIFO topics end in `.fifo`. */
+export function snsTopicNameError(name: string, fifo: boolean): string | undefined {
+    const ok = fifo ? /^[0-9A-Za-z_-]{1,251}\.fifo$/ : /^[0-9A-Za-z_-]{1,256}$/;
+    if (ok.test(name)) return undefined;
+    return `invalid topic name: ${name} (see https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html)`;
+}
+
+const SNS_PROTOCOLS = ["application", "email", "email-json", "firehose", "http", "https", "lambda", "sms", "sqs"];
+
+/** Subscribe: a known protocol, and for email one address (SNS refuses the call otherwise). */
+export function snsSubscriptionError(protocol: string, endpoint: string): string | undefined {
+    if (!SNS_PROTOCOLS.includes(protocol))
+        return `expected protocol to be one of [${SNS_PROTOCOLS.join(" ")}], got ${protocol}`;
+    if (
+        (protocol === "email" || protocol === "email-json") &&
+        !/^[^@\s<>"',;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(endpoint)
+    )
+        return `InvalidParameter: Invalid parameter: Email address (${JSON.stringify(endpoint)}; see https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)`;
+    return undefined;
+}
+
+/** Processor kinds that parse (the provider's names); the others mutate what a parser produced. */
+const TRANSFORMER_PARSERS = [
+    "csvs",
+    "grok",
+    "parseCloudfront",
+    "parseJsons",
+    "parseKeyValues",
+    "parsePostgres",
+    "parseRoute53",
+    "parseToOcsf",
+    "parseVpc",
+    "parseWaf",
+];
+const TRANSFORMER_DOC =
+    "see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Create.html";
+
+/** PutTransformer: 1 to 20 processors, the first a parser, at most five parsers in all. */
+export function logTransformerError(configs: Record<string, unknown>[]): string | undefined {
+    if (configs.length < 1 || configs.length > 20)
+        return `InvalidParameterException: a transformer has 1 to 20 processors, got ${configs.length} (${TRANSFORMER_DOC})`;
+    const isParser = (c: Record<string, unknown>) =>
+        Object.entries(c).some(([k, v]) => TRANSFORMER_PARSERS.includes(k) && v !== undefined);
+    if (!isParser(configs[0]!))
+        return `InvalidParameterException: the first processor in a transformer must be a parser (${TRANSFORMER_DOC})`;
+    const parsers = configs.filter(isParser).length;
+    if (parsers > 5)
+        return `InvalidParameterException: a transformer may include at most five parser-type processors, got ${parsers} (${TRANSFORMER_DOC})`;
+    return undefined;
+}

@@ -19,6 +19,11 @@ export interface RegionPrices {
     logStorageGbMonth: Price;
     /** A customer managed KMS key (the kms user CA has one per role). */
     kmsKeyMonth: Price;
+    /** Standard-class log ingestion (the audit group). */
+    logIngestPerGb: Price;
+    metricAlarmMonthly: Price;
+    /** A metric filter publishes one custom metric. */
+    customMetricMonthly: Price;
 }
 
 interface Assumption {
@@ -30,7 +35,14 @@ export interface PriceTable {
     date: string;
     currency: string;
     hoursPerMonth: number;
-    assumptions: { natProcessedGbPerMonth: Assumption; flowLogGbPerMonth: Assumption };
+    assumptions: {
+        natProcessedGbPerMonth: Assumption;
+        flowLogGbPerMonth: Assumption;
+        auditConnectionsPerMonth: Assumption;
+        auditEntriesPerConnection: Assumption;
+        auditEntryBytes: Assumption;
+        auditHeartbeatsPerHostPerMonth: Assumption;
+    };
     regions: Record<string, RegionPrices>;
 }
 
@@ -87,12 +99,73 @@ const NO_CHARGE = new Set([
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/instanceProfile:InstanceProfile",
     "tls:index/privateKey:PrivateKey",
+    // Transformation is part of ingestion; SNS's first 1,000 email notifications a month are free.
+    "aws:cloudwatch/logTransformer:LogTransformer",
+    "aws:sns/topic:Topic",
+    "aws:sns/topicSubscription:TopicSubscription",
 ]);
+
+/** What the audit volume rests on; each figure can be overridden (e.g. with the lab's measured one). */
+export interface AuditUsage {
+    connectionsPerMonth: number;
+    entriesPerConnection: number;
+    entryBytes: number;
+    heartbeatsPerHostPerMonth: number;
+}
+
+export function defaultAuditUsage(table: PriceTable = PRICES): AuditUsage {
+    const a = table.assumptions;
+    return {
+        connectionsPerMonth: a.auditConnectionsPerMonth.value,
+        entriesPerConnection: a.auditEntriesPerConnection.value,
+        entryBytes: a.auditEntryBytes.value,
+        heartbeatsPerHostPerMonth: a.auditHeartbeatsPerHostPerMonth.value,
+    };
+}
+
+/** GB a month the audit group ingests: every connection's entries plus every host's heartbeats. */
+export function auditGbPerMonth(usage: AuditUsage, hosts: number): number {
+    const entries = usage.connectionsPerMonth * usage.entriesPerConnection + usage.heartbeatsPerHostPerMonth * hosts;
+    return (entries * usage.entryBytes) / 1e9;
+}
+
+/** Ingestion of a month and storage of the retention's worth (never-expiring groups priced after a year). */
+function auditLogCharges(days: number, gbPerMonth: number, region: RegionPrices | undefined): Charge[] {
+    const months = days === 0 ? 12 : days / 30;
+    const stored = gbPerMonth * months;
+    return [
+        {
+            item: `audit log ingestion, ${gbPerMonth.toFixed(3)} GB assumed`,
+            price: region?.logIngestPerGb,
+            quantity: gbPerMonth,
+            assumed: true,
+        },
+        {
+            item: `audit log storage, ${stored.toFixed(2)} GB assumed (${days === 0 ? "never expires: after a year" : `${days}-day retention`})`,
+            price: region?.logStorageGbMonth,
+            quantity: stored,
+            assumed: true,
+        },
+    ];
+}
+
+interface CostContext {
+    region: RegionPrices | undefined;
+    table: PriceTable;
+    /** GB a month the audit log group ingests. */
+    auditGb: number;
+}
 
 type Charge = { item: string; price?: Price; quantity: number; noPrice?: string; assumed?: boolean };
 
 /** The charges one resource brings, priced from `region` (undefined when the table lacks the region). */
-function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTable): Charge[] {
+/** A KMS key says what it is for: a role's user CA (tagged with the role) or the audit log group's key. */
+function kmsKeyItem(inputs: Record<string, unknown>): string {
+    const role = ((inputs.tags ?? {}) as Record<string, unknown>)["jumpgate:access-role"];
+    return typeof role === "string" ? `KMS key (user CA of role ${role})` : "KMS key (audit log encryption)";
+}
+
+function chargesOf(r: Resource, { region, table, auditGb }: CostContext): Charge[] {
     const hours = table.hoursPerMonth;
     const i = r.inputs;
     switch (r.type) {
@@ -153,8 +226,14 @@ function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTa
                 },
             ];
         }
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return [{ item: "alarm (standard resolution)", price: region?.metricAlarmMonthly, quantity: 1 }];
+        case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+            return [{ item: "custom metric of the filter", price: region?.customMetricMonthly, quantity: 1 }];
         case "aws:cloudwatch/logGroup:LogGroup": {
             const days = Number(i.retentionInDays ?? 0);
+            const tags = (i.tags ?? {}) as Record<string, unknown>;
+            if (tags["jumpgate:logs"] === "audit") return auditLogCharges(days, auditGb, region);
             // Steady state: retention's worth of the assumed monthly volume; never-expiring logs priced after a year.
             const months = days === 0 ? 12 : days / 30;
             const gb = table.assumptions.flowLogGbPerMonth.value * months;
@@ -162,7 +241,7 @@ function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTa
             return [{ item, price: region?.logStorageGbMonth, quantity: gb, assumed: true }];
         }
         case "aws:kms/key:Key":
-            return [{ item: "KMS key (user CA of one role)", price: region?.kmsKeyMonth, quantity: 1 }];
+            return [{ item: kmsKeyItem(i), price: region?.kmsKeyMonth, quantity: 1 }];
         default:
             return NO_CHARGE.has(r.type)
                 ? []
@@ -170,13 +249,19 @@ function chargesOf(r: Resource, region: RegionPrices | undefined, table: PriceTa
     }
 }
 
-export function estimateCost(run: { region: string; resources: Resource[] }, table: PriceTable = PRICES): CostEstimate {
+export function estimateCost(
+    run: { region: string; resources: Resource[] },
+    table: PriceTable = PRICES,
+    audit: AuditUsage = defaultAuditUsage(table),
+): CostEstimate {
     const region = table.regions[run.region];
+    const hosts = run.resources.filter((r) => r.type === "aws:ec2/instance:Instance").length;
+    const context: CostContext = { region, table, auditGb: auditGbPerMonth(audit, hosts) };
     const missingRegion = `no price for region ${run.region} (the table has ${Object.keys(table.regions).join(", ")})`;
     const lines: CostLine[] = run.resources
         .filter((r) => r.custom)
         .flatMap((r) =>
-            chargesOf(r, region, table).map((c) => {
+            chargesOf(r, context).map((c) => {
                 const base = { type: r.type, name: r.name, item: c.item, assumed: c.assumed ?? false };
                 if (c.price) {
                     const unverified = c.price.checked.startsWith("unverified");
@@ -196,8 +281,12 @@ export function estimateCost(run: { region: string; resources: Resource[] }, tab
         assumptions: [
             `${a.natProcessedGbPerMonth.value} GB/month through each NAT gateway: ${a.natProcessedGbPerMonth.why}`,
             `${a.flowLogGbPerMonth.value} GB/month of flow logs: ${a.flowLogGbPerMonth.why}`,
+            `audit trail: ${audit.connectionsPerMonth} connections/month (${a.auditConnectionsPerMonth.why}) x ` +
+                `${audit.entriesPerConnection} journal entries each (${a.auditEntriesPerConnection.why}) + ` +
+                `${audit.heartbeatsPerHostPerMonth} heartbeats per host, ${audit.entryBytes} bytes an entry ` +
+                `(${a.auditEntryBytes.why})`,
             "internet data transfer out and CPU credit surplus of burstable instances are not included",
-            ...(run.resources.some((r) => r.type === "aws:kms/key:Key")
+            ...(run.resources.some((r) => r.type === "aws:kms/key:Key" && kmsKeyItem(r.inputs).includes("user CA"))
                 ? [
                       "KMS requests are not included: each certificate is one kms:Sign on an asymmetric key, charged " +
                           "per 10,000 requests outside the free tier (aws.amazon.com/kms/pricing); one login per " +

@@ -201,6 +201,30 @@ export const FORCE_NEW: Record<string, ForceNewRule> = {
         paths: ["logGroupClass", "name", "namePrefix"],
         source: `${AWS} internal/service/logs/group.go`,
     },
+    "aws:cloudwatch/logTransformer:LogTransformer": {
+        // The processors are PutTransformer again, in place.
+        paths: ["logGroupArn"],
+        source: `${AWS} internal/service/logs/transformer.go (Plugin Framework: RequiresReplace on log_group_arn)`,
+    },
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": {
+        // Pattern and metric are PutMetricFilter again, in place.
+        paths: ["logGroupName", "name"],
+        source: `${AWS} internal/service/logs/metric_filter.go`,
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+        // Everything but the name is PutMetricAlarm again, in place.
+        paths: ["name"],
+        source: `${AWS} internal/service/cloudwatch/metric_alarm.go (alarm_name)`,
+    },
+    "aws:sns/topic:Topic": {
+        paths: ["fifoTopic", "name", "namePrefix"],
+        source: `${AWS} internal/service/sns/topic.go`,
+    },
+    "aws:sns/topicSubscription:TopicSubscription": {
+        // A new address is a new subscription, which AWS mails to confirm again.
+        paths: ["endpoint", "protocol", "topic"],
+        source: `${AWS} internal/service/sns/topic_subscription.go (endpoint, protocol, topic_arn)`,
+    },
     "aws:iam/role:Role": {
         paths: ["name", "namePrefix", "path"],
         source: `${AWS} internal/service/iam/role.go`,

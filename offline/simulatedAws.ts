@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { hostAt, parseCidr } from "../components/net/cidr";
 import {
+    AUTONAME_RANDOM_CHARS,
     DEFAULT_ELASTIC_IP_QUOTA,
     elasticIpQuotaError,
     IAM_LIMITS,
@@ -14,6 +15,13 @@ import {
     kmsDeletionWindowError,
     kmsKeyPolicyError,
     kmsKeySpecError,
+    logGroupNameError,
+    logTransformerError,
+    logRetentionError,
+    metricAlarmError,
+    metricFilterError,
+    snsSubscriptionError,
+    snsTopicNameError,
     privateIpError,
     securityGroupDescriptionError,
     tagsError,
@@ -99,6 +107,50 @@ const ID_PREFIX: Record<string, string> = {
     "aws:ec2/flowLog:FlowLog": "fl",
 };
 
+/** Pulumi's auto-name for a resource without an explicit name: `<logical name>-` and 7 random characters. */
+function autoName(logicalName: string, inputs: Record<string, unknown>): string {
+    if (typeof inputs.name === "string") return inputs.name;
+    return `${logicalName}-${hex(logicalName, AUTONAME_RANDOM_CHARS)}`;
+}
+
+/** The rules of the audit trail's resource types (log group, filter, alarm, topic, subscription, key). */
+function auditTrailInputError(type: string, name: string, i: Record<string, unknown>): string | undefined {
+    switch (type) {
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return (
+                (typeof i.name === "string" ? logGroupNameError(i.name) : undefined) ??
+                (i.retentionInDays === undefined ? undefined : logRetentionError(Number(i.retentionInDays)))
+            );
+        case "aws:cloudwatch/logMetricFilter:LogMetricFilter": {
+            const m = (i.metricTransformation ?? {}) as { name?: unknown; namespace?: unknown };
+            return metricFilterError({
+                name: String(i.name ?? ""),
+                pattern: String(i.pattern ?? ""),
+                metricName: String(m.name ?? ""),
+                namespace: String(m.namespace ?? ""),
+            });
+        }
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return metricAlarmError({
+                name: autoName(name, i),
+                period: Number(i.period),
+                evaluationPeriods: Number(i.evaluationPeriods),
+                datapointsToAlarm: i.datapointsToAlarm === undefined ? undefined : Number(i.datapointsToAlarm),
+                comparisonOperator: String(i.comparisonOperator),
+                treatMissingData: i.treatMissingData === undefined ? undefined : String(i.treatMissingData),
+            });
+        case "aws:cloudwatch/logTransformer:LogTransformer":
+            return logTransformerError(
+                Array.isArray(i.transformerConfigs) ? (i.transformerConfigs as Record<string, unknown>[]) : [],
+            );
+        case "aws:sns/topic:Topic":
+            return snsTopicNameError(autoName(name, i), i.fifoTopic === true);
+        case "aws:sns/topicSubscription:TopicSubscription":
+            return snsSubscriptionError(String(i.protocol), String(i.endpoint));
+    }
+    return undefined;
+}
+
 export class SimulatedAws implements pulumi.runtime.Mocks {
     readonly resources: SimResource[] = [];
     readonly calls: SimCall[] = [];
@@ -174,6 +226,8 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 errors.push(elasticIpQuotaError(inUse, this.options.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA));
                 break;
             }
+            default:
+                errors.push(auditTrailInputError(type, name, inputs));
         }
         const error = errors.find((e) => e !== undefined);
         if (error) throw new Error(`simulated AWS: ${name} (${type}): ${error}`);
@@ -252,6 +306,28 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 state = { ...state, name, arn: this.arn("logs", `log-group:${name}`) };
                 break;
             }
+            case "aws:sns/topic:Topic": {
+                const topicName = autoName(args.name, inputs);
+                id = this.arn("sns", topicName);
+                state = { ...state, name: topicName, arn: id };
+                break;
+            }
+            case "aws:sns/topicSubscription:TopicSubscription":
+                id = `${String(inputs.topic)}:${hex(id, 8)}-${hex(id + "s", 4)}`;
+                state = { ...state, arn: id, pendingConfirmation: inputs.protocol === "email" };
+                break;
+            case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+                const alarmName = autoName(args.name, inputs);
+                id = alarmName;
+                state = { ...state, name: alarmName, arn: this.arn("cloudwatch", `alarm:${alarmName}`) };
+                break;
+            }
+            case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+                id = String(inputs.name);
+                break;
+            case "aws:cloudwatch/logTransformer:LogTransformer":
+                id = String(inputs.logGroupArn);
+                break;
             case "aws:iam/role:Role":
             case "aws:iam/instanceProfile:InstanceProfile": {
                 const named = iamName(args.type as keyof typeof IAM_LIMITS, args.name, inputs, suffix);

@@ -25,7 +25,16 @@ function detail(r: PlannedResource): string {
         case "aws:ec2/eip:Eip":
             return String(r.state.publicIp);
         case "aws:cloudwatch/logGroup:LogGroup":
-            return `retention ${String(i.retentionInDays)} days`;
+            return `${i.kmsKeyId ? "KMS-encrypted, " : ""}retention ${String(i.retentionInDays)} days`;
+        case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+            return String(i.pattern);
+        case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+            const op = i.comparisonOperator === "LessThanThreshold" ? "<" : ">=";
+            const missing = i.treatMissingData === "breaching" ? ", no data = alarm" : "";
+            return `${String(i.statistic)} ${op} ${String(i.threshold)} over ${String(i.evaluationPeriods)} x ${String(i.period)} s${missing}`;
+        }
+        case "aws:sns/topicSubscription:TopicSubscription":
+            return `${String(i.protocol)} ${String(i.endpoint)}`;
         case "tls:index/privateKey:PrivateKey":
             return String(i.algorithm);
         case "pulumi:index:Stash":

@@ -1,6 +1,7 @@
 // The policies of the jumpgate-guardrails pack, without starting it: index.ts serves them to the
 // Pulumi CLI, the offline tests evaluate them directly (testing/evaluate.ts).
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
+import { auditTrailToCloudWatch } from "./rules/audit-trail-to-cloudwatch";
 import { bastionCount } from "./rules/bastion-count";
 import { elasticIpOnlyOnBastion } from "./rules/elastic-ip-only-on-bastion";
 import { instanceImdsv2Required } from "./rules/instance-imdsv2-required";
@@ -33,6 +34,7 @@ export const policies: Policies = [
     requiredTags,
     bastionCount,
     targetsNotReachableFromOutside,
+    auditTrailToCloudWatch,
 ];
 
 export const packArgs: PolicyPackArgs = {

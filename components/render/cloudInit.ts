@@ -8,6 +8,7 @@ import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
 import { assertAcceptedUserKeys } from "./crypto";
 import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
 import type {
+    AuditShipping,
     BastionHostSpec,
     OsName,
     RoleAccess,
@@ -37,6 +38,16 @@ import {
     renderSsmAgentUnit,
     ssmAgentBaseUrl,
 } from "./ssmAgent";
+import {
+    CLOUDWATCH_AGENT_CONFIG_PATH,
+    CLOUDWATCH_AGENT_INSTALLER_PATH,
+    CLOUDWATCH_AGENT_UNIT,
+    CLOUDWATCH_AGENT_UNIT_PATH,
+    cloudWatchAgentBaseUrl,
+    renderCloudWatchAgentConfig,
+    renderCloudWatchAgentInstaller,
+    renderCloudWatchAgentUnit,
+} from "./cloudwatchAgent";
 
 /** apt configuration for unattended upgrades; `52` sorts after the packages' `20auto-upgrades` and `50unattended-upgrades`. */
 export const UNATTENDED_UPGRADES_PATH = "/etc/apt/apt.conf.d/52jumpgate-unattended";
@@ -123,6 +134,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
             spec.os.startsWith("debian-") && spec.ssmAgentRegion !== undefined
                 ? ssmAgentBaseUrl(spec.ssmAgentRegion)
                 : undefined,
+        auditShipping: spec.auditShipping,
     });
 }
 
@@ -158,6 +170,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         unitDropIn: SSH_ONLINE_DROPIN,
         jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
+        auditShipping: spec.auditShipping,
     });
 }
 
@@ -218,6 +231,33 @@ interface HostParts {
     upgrades: UpgradeSettings;
     /** Debian bastions: install AWS's signed SSM agent from this bucket (Ubuntu's AMIs ship it). */
     ssmAgentBaseUrl?: string;
+    /** Install AWS's signed CloudWatch agent and ship the audit trail. */
+    auditShipping?: AuditShipping;
+}
+
+/** The agent's configuration, installer and unit (after the packages: the installer needs curl and gpgv). */
+function cloudWatchAgentFiles(a: AuditShipping | undefined): CloudConfigFile[] {
+    if (a === undefined) return [];
+    return [
+        {
+            path: CLOUDWATCH_AGENT_CONFIG_PATH,
+            content: renderCloudWatchAgentConfig(a),
+            owner: "root:root",
+            permissions: "0644",
+        },
+        {
+            path: CLOUDWATCH_AGENT_INSTALLER_PATH,
+            content: renderCloudWatchAgentInstaller(),
+            owner: "root:root",
+            permissions: "0700",
+        },
+        {
+            path: CLOUDWATCH_AGENT_UNIT_PATH,
+            content: renderCloudWatchAgentUnit(cloudWatchAgentBaseUrl(a.region)),
+            owner: "root:root",
+            permissions: "0644",
+        },
+    ];
 }
 
 /** Assembles one document; the key order is the order a reader follows the boot. */
@@ -255,7 +295,9 @@ function document(p: HostParts): string {
                       permissions: "0644",
                   },
               ]),
+        ...cloudWatchAgentFiles(p.auditShipping),
     ];
+    const needsCurl = p.ssmAgentBaseUrl !== undefined || p.auditShipping !== undefined;
     const config = {
         ...(p.hostname === undefined ? {} : { hostname: p.hostname }),
         ssh_deletekeys: true,
@@ -275,8 +317,8 @@ function document(p: HostParts): string {
         // package_update also makes Ubuntu 24.04 pick fail2ban from noble-updates (see fail2ban.ts).
         package_update: true,
         package_upgrade: false,
-        // curl fetches the SSM agent (gpgv, which checks it, comes with apt).
-        packages: p.ssmAgentBaseUrl === undefined ? [...PACKAGES] : [...PACKAGES, "curl"],
+        // curl fetches the SSM and CloudWatch agents (gpgv, which checks them, comes with apt).
+        packages: needsCurl ? [...PACKAGES, "curl"] : [...PACKAGES],
         runcmd: [
             ...sshServiceCommands(p.os),
             ...fail2banSetupCommands(p.os),
@@ -286,6 +328,9 @@ function document(p: HostParts): string {
             ...(p.ssmAgentBaseUrl === undefined
                 ? []
                 : [["systemctl", "enable", "--now", "--no-block", SSM_AGENT_UNIT]]),
+            ...(p.auditShipping === undefined
+                ? []
+                : [["systemctl", "enable", "--now", "--no-block", CLOUDWATCH_AGENT_UNIT]]),
         ],
     };
     // YAML 1.1 output: cloud-init's PyYAML reads 1.1, so strings such as "no" or "0600" get quoted.

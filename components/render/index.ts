@@ -6,3 +6,4 @@ export * from "./sshd";
 export * from "./fail2ban";
 export * from "./cloudInit";
 export * from "./ssmAgent";
+export * from "./cloudwatchAgent";

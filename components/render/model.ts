@@ -89,6 +89,8 @@ export interface BastionHostSpec {
     userCa?: UserCaAccess;
     /** AWS region: on Debian the SSM agent is installed, signature-checked, from AWS's bucket there. Undefined: not installed. */
     ssmAgentRegion?: string;
+    /** Ship the journal's audit trail to CloudWatch Logs (Debian: the signed agent is installed). Undefined: not shipped. */
+    auditShipping?: AuditShipping;
 }
 
 /** Everything a target's cloud-init document needs. */
@@ -115,4 +117,14 @@ export interface TargetHostSpec {
     upgrades: UpgradeSettings;
     /** When set, each role that reaches this target logs in as `<loginUser>-<role>` with a certificate. */
     userCa?: UserCaAccess;
+    /** Ship the journal's audit trail to CloudWatch Logs. Undefined: not shipped. */
+    auditShipping?: AuditShipping;
+}
+
+/** Where a host ships its sshd, fail2ban and audit records: the stack's log group, one stream per host. */
+export interface AuditShipping {
+    region: string;
+    logGroupName: string;
+    /** The host's own stream (its name in the stack); its instance role may write only there. */
+    logStreamName: string;
 }

@@ -1,7 +1,8 @@
 // Prints the pack config (JSON, for `--policy-pack-config` / the action's `policyPackConfigs`) that
 // matches a stack's own config, so the pack checks the port the stack really uses and honours the
-// stack's explicit allowSshFromAnywhere opt-in - and nothing else can relax it - and expects one
-// bastion per hop of the stack's bastion chain.
+// stack's explicit allowSshFromAnywhere opt-in - and nothing else can relax it - expects one
+// bastion per hop of the stack's bastion chain, and only advises on the audit trail of a stack that
+// turned it off (`audit: false`).
 //
 //   npx tsx policies/scripts/stack-config.ts dev > policy-config.json     # reads ./Pulumi.dev.yaml
 import { readFileSync } from "node:fs";
@@ -21,9 +22,13 @@ export function packConfigFor(stackConfig: Record<string, unknown>): Record<stri
     const rawHops = get("bastions");
     const hops: unknown = typeof rawHops === "string" ? JSON.parse(rawHops) : rawHops;
     const expectedBastions = Array.isArray(hops) && hops.length > 0 ? hops.length : 1;
+    const audit = get("audit");
     return {
         "ssh-not-open-to-world": { sshPort, allowSshFromAnywhere: anywhere === true || anywhere === "true" },
         "bastion-count": { expectedBastions },
+        ...(audit === false || audit === "false"
+            ? { "audit-trail-to-cloudwatch": { enforcementLevel: "advisory" } }
+            : {}),
     };
 }
 

@@ -86,7 +86,7 @@ describe("the outputs are checked before anything is planned", () => {
         const { knownHosts: _, ...noKnownHosts } = fx.dev;
         rejects(
             json(noKnownHosts),
-            /output "knownHosts" is missing \(outputs present: bastionPublicIp, privateKeyOpenssh/,
+            /output "knownHosts" is missing \(outputs present: auditAlarmTopicArn, auditLogGroupName, bastionPublicIp, privateKeyOpenssh/,
         );
         rejects(json({ ...fx.dev, sshConfig: 42 }), /output "sshConfig" is a number, expected a string/);
         rejects(json({ targets: {} }), /output "sshConfig" is missing .*is this a jumpgate stack/);

@@ -307,7 +307,7 @@ describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("jumpgate-ssh install, judge
             [
                 "outputs missing knownHosts",
                 () => ["--from", outputsFile({ ...fx.dev, knownHosts: undefined }, "nokh.json")],
-                /output "knownHosts" is missing \(outputs present: bastionPublicIp, privateKeyOpenssh, sshCommands, sshConfig/,
+                /output "knownHosts" is missing \(outputs present: auditAlarmTopicArn, auditLogGroupName, bastionPublicIp, privateKeyOpenssh, sshCommands, sshConfig/,
             ],
             [
                 "a redacted key",

@@ -123,6 +123,7 @@ describe("user data", () => {
                 ignoreIps: [],
             },
             upgrades: {},
+            auditShipping: { region: run.region, logGroupName: "/jumpgate/test/audit", logStreamName: "bastion" },
         });
         expect(estimate).toBe(actual);
     });

@@ -309,6 +309,9 @@ describe("readSettings", () => {
         expect(p).toMatchObject({ key: "natGateways", value: "none" });
         expect(p!.message).toContain("the hosts inner, app-1 install fail2ban");
         expect(p!.message).toContain("no security updates");
+        expect(p!.message).toContain("no CloudWatch agent: their audit records would stay on the hosts");
+        const [quiet] = problemsOf({ ...base, audit: false, natGateways: "none" });
+        expect(quiet!.message).not.toContain("CloudWatch");
         expect(p!.fix).toContain("pulumi config set natGateways single");
         expect(p!.fix).toContain("pulumi config set allowPrivateHostsWithoutPackages true");
         const s = settingsFrom({ ...base, natGateways: "none", allowPrivateHostsWithoutPackages: "true" });
@@ -336,7 +339,10 @@ describe("readSettings", () => {
 
     it("refuses a bastion whose user data would pass EC2's 16 KiB, saying how many targets too many", () => {
         const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `host-${i + 1}` }));
-        expect(settingsFrom({ ...base, targets: targets(300) }).targets).toHaveLength(300);
+        // The audit trail's CloudWatch agent (on by default) takes about 3 KB of the bastion's user data.
+        expect(settingsFrom({ ...base, targets: targets(230) }).targets).toHaveLength(230);
+        expect(problemsOf({ ...base, targets: targets(240) }).map((x) => x.key)).toEqual(["targets"]);
+        expect(settingsFrom({ ...base, audit: false, targets: targets(400) }).targets).toHaveLength(400);
         const [p] = problemsOf({ ...base, targets: targets(800) });
         expect(p).toMatchObject({ key: "targets", value: "800 targets, 0 tunnels" });
         const bytes = Number(/user data (\d+) bytes/.exec(p!.message)![1]);
@@ -344,6 +350,48 @@ describe("readSettings", () => {
         expect(p!.message).toContain("EC2 accepts at most 16384 bytes");
         expect(p!.message).toMatch(/about \d+ fewer targets or tunnels fit/);
         expect(p!.fix).toBe("pulumi config rm --path 'targets[799]'  (repeat, or split the targets over two stacks)");
+    });
+
+    it("turns the audit trail on by default: 365 days, thresholds, no alert address", () => {
+        expect(settingsFrom(base).audit).toEqual({
+            logRetentionDays: 365,
+            authFailuresPerMinute: 10,
+            heartbeatMinutes: 15,
+        });
+        expect(settingsFrom({ ...base, audit: false }).audit).toBeUndefined();
+        expect(
+            settingsFrom({ ...base, alertEmail: "ops@example.com", auditLogRetentionDays: 3653 }).audit,
+        ).toMatchObject({ alertEmail: "ops@example.com", logRetentionDays: 3653 });
+    });
+
+    it("refuses audit settings CloudWatch and SNS would refuse, all at once, each with its fix", () => {
+        const problems = problemsOf({
+            ...base,
+            audit: "yes",
+            auditLogRetentionDays: 100,
+            alertEmail: "Ops Team <ops@example.com>",
+            auditHeartbeatMinutes: 12,
+            auditAuthFailuresPerMinute: 0,
+        });
+        expect(problems.map((p) => p.key)).toEqual([
+            "audit",
+            "auditLogRetentionDays",
+            "alertEmail",
+            "auditAuthFailuresPerMinute",
+            "auditHeartbeatMinutes",
+        ]);
+        const byKey = Object.fromEntries(problems.map((p) => [p.key, p]));
+        expect(byKey.audit!.fix).toBe("pulumi config set audit true");
+        expect(byKey.auditLogRetentionDays!.message).toContain(
+            "CloudWatch Logs accepts only 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150",
+        );
+        expect(byKey.auditLogRetentionDays!.fix).toBe("pulumi config set auditLogRetentionDays 120");
+        expect(byKey.alertEmail).toMatchObject({
+            value: "Ops Team <ops@example.com>",
+            fix: "pulumi config set alertEmail ops@example.com",
+        });
+        expect(byKey.auditHeartbeatMinutes!.fix).toBe("pulumi config set auditHeartbeatMinutes 15");
+        expect(problemsOf({ ...base, auditHeartbeatMinutes: 5 })[0]!.message).toContain("from 10 to 1440");
     });
 
     it("refuses hop names that make the bastion's IAM role name longer than 64 characters", () => {
@@ -421,6 +469,10 @@ describe("Pulumi.yaml", () => {
             "upgradesRebootTime",
             "elasticIpQuota",
             "allowPrivateHostsWithoutPackages",
+            "audit",
+            "auditLogRetentionDays",
+            "auditAuthFailuresPerMinute",
+            "auditHeartbeatMinutes",
         ] as const;
         for (const key of keys) {
             const decl = project.config[key];

@@ -161,7 +161,10 @@ describe("default stack", () => {
                 expect(subnet, t.name).toBeDefined();
                 expect(contains(parseCidr(str(subnet!.inputs.cidrBlock)), str(t.inputs.privateIp))).toBe(true);
                 expect(t.inputs.tags).toMatchObject({ "jumpgate:role": "target" });
-                expect(t.inputs.iamInstanceProfile).toBeUndefined();
+                // Only the audit trail's own profile (writing its log stream; see auditTrail.test.ts).
+                expect(t.inputs.iamInstanceProfile).toBe(
+                    named(run, "aws:iam/instanceProfile:InstanceProfile", `${t.name}-profile`).state.name,
+                );
             }
             expect(appTarget.inputs.vpcSecurityGroupIds).toEqual([named(run, T.sg, "test-targets").id]);
         });
@@ -174,10 +177,13 @@ describe("default stack", () => {
             const association = ofType(run, T.eipAssociation)[0]!;
             expect(association.inputs.instanceId).toBe(bastion.id);
             expect(association.inputs.allocationId).toBe(named(run, T.eip, "test-bastion-eip").state.allocationId);
-            const ssm = ofType(run, T.rolePolicyAttachment)[0]!;
-            expect(ssm.inputs.policyArn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+            // Session Manager on the bastion only: the one managed policy attached anywhere.
+            const [ssm, ...others] = ofType(run, T.rolePolicyAttachment);
+            expect(others).toEqual([]);
+            expect(ssm!.inputs.policyArn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+            expect(ssm!.inputs.role).toBe(named(run, "aws:iam/role:Role", "test-bastion-role").state.name);
             expect(bastion.inputs.iamInstanceProfile).toBe(
-                ofType(run, "aws:iam/instanceProfile:InstanceProfile")[0]!.state.name,
+                named(run, "aws:iam/instanceProfile:InstanceProfile", "test-bastion-profile").state.name,
             );
         });
 
@@ -227,7 +233,8 @@ describe("default stack", () => {
 
         it("install the signed SSM agent on the Debian bastion from its region, within AWS's 16 KiB user data", () => {
             const bastion = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
-            expect(bastion.runcmd?.at(-1)).toEqual([
+            // Before the CloudWatch agent's unit, which comes last (see auditTrail.test.ts).
+            expect(bastion.runcmd?.at(-2)).toEqual([
                 "systemctl",
                 "enable",
                 "--now",
@@ -270,6 +277,8 @@ describe("default stack", () => {
         it("are exactly the documented names", () => {
             expect(Object.keys(run.outputs).sort()).toEqual(
                 [
+                    "auditAlarmTopicArn",
+                    "auditLogGroupName",
                     "bastionPublicIp",
                     "knownHosts",
                     "privateKeyOpenssh",
@@ -398,10 +407,11 @@ describe("variants", () => {
                 "aws:ec2/internetGateway:InternetGateway",
                 "aws:ec2/routeTable:RouteTable",
                 T.flowLog,
-                T.logGroup,
             ]) {
                 expect(ofType(run, type), type).toHaveLength(0);
             }
+            // The one log group left is the audit trail's, not the VPC's flow logs.
+            expect(ofType(run, T.logGroup).map((g) => g.name)).toEqual(["test-audit"]);
             expect(ofType(run, "jumpgate:network:Network")).toHaveLength(0);
             expect(named(run, T.sg, "test-bastion").inputs.vpcId).toBe(existingVpc.vpcId);
             expect(named(run, T.instance, "test-bastion-instance").inputs.subnetId).toBe("subnet-0aaaaaaaaaaaaaaa1");

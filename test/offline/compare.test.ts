@@ -54,7 +54,16 @@ describe("saved plan", () => {
 describe("day-two changes (today's behaviour)", () => {
     it("adding a target creates its host and replaces the bastion, whose user data lists targets (PermitOpen)", async () => {
         const { c, text } = await compareWith({ "jumpgate:targets": [{ name: "app-1" }, { name: "app-2" }] });
-        expect(withAction(c, "create")).toEqual([`${T.privateKey} test-app-2-host`, `${T.instance} test-app-2`]);
+        // With the audit trail on, the target comes with a role that may write only its own log stream.
+        expect(withAction(c, "create").sort()).toEqual(
+            [
+                `${T.privateKey} test-app-2-host`,
+                `${T.instance} test-app-2`,
+                "aws:iam/role:Role test-app-2-role",
+                "aws:iam/rolePolicy:RolePolicy test-app-2-audit-stream",
+                "aws:iam/instanceProfile:InstanceProfile test-app-2-profile",
+            ].sort(),
+        );
         expect(withAction(c, "replace")).toEqual([`${T.instance} test-bastion-instance`, BASTION_EIP_ASSOCIATION]);
         expect(withAction(c, "delete")).toEqual([]);
         const bastion = c.resources.find((r) => r.name === "test-bastion-instance")!;
@@ -146,9 +155,48 @@ describe("day-two changes (today's behaviour)", () => {
             });
     });
 
+    it("a longer audit retention and a new alarm threshold change in place; no instance is touched", async () => {
+        const { c } = await compareWith({
+            "jumpgate:auditLogRetentionDays": 731,
+            "jumpgate:auditAuthFailuresPerMinute": 20,
+        });
+        expect(withAction(c, "update").sort()).toEqual(
+            [
+                "aws:cloudwatch/logGroup:LogGroup test-audit",
+                "aws:cloudwatch/metricAlarm:MetricAlarm test-AuthFailures",
+            ].sort(),
+        );
+        expect(withAction(c, "replace")).toEqual([]);
+        expect(withAction(c, "create")).toEqual([]);
+    });
+
+    it("turning the audit trail off deletes its group, key, topic and the targets' roles, and replaces every host", async () => {
+        const { c } = await compareWith({ "jumpgate:audit": false });
+        expect(withAction(c, "delete")).toEqual(
+            expect.arrayContaining([
+                "aws:cloudwatch/logGroup:LogGroup test-audit",
+                "aws:kms/key:Key test-audit-key",
+                "aws:sns/topic:Topic test-audit-alarms",
+                "aws:iam/role:Role test-app-1-role",
+            ]),
+        );
+        // The agent leaves the user data, which replaces the hosts (userDataReplaceOnChange).
+        expect(withAction(c, "replace")).toEqual(
+            expect.arrayContaining([`${T.instance} test-bastion-instance`, `${T.instance} test-app-1`]),
+        );
+    });
+
     it("removing a target says loudly that its host is destroyed", async () => {
         const { c, text } = await compareWith({ "jumpgate:targets": [] });
-        expect(withAction(c, "delete")).toEqual([`${T.privateKey} test-app-1-host`, `${T.instance} test-app-1`]);
+        expect(withAction(c, "delete").sort()).toEqual(
+            [
+                `${T.privateKey} test-app-1-host`,
+                `${T.instance} test-app-1`,
+                "aws:iam/role:Role test-app-1-role",
+                "aws:iam/rolePolicy:RolePolicy test-app-1-audit-stream",
+                "aws:iam/instanceProfile:InstanceProfile test-app-1-profile",
+            ].sort(),
+        );
         expect(text).toContain("!!! 1 instance(s) will be DESTROYED: test-app-1");
         expect(text.indexOf("DESTROYED")).toBeLessThan(text.indexOf("-   DELETE"));
     });

@@ -1,7 +1,7 @@
 // The monthly cost estimate of the real program, from the dated price table: the default stack's total,
 // and "no price" (never a guess) for a region or instance type the table lacks.
 import { describe, expect, it } from "vitest";
-import { PRICES, estimateCost } from "../../offline/cost";
+import { PRICES, auditGbPerMonth, defaultAuditUsage, estimateCost } from "../../offline/cost";
 import { renderCost } from "../../offline/costReport";
 import { plan } from "../helpers/program";
 
@@ -18,7 +18,25 @@ function expectedDefaultStack(region: string): number {
         nat * p.natGatewayPerGb.usd +
         2 * h * p.publicIpv4Hourly.usd + // the bastion's and the NAT gateway's Elastic IPs
         flow * p.flowLogIngestPerGb.usd +
-        flow * 3 * p.logStorageGbMonth.usd // 90 days of flow logs kept
+        flow * 3 * p.logStorageGbMonth.usd + // 90 days of flow logs kept
+        auditTrail(region, 2)
+    );
+}
+
+/** The audit trail: its key, five filters' metrics and alarms, a month's ingestion and 365 days kept. */
+function auditTrail(region: string, hosts: number): number {
+    const p = PRICES.regions[region]!;
+    const a = PRICES.assumptions;
+    const gb =
+        ((a.auditConnectionsPerMonth.value * a.auditEntriesPerConnection.value +
+            a.auditHeartbeatsPerHostPerMonth.value * hosts) *
+            a.auditEntryBytes.value) /
+        1e9;
+    return (
+        p.kmsKeyMonth.usd +
+        5 * (p.metricAlarmMonthly.usd + p.customMetricMonthly.usd) +
+        gb * p.logIngestPerGb.usd +
+        gb * (365 / 30) * p.logStorageGbMonth.usd
     );
 }
 
@@ -27,23 +45,43 @@ describe("monthly cost estimate", () => {
         const eu = estimateCost(await plan());
         expect(eu.unpriced).toBe(0);
         expect(eu.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1"), 9);
-        expect(eu.totalUsd.toFixed(2)).toBe("58.28");
+        expect(eu.totalUsd.toFixed(2)).toBe("61.40");
         const us = estimateCost(await plan({ "aws:region": "us-east-1" }));
         expect(us.totalUsd).toBeCloseTo(expectedDefaultStack("us-east-1"), 9);
-        expect(us.totalUsd.toFixed(2)).toBe("51.44");
-        expect(renderCost(eu)).toMatch(/Total\s+\$58\.28\n/);
+        expect(us.totalUsd.toFixed(2)).toBe("54.54");
+        expect(renderCost(eu)).toMatch(/Total\s+\$61\.40\n/);
+    });
+
+    it("prices the audit trail at a stated volume, which a measured figure can replace, and not at all when it is off", async () => {
+        const run = await plan();
+        const usage = defaultAuditUsage();
+        // 3000 connections x 20 entries + 2 hosts' heartbeats, 1500 bytes each.
+        expect(auditGbPerMonth(usage, 2)).toBeCloseTo(((3000 * 20 + 2 * 8760) * 1500) / 1e9, 12);
+        const measured = estimateCost(run, PRICES, { ...usage, entriesPerConnection: 40 });
+        const ingest = (e: ReturnType<typeof estimateCost>) =>
+            e.lines.find((l) => l.item.startsWith("audit log ingestion"))!.monthlyUsd!;
+        const base = estimateCost(run);
+        const perEntry = (3000 * 1500 * PRICES.regions["eu-central-1"]!.logIngestPerGb.usd) / 1e9;
+        expect(ingest(measured) - ingest(base)).toBeCloseTo(20 * perEntry, 12);
+        expect(base.assumptions.join("\n")).toContain("3000 connections/month");
+        const off = estimateCost(await plan({ "jumpgate:audit": false }));
+        expect(off.lines.filter((l) => /audit|KMS|alarm|metric/.test(l.item))).toEqual([]);
+        expect(base.totalUsd - off.totalUsd).toBeCloseTo(auditTrail("eu-central-1", 2), 9);
     });
 
     it("adds $1 a month per role's KMS key with the kms user CA, and says requests are not included", async () => {
         const operators = [{ name: "alice", role: "admin", awsPrincipals: ["arn:aws:iam::123456789012:user/alice"] }];
         const e = estimateCost(await plan({ "jumpgate:operators": operators }));
-        const kms = e.lines.filter((l) => l.type === "aws:kms/key:Key");
-        // Built-in roles admin and developer: one key each; aliases cost nothing.
-        expect(kms.map((l) => l.monthlyUsd)).toEqual([1, 1]);
+        const kms = e.lines.filter((l) => l.type === "aws:kms/key:Key" && l.item.includes("user CA"));
+        // Built-in roles admin and developer: one key each (beside the audit log key); aliases cost nothing.
+        expect(kms.map((l) => [l.item, l.monthlyUsd])).toEqual([
+            ["KMS key (user CA of role admin)", 1],
+            ["KMS key (user CA of role developer)", 1],
+        ]);
         expect(e.unpriced).toBe(0);
         expect(e.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1") + 2, 9);
         expect(e.assumptions.join("\n")).toMatch(/KMS requests are not included: each certificate is one kms:Sign/);
-        expect(estimateCost(await plan()).assumptions.join("\n")).not.toContain("KMS");
+        expect(estimateCost(await plan()).assumptions.join("\n")).not.toContain("KMS requests");
     });
 
     it("says 'no price' for a region the table lacks, and gives no total as if complete", async () => {

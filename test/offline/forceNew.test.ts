@@ -39,7 +39,11 @@ describe("force-new table", () => {
     it("covers every type the program registers across network, chain, tunnel and existing-VPC stacks", async () => {
         const configs: Record<string, unknown>[] = [
             {},
-            { "jumpgate:natGateways": "perAz", "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }] },
+            {
+                "jumpgate:natGateways": "perAz",
+                "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }],
+                "jumpgate:alertEmail": "ops@example.com",
+            },
             { "jumpgate:tunnels": [{ name: "db", target: "app-1", remotePort: 5432, localPort: 15432 }] },
             {
                 "jumpgate:operators": [

@@ -333,4 +333,135 @@ describe("the simulated AWS", () => {
             expect(() => get("alias/none")).toThrow(/NotFoundException/);
         });
     });
+
+    describe("the audit trail's CloudWatch, SNS and KMS rules", () => {
+        const A = {
+            logGroup: "aws:cloudwatch/logGroup:LogGroup",
+            filter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+            alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+            topic: "aws:sns/topic:Topic",
+            subscription: "aws:sns/topicSubscription:TopicSubscription",
+            key: "aws:kms/key:Key",
+        } as const;
+        const filter = (over: Record<string, unknown> = {}) => ({
+            name: "prod-AuthFailures",
+            logGroupName: "/jumpgate/prod/audit",
+            pattern: '{ $.event = "auth-failure" }',
+            metricTransformation: { name: "prod-AuthFailures", namespace: "Jumpgate/Audit", value: "1" },
+            ...over,
+        });
+        const alarm = (over: Record<string, unknown> = {}) => ({
+            name: "prod-Heartbeats",
+            period: 300,
+            evaluationPeriods: 3,
+            comparisonOperator: "LessThanThreshold",
+            treatMissingData: "breaching",
+            ...over,
+        });
+
+        it("takes only CloudWatch's retention periods", () => {
+            for (const days of [0, 1, 365, 3653])
+                expect(() => create(sim(), A.logGroup, "g", { name: "/a", retentionInDays: days })).not.toThrow();
+            expect(() => create(sim(), A.logGroup, "g", { name: "/a", retentionInDays: 366 })).toThrow(
+                /g \(aws:cloudwatch\/logGroup:LogGroup\): expected retention_in_days to be one of \[0 1 3 5 7 14 30 60 90 120 150 180 365 400 545 731 1096 1827 2192 2557 2922 3288 3653\], got 366/,
+            );
+        });
+
+        it("takes log group names of up to 512 characters from its character set", () => {
+            expect(() => create(sim(), A.logGroup, "g", { name: "/jumpgate/prod_1/audit.#-x" })).not.toThrow();
+            expect(() => create(sim(), A.logGroup, "g", { name: "/jumpgate/prod audit" })).toThrow(
+                /isn't a valid log group name \(alphanumeric characters, underscores, hyphens, slashes, hash signs and dots are allowed\)/,
+            );
+            expect(() => create(sim(), A.logGroup, "g", { name: `/${"a".repeat(512)}` })).toThrow(
+                /cannot be longer than 512 characters/,
+            );
+        });
+
+        it("refuses metric filter names with ':' or '*', and patterns over 1024 bytes", () => {
+            expect(() => create(sim(), A.filter, "f", filter())).not.toThrow();
+            expect(() => create(sim(), A.filter, "f", filter({ name: "prod:auth" }))).toThrow(
+                /isn't a valid log metric name \(must not contain colon nor asterisk/,
+            );
+            const long = `{ $.event = "${"x".repeat(1020)}" }`;
+            expect(() => create(sim(), A.filter, "f", filter({ pattern: long }))).toThrow(
+                /expected length of pattern to be in the range \(0 - 1024\)/,
+            );
+        });
+
+        it("refuses metric names and namespaces with ':', '*' or '$', and JSON patterns that do not parse", () => {
+            const t = { name: "m", namespace: "Jumpgate:Audit", value: "1" };
+            expect(() => create(sim(), A.filter, "f", filter({ metricTransformation: t }))).toThrow(
+                /"metric_transformation.0.namespace" isn't a valid log metric transformation name/,
+            );
+            expect(() => create(sim(), A.filter, "f", filter({ pattern: '{ $.event = "ban" ' }))).toThrow(
+                /InvalidParameterException: Invalid metric filter pattern/,
+            );
+            expect(() => create(sim(), A.filter, "f", filter({ pattern: '{ event = "ban" }' }))).toThrow(
+                /Invalid metric filter pattern/,
+            );
+        });
+
+        it("takes alarm periods of 10, 20, 30 s or whole minutes, and at most a day of them", () => {
+            expect(() => create(sim(), A.alarm, "a", alarm({ period: 30 }))).not.toThrow();
+            expect(() => create(sim(), A.alarm, "a", alarm({ period: 90 }))).toThrow(
+                /expected period to be one of \[10 20 30\] or divisible by 60, got 90/,
+            );
+            expect(() => create(sim(), A.alarm, "a", alarm({ period: 300, evaluationPeriods: 289 }))).toThrow(
+                /ValidationError: Metrics cannot be checked across more than a day \(EvaluationPeriods \* Period must be <= 86400\)/,
+            );
+            expect(() => create(sim(), A.alarm, "a", alarm({ evaluationPeriods: 0 }))).toThrow(
+                /expected evaluation_periods to be at least \(1\), got 0/,
+            );
+        });
+
+        it("refuses more datapoints than periods, an unknown comparison and an unknown missing-data rule", () => {
+            expect(() => create(sim(), A.alarm, "a", alarm({ datapointsToAlarm: 4 }))).toThrow(
+                /DatapointsToAlarm must be less than or equal to EvaluationPeriods/,
+            );
+            expect(() => create(sim(), A.alarm, "a", alarm({ comparisonOperator: "LessThan" }))).toThrow(
+                /expected comparison_operator to be one of/,
+            );
+            expect(() => create(sim(), A.alarm, "a", alarm({ treatMissingData: "alarm" }))).toThrow(
+                /expected treat_missing_data to be one of \[breaching notBreaching ignore missing\], got alarm/,
+            );
+        });
+
+        it("names topics from letters, digits, '-' and '_' (auto-named ones too), FIFO ones ending in .fifo", () => {
+            const aws = sim();
+            const made = create(aws, A.topic, "prod-audit-alarms", {});
+            expect(String(made.state.name)).toMatch(/^prod-audit-alarms-[0-9a-f]{7}$/);
+            expect(() => create(sim(), A.topic, "t", { name: "prod.alarms" })).toThrow(
+                /invalid topic name: prod.alarms/,
+            );
+            expect(() => create(sim(), A.topic, "t", { name: "prod-alarms", fifoTopic: true })).toThrow(
+                /invalid topic name/,
+            );
+            expect(() => create(sim(), A.topic, "t", { name: "prod-alarms.fifo", fifoTopic: true })).not.toThrow();
+        });
+
+        it("subscribes only known protocols, and by email only one address", () => {
+            const sub = (protocol: string, endpoint: string) =>
+                create(sim(), A.subscription, "s", { topic: "arn:aws:sns:eu-central-1:1:t", protocol, endpoint });
+            expect(() => sub("email", "ops@example.com")).not.toThrow();
+            expect(() => sub("email", "Ops <ops@example.com>")).toThrow(
+                /InvalidParameter: Invalid parameter: Email address/,
+            );
+            expect(() => sub("mail", "ops@example.com")).toThrow(/expected protocol to be one of \[application email/);
+        });
+
+        it("takes transformers that start with a parser and have at most five parsers", () => {
+            const t = "aws:cloudwatch/logTransformer:LogTransformer";
+            const json = { parseJsons: [{}] };
+            expect(() =>
+                create(sim(), t, "t", { transformerConfigs: [json, { parseJsons: [{ source: "body.MESSAGE" }] }] }),
+            ).not.toThrow();
+            expect(() =>
+                create(sim(), t, "t", { transformerConfigs: [{ lowerCaseStrings: [{ withKeys: ["a"] }] }, json] }),
+            ).toThrow(/InvalidParameterException: the first processor in a transformer must be a parser/);
+            expect(() => create(sim(), t, "t", { transformerConfigs: Array(6).fill(json) })).toThrow(
+                /at most five parser-type processors, got 6/,
+            );
+            expect(() => create(sim(), t, "t", { transformerConfigs: [] })).toThrow(/1 to 20 processors, got 0/);
+        });
+    });
 });

@@ -64,6 +64,7 @@ describe("the jumpgate-guardrails pack", () => {
             "target-ssh-only-from-bastion": ["targetSshPort"],
             "required-tags": ["requiredTags"],
             "bastion-count": ["expectedBastions"],
+            "audit-trail-to-cloudwatch": ["minimumRetentionDays"],
         });
     });
 });

@@ -40,6 +40,16 @@ const DOCS: Record<string, string> = {
     "bastion-ubuntu": renderBastionCloudInit({ ...bastionSpec, os: "ubuntu-24.04", upgrades: { rebootTime: "03:30" } }),
     "target-debian": renderTargetCloudInit(targetSpec),
     "target-ubuntu": renderTargetCloudInit({ ...targetSpec, os: "ubuntu-24.04" }),
+    // The audit trail's CloudWatch agent (configuration, installer, unit) on both kinds of host.
+    "bastion-debian-audit": renderBastionCloudInit({
+        ...bastionSpec,
+        ssmAgentRegion: "eu-central-1",
+        auditShipping: { region: "eu-central-1", logGroupName: "/jumpgate/prod/audit", logStreamName: "bastion" },
+    }),
+    "target-debian-audit": renderTargetCloudInit({
+        ...targetSpec,
+        auditShipping: { region: "eu-central-1", logGroupName: "/jumpgate/prod/audit", logStreamName: "app-1" },
+    }),
 };
 
 function onlyUser(c: CloudConfig): CloudConfigUser {
@@ -124,8 +134,9 @@ describe("document shape", () => {
             expect(c.packages, name).toEqual(
                 expect.arrayContaining(["fail2ban", "python3-systemd", "nftables", "unattended-upgrades"]),
             );
-            // curl only where the SSM agent is fetched (Debian bastion on AWS).
-            expect(c.packages, name).toEqual(name.endsWith("-ssm") ? [...PACKAGES, "curl"] : [...PACKAGES]);
+            // curl only where an agent is fetched (SSM on the Debian bastion, CloudWatch with the audit trail).
+            const fetches = name.endsWith("-ssm") || name.endsWith("-audit");
+            expect(c.packages, name).toEqual(fetches ? [...PACKAGES, "curl"] : [...PACKAGES]);
             expect(c.extra.package_update, name).toBe(true);
         }
     });

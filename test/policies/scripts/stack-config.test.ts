@@ -31,6 +31,14 @@ describe("policies/scripts/stack-config.ts", () => {
         });
     });
 
+    it("makes the audit-trail policy advisory only for a stack that turned the audit trail off", () => {
+        expect(packConfigFor({ "jumpgate:audit": "false" })["audit-trail-to-cloudwatch"]).toEqual({
+            enforcementLevel: "advisory",
+        });
+        expect(packConfigFor({ audit: false })["audit-trail-to-cloudwatch"]).toEqual({ enforcementLevel: "advisory" });
+        expect(packConfigFor({ "jumpgate:audit": "true" })).not.toHaveProperty("audit-trail-to-cloudwatch");
+    });
+
     it("finds the stack's file from a fully qualified stack name", () => {
         expect(stackConfigFile("acme/jumpgate/dev", "/p")).toBe(path.join("/p", "Pulumi.dev.yaml"));
     });
