@@ -1,5 +1,6 @@
 // The bastion: one hardened instance in a public subnet behind a stable Elastic IP. Admins get in
 // through Session Manager (the instance profile), so the SSH jump user never needs a shell.
+import type { AuditHostIdentity } from "./render/auditHost";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CryptoProfile } from "./render/crypto";
@@ -52,6 +53,8 @@ export interface BastionArgs {
     bootAfter?: pulumi.Resource[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
+    /** Who the hop's audit records name (stack and host). Defaults to this stack and the component's name. */
+    audit?: AuditHostIdentity;
 }
 
 export class Bastion extends pulumi.ComponentResource {
@@ -118,6 +121,7 @@ export class Bastion extends pulumi.ComponentResource {
                         fail2ban: args.fail2ban,
                         upgrades: args.upgrades ?? {},
                         ssmAgentRegion: region,
+                        audit: args.audit ?? { stack: pulumi.getStack(), host: name },
                         ...(userCa === undefined ? {} : { userCa }),
                     }),
                 ),

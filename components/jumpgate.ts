@@ -193,6 +193,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     jumpUser: s.jumpUser,
                     fail2ban: s.fail2ban,
                     upgrades: s.upgrades,
+                    audit: { stack: pulumi.getStack(), host: hop.name },
                     bootAfter: network.routing,
                     tags: { ...tags, "jumpgate:bastion": hop.name },
                 },
