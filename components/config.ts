@@ -1054,10 +1054,13 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
         cryptoProfile: s.cryptoProfile,
         userCa: s.access && { caPublicKey: "", roles: roleReach(s.access, s.tunnels) },
+        // The last hop lists every target (and their names for the audit records).
+        audit: { stack: s.stack, host: s.bastions[s.bastions.length - 1]!.name },
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];
-    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] })) / endpoints.length;
+    // Past the limit the document is gzipped: what one more endpoint costs, gzipped both ways.
+    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] }, true)) / endpoints.length;
     const fewer = Math.ceil((bytes - USER_DATA_LIMIT_BYTES) / perEndpoint);
     const last = s.targets.length - 1;
     return [

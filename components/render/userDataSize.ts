@@ -1,6 +1,7 @@
 // Size of a bastion's user data before any key exists, so config validation can refuse a stack whose
 // bastion would exceed EC2's user-data limit. Keys are stand-ins of the exact length the tls provider
 // produces for ED25519 (the size does not depend on their bytes), so the size is the real one.
+import { gunzipSync, gzipSync } from "node:zlib";
 import { renderBastionCloudInit } from "./cloudInit";
 import type { BastionHostSpec, SshKeyPair } from "./model";
 
@@ -12,6 +13,41 @@ export const LONGEST_REGION_STAND_IN = "ap-southeast-7";
 
 /** EC2 accepts at most 16 KiB of user data, counted before base64. */
 export const USER_DATA_LIMIT_BYTES = 16384;
+
+/** User data as the instance gets it: one of EC2's two inputs. */
+export interface EncodedUserData {
+    /** The document as text, when it fits. */
+    userData?: string;
+    /** Otherwise the document gzipped, in base64: cloud-init uncompresses gzip user data before reading it. */
+    userDataBase64?: string;
+}
+
+/**
+ * The document as plain text while it fits EC2's limit (readable in the console, diffs in plans), else
+ * gzipped: a bastion that lists hundreds of targets, plus its audit record builder, compresses ~3x.
+ */
+export function encodeUserData(text: string): EncodedUserData {
+    if (Buffer.byteLength(text, "utf8") <= USER_DATA_LIMIT_BYTES) return { userData: text };
+    return { userDataBase64: gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64") };
+}
+
+/** The bytes EC2 counts for `text` once encoded (before base64); `gzipped`: as if it did not fit. */
+export function encodedUserDataBytes(text: string, gzipped = false): number {
+    const e = gzipped
+        ? { userDataBase64: gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64") }
+        : encodeUserData(text);
+    return e.userData !== undefined
+        ? Buffer.byteLength(e.userData, "utf8")
+        : Buffer.from(e.userDataBase64 ?? "", "base64").length;
+}
+
+/** The document back from an instance's inputs (`userData`, or gzipped or plain `userDataBase64`). */
+export function decodeUserData(inputs: { userData?: unknown; userDataBase64?: unknown }): string {
+    if (typeof inputs.userData === "string") return inputs.userData;
+    if (typeof inputs.userDataBase64 !== "string") return "";
+    const bytes = Buffer.from(inputs.userDataBase64, "base64");
+    return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString("utf8");
+}
 
 function sshString(data: Buffer): Buffer {
     const len = Buffer.alloc(4);
@@ -41,10 +77,10 @@ const STAND_IN_HOST_KEY: SshKeyPair = {
 };
 
 /**
- * Bytes of the bastion's user data for `spec`; with no operator keys, for the one key jumpgate then
- * generates.
+ * Bytes EC2 counts of the bastion's user data for `spec` (gzipped when the text does not fit); with no
+ * operator keys, for the one key jumpgate then generates.
  */
-export function bastionUserDataBytes(spec: Omit<BastionHostSpec, "hostKey">): number {
+export function bastionUserDataBytes(spec: Omit<BastionHostSpec, "hostKey">, gzipped = false): number {
     // The generated operator key is installed trimmed (keys.ts).
     // With a user CA no operator key is listed, and the CA key has the size of any ED25519 public key.
     const operatorPublicKeys =
@@ -55,5 +91,5 @@ export function bastionUserDataBytes(spec: Omit<BastionHostSpec, "hostKey">): nu
               : [STAND_IN_PUBLIC_KEY.trim()];
     const userCa = spec.userCa && { ...spec.userCa, caPublicKey: STAND_IN_PUBLIC_KEY.trim() };
     const text = renderBastionCloudInit({ ...spec, operatorPublicKeys, userCa, hostKey: STAND_IN_HOST_KEY });
-    return Buffer.byteLength(text, "utf8");
+    return encodedUserDataBytes(text, gzipped);
 }

@@ -123,6 +123,7 @@ describe("user data", () => {
                 ignoreIps: [],
             },
             upgrades: {},
+            audit: { stack: "test", host: "bastion" },
         });
         expect(estimate).toBe(actual);
     });
