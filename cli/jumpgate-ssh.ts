@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { formatCheck, installedStacks, runDoctor } from "./doctor";
 import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
+import { runAudit } from "./audit";
 import { runLogin } from "./login";
 import { parseSshVersion, sshDashG, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
@@ -21,6 +22,7 @@ Commands:
   doctor      check the OpenSSH version, permissions, the Include, the pinned keys and ssh -G per host
   login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the key
               itself is not read), valid for 8 hours unless --valid says otherwise
+  audit       who reached which target, when and for how long: the bastion's audit records as a table
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -40,7 +42,17 @@ Options of login:
                       sign with the stack's CA key, an OpenSSH ED25519 private key in FILE
   --ca kms --kms-key-id ARN --region R [--endpoint URL]
                       sign with an AWS KMS ECC_NIST_EDWARDS25519 key, using your AWS credentials
+
+Options of audit:
+  --since D           records of the last D (30m, 1h, 2d) or since an ISO time; default 1h
+  --operator NAME     only this operator (the certificate's key ID, or the name in it)
+  --target NAME       only this target (its name or ip:port)
+  --source lab        read the lab's bastion journal (the lab in --lab-dir, default .lab); the default
+  --source cloudwatch query the stack's CloudWatch log group (not in this version yet)
 `;
+
+/** Options only audit takes (it shares --stack and --operator). */
+const AUDIT_ONLY = ["since", "target", "source", "lab-dir"];
 
 const LOGIN_ONLY = [
     "principal",
@@ -156,6 +168,10 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
                 "kms-key-id": { type: "string" },
                 region: { type: "string" },
                 endpoint: { type: "string" },
+                since: { type: "string" },
+                target: { type: "string" },
+                source: { type: "string" },
+                "lab-dir": { type: "string" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -171,7 +187,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         (command === undefined && !values.help ? io.err : io.out)(USAGE);
         return command === undefined && !values.help ? 2 : 0;
     }
-    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login"].includes(command)) {
+    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login", "audit"].includes(command)) {
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
@@ -187,6 +203,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
     const home = resolve(values.home ?? io.env.HOME ?? os.homedir());
     const info: HomeInfo = { home, envHome: io.env.HOME, passwdHome: io.passwdHome() };
     if (command === "login") return runLogin(values, { ...io, ...info, now: io.now() });
+    if (command === "audit") return runAudit(values, { ...io, now: io.now(), cwd: process.cwd() });
     const versionText = values["ssh-version"] ?? io.sshVersionText();
     const sshVersion = versionText === undefined ? undefined : parseSshVersion(versionText);
     if (values["ssh-version"] !== undefined && !sshVersion) {
@@ -222,7 +239,8 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
 /** Options given that belong to another command. */
 function misplacedOptions(command: string, values: Record<string, unknown>): string[] {
     const given = Object.keys(values).filter((k) => values[k] !== undefined);
+    if (command === "audit") return given.filter((k) => !["stack", "operator", "help", ...AUDIT_ONLY].includes(k));
     return command === "login"
-        ? given.filter((k) => ["force", "dry-run", "ssh-version"].includes(k))
-        : given.filter((k) => LOGIN_ONLY.includes(k));
+        ? given.filter((k) => ["force", "dry-run", "ssh-version", ...AUDIT_ONLY].includes(k))
+        : given.filter((k) => LOGIN_ONLY.includes(k) || AUDIT_ONLY.includes(k));
 }
