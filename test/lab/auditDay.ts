@@ -16,7 +16,7 @@ import { sshKeygen, type KeyPair } from "../helpers/labFixture";
 import { BASE_CONFIG } from "../helpers/program";
 
 export const OPERATORS = 10;
-/** fail2ban's maxretry on the day's stack: the brute force makes exactly this many attempts before the ban. */
+/** fail2ban's maxretry on the day's stack: the brute force is banned after this many failures (or fewer). */
 export const MAX_RETRY = 3;
 
 export interface AuditLabPlan {
@@ -177,13 +177,14 @@ export async function runDay(a: AuditLabPlan, state: LabState, ops: LabOperator[
         connections.push({ operator: op, forwards: [], refused: dest });
     }
 
-    // The hostile peer: MAX_RETRY logins with a key the bastion does not trust, then the ban.
+    // The hostile peer: logins with a key the bastion does not trust until it is banned. Only attempts that
+    // reached sshd ("Permission denied") are failures it can record; once banned, nft drops the next one.
     const hostile = state.topology.peers.find((p) => p.role === "hostile")!;
     const wrong = join(scratch, "wrong_ed25519");
     writeFileSync(wrong, sshKeygen("brute").privateKey, { mode: 0o600 });
     const bastion = a.plan.hosts.find((h) => h.role === "bastion")!;
-    for (let i = 0; i < MAX_RETRY; i++) {
-        runIn(
+    for (let i = 0; i < MAX_RETRY + 3; i++) {
+        const r = runIn(
             hostile.ns,
             "ssh",
             [
@@ -194,8 +195,9 @@ export async function runDay(a: AuditLabPlan, state: LabState, ops: LabOperator[
             ],
             { check: false, timeoutMs: 15_000, env: ENV },
         );
+        if (!r.stderr.includes("Permission denied")) break;
         connections.push({ forwards: [], failed: true });
-        await sleep(300);
+        await sleep(1_000);
     }
     return { connections, hostileIp: hostile.ip, start, end: new Date() };
 }

@@ -125,31 +125,40 @@ def replay(journal, f2b):
 
 
 def follow(state):
-    # journalctl keeps its place across restarts (--cursor-file); fail2ban's log is followed by inode and offset.
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    # Where it got to (the last journal entry read, fail2ban's log inode and offset) is saved after every
+    # record, so a restart writes none twice.
+    sock, path = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM), os.path.join(state, "position.json")
+    try:
+        pos = json.load(open(path))
+    except (OSError, ValueError):
+        pos = {}
+    sent = []
 
     def send(r):
         f = {"MESSAGE": json.dumps(r, separators=(",", ":")), "SYSLOG_IDENTIFIER": "jumpgate-audit", "PRIORITY": "6"}
         sock.sendto("".join("%s=%s\n" % kv for kv in f.items()).encode(), "/run/systemd/journal/socket")
+        sent.append(1)
 
-    b, beat, log, pos = Builder(send), 0, None, os.path.join(state, "fail2ban.pos")
-    cmd = ["journalctl", "-b", "--no-tail", "-f", "-o", "json", "--cursor-file", os.path.join(state, "cursor")]
-    journal = subprocess.Popen(cmd + ["_SYSTEMD_UNIT=ssh.service"], stdout=subprocess.PIPE)
+    b, beat, saved, log = Builder(send), 0, 0, None
+    cmd = ["journalctl", "-b", "--no-tail", "-f", "-o", "json", "_SYSTEMD_UNIT=ssh.service"]
+    journal = subprocess.Popen(cmd + (["--after-cursor", pos["cursor"]] if "cursor" in pos else []), stdout=subprocess.PIPE)
     while True:
         if select.select([journal.stdout], [], [], 1)[0]:
             line = journal.stdout.readline()
             if not line:
                 sys.exit("journalctl ended")
-            b.journal(json.loads(line))
+            e = json.loads(line)
+            b.journal(e)
+            pos["cursor"] = e["__CURSOR"]
         try:
             st = os.stat(CONFIG["fail2banLog"])
-            if log is None or st.st_ino != ino or st.st_size < log.tell():
-                ino, at = st.st_ino, json.load(open(pos)) if os.path.exists(pos) else [0, 0]
+            if log is None or st.st_ino != pos["f2b"][0] or st.st_size < log.tell():
+                at = pos.get("f2b", [0, 0])
                 log = open(CONFIG["fail2banLog"], errors="replace")
-                log.seek(at[1] if at[0] == ino and at[1] <= st.st_size else 0)
+                log.seek(at[1] if at[0] == st.st_ino and at[1] <= st.st_size else 0)
             for line in log.readlines():
                 b.fail2ban(line)
-            json.dump([ino, log.tell()], open(pos, "w"))
+            pos["f2b"] = [st.st_ino, log.tell()]
         except OSError:
             log = None
         now = time.time()
@@ -157,6 +166,11 @@ def follow(state):
         if now - beat >= CONFIG["heartbeatSeconds"]:
             beat = now
             b.record("heartbeat", int(now * 1e6))
+        if sent or now - saved >= 10:
+            with open(path + ".new", "w") as fh:
+                json.dump(pos, fh)
+            os.replace(path + ".new", path)
+            saved, sent[:] = now, []
 
 
 if __name__ == "__main__":
