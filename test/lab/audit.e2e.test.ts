@@ -184,13 +184,16 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         const before = events(labHostRecords(bastion(), day.start));
         expect(before).toHaveLength(events(records).length);
         const op = ops[5]!;
-        const r = runIn(
-            state.clientNs,
-            "ssh",
-            ["-F", op.config, "-o", "BatchMode=yes", "-o", "ControlPath=none", `${STACK}-app-1`, "true"],
-            { check: false, timeoutMs: 30_000, env: { PATH: process.env.PATH } },
-        );
+        const ssh = (args: string[]) =>
+            runIn(state.clientNs, "ssh", ["-F", op.config, "-o", "BatchMode=yes", ...args], {
+                check: false,
+                timeoutMs: 30_000,
+                env: { PATH: process.env.PATH },
+            });
+        const r = ssh([`${STACK}-app-1`, "true"]);
         expect(r.status, r.stderr).toBe(0);
+        // The jump leg is a control master that would persist for 10 minutes: close it, so the session ends.
+        ssh(["-O", "exit", `${STACK}-bastion`]);
         const after = await waitFor(
             "the new connection's records",
             20_000,
