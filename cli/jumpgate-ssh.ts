@@ -47,7 +47,7 @@ Options of audit:
   --since D           records of the last D (30m, 1h, 2d) or since an ISO time; default 1h
   --operator NAME     only this operator (the certificate's key ID, or the name in it)
   --target NAME       only this target (its name or ip:port)
-  --source lab        read the lab's bastion journal (the lab in --lab-dir, default .lab); the default
+  --source lab        read the lab's bastion journal (the lab in --lab-dir, default .lab; as root); the default
   --source cloudwatch query the stack's CloudWatch log group (not in this version yet)
 `;
 
