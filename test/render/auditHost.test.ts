@@ -125,6 +125,39 @@ describe.runIf(haveTools)("records from a real Debian 13 bastion's journal", () 
         expect(records).toHaveLength(14 + 13 + 2 + 3 + 1);
     });
 
+    it("writes a forward within a minute while its multiplexed session goes on, and never twice", () => {
+        // Feed the journal up to op05's second channel close (its control master stays up), let 61 s pass
+        // with the session's processes alive, then feed the rest.
+        const probe = `
+import json, runpy, sys, time
+g = runpy.run_path(sys.argv[1], run_name="audit")
+out = []
+b = g["Builder"](out.append)
+lines = open(sys.argv[2]).read().splitlines()
+cut = max(i for i, l in enumerate(lines) if "channel_free" in l and "pid=523" in l) + 1
+for l in lines[:cut]:
+    b.journal(json.loads(l))
+before = len(out)
+b.tick(time.time() + 61, lambda pid: True)
+held = out[before:]
+for l in lines[cut:]:
+    b.journal(json.loads(l))
+b.tick(float("inf"), lambda pid: False, 1)
+print(json.dumps({"held": held, "op05": [r for r in out if r.get("identity") == "jumpgate-au:op05" and r["event"] == "forward"]}))
+`;
+        const program = join(dir, "jumpgate-audit.py");
+        const res = JSON.parse(
+            execFileSync("python3", ["-I", "-c", probe, program, join(FIXTURES, "debian13-day.journal.jsonl")], {
+                encoding: "utf8",
+            }),
+        ) as { held: AuditRecord[]; op05: AuditRecord[] };
+        expect(res.held.map((r) => [r.event, r.identity, r.target])).toEqual([
+            ["forward", "jumpgate-au:op05", "app-1"],
+            ["forward", "jumpgate-au:op05", "app-1"],
+        ]);
+        expect(res.op05).toHaveLength(2);
+    });
+
     it("leaves bytes out unless sshd logged them for a single-forward session", () => {
         // OpenSSH clients end with a disconnect message, after which sshd logs no byte count.
         expect(of("forward").filter((r) => r.bytesSent !== undefined)).toEqual([]);
