@@ -140,7 +140,8 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         expect(failedAttempts()).toBeGreaterThanOrEqual(2);
         expect(failedAttempts()).toBeLessThanOrEqual(MAX_RETRY);
         expect(of("auth-failure"), hostileLines()).toHaveLength(failedAttempts());
-        for (const r of of("auth-failure")) expect(r).toMatchObject({ sourceIp: day.hostileIp, user: a.plan.jumpUser });
+        for (const r of of("auth-failure"))
+            expect(r, hostileLines()).toMatchObject({ sourceIp: day.hostileIp, user: a.plan.jumpUser });
         expect(of("ban")).toEqual([expect.objectContaining({ sourceIp: day.hostileIp, reason: "sshd" })]);
         const operatorConnections = day.connections.filter((c) => c.operator).length;
         expect(events(records)).toHaveLength(

@@ -78,6 +78,9 @@ class Builder:
         elif text.startswith("Transferred: "):
             c["bytes"] = [int(x) for x in re.findall(r"\d+", text)[:2]]
         elif END.match(text) or (not c.get("auth") and PREAUTH_END.match(text)):
+            m = re.search(r"(?:authenticating|invalid) user (\S*) ", text)
+            if m and not c.get("user"):
+                c["user"] = m[1]
             c.setdefault("closing", text)
             self.finish(c, us)
 
