@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { formatCheck, installedStacks, runDoctor } from "./doctor";
 import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
+import { runAudit } from "./audit";
 import { runLogin } from "./login";
 import { parseSshVersion, sshDashG, sshKeygenList, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
@@ -22,6 +23,7 @@ Commands:
               (team stacks) and ssh -G per host
   login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the private
               key is not read), for your role, valid for 8 hours unless --valid says otherwise
+  audit       who reached which target, when and for how long: the bastion's audit records as a table
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -46,6 +48,15 @@ Options of login (the stack's outputs say the rest):
   --kms-key-id ARN --region R [--endpoint URL]
                       the AWS KMS key (default: your role's in output userCaKmsKeyArns, its region from the
                       ARN), signed with your AWS credentials
+
+Options of audit:
+  --since D           records of the last D (30m, 1h, 2d) or since an ISO time; default 1h
+  --operator NAME     only this operator (the certificate's key ID, or the name in it)
+  --target NAME       only this target (its name or ip:port)
+  --source lab        read the lab's bastion journal (the lab in --lab-dir, default .lab; as root); the default
+  --source cloudwatch query the stack's CloudWatch log group with your AWS credentials (Logs Insights)
+  --log-group NAME    the group to query; default /jumpgate/<stack>/audit (output auditLogGroupName)
+  --region R          the stack's region; default AWS_REGION
 `;
 
 /** The options each command takes (besides --home and --help). */
@@ -53,6 +64,7 @@ const OPTIONS_OF: Record<string, string[]> = {
     install: ["stack", "from", "force", "dry-run", "ssh-version", "operator", "identity"],
     uninstall: ["stack", "force", "dry-run", "ssh-version"],
     doctor: ["stack", "ssh-version"],
+    audit: ["stack", "operator", "since", "target", "source", "lab-dir", "log-group", "region", "endpoint"],
     login: [
         "stack",
         "from",
@@ -184,6 +196,11 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
                 "kms-key-id": { type: "string" },
                 region: { type: "string" },
                 endpoint: { type: "string" },
+                since: { type: "string" },
+                target: { type: "string" },
+                source: { type: "string" },
+                "lab-dir": { type: "string" },
+                "log-group": { type: "string" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -199,7 +216,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         (command === undefined && !values.help ? io.err : io.out)(USAGE);
         return command === undefined && !values.help ? 2 : 0;
     }
-    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login"].includes(command)) {
+    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login", "audit"].includes(command)) {
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
@@ -211,6 +228,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
     const home = resolve(values.home ?? io.env.HOME ?? os.homedir());
     const info: HomeInfo = { home, envHome: io.env.HOME, passwdHome: io.passwdHome() };
     if (command === "login") return runLogin(values, { ...io, ...info, now: io.now() });
+    if (command === "audit") return runAudit(values, { ...io, now: io.now(), cwd: process.cwd() });
     const versionText = values["ssh-version"] ?? io.sshVersionText();
     const sshVersion = versionText === undefined ? undefined : parseSshVersion(versionText);
     if (values["ssh-version"] !== undefined && !sshVersion) {

@@ -1,5 +1,6 @@
 // The bastion: one hardened instance in a public subnet behind a stable Elastic IP. Admins get in
 // through Session Manager (the instance profile), so the SSH jump user never needs a shell.
+import type { AuditHostIdentity } from "./render/auditHost";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CryptoProfile } from "./render/crypto";
@@ -55,6 +56,8 @@ export interface BastionArgs {
     tags?: Record<string, string>;
     /** Ship the audit trail to this log group, in the stream `audit.host`. Defaults to not shipping. */
     audit?: HostAuditShipping;
+    /** Who the hop's audit records name (stack and host). Defaults to this stack and the component's name. */
+    auditRecords?: AuditHostIdentity;
 }
 
 export class Bastion extends pulumi.ComponentResource {
@@ -124,6 +127,7 @@ export class Bastion extends pulumi.ComponentResource {
                             fail2ban: args.fail2ban,
                             upgrades: args.upgrades ?? {},
                             ssmAgentRegion: region,
+                            audit: args.auditRecords ?? { stack: pulumi.getStack(), host: name },
                             ...(userCa === undefined ? {} : { userCa }),
                             ...(group === undefined
                                 ? {}

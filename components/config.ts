@@ -1144,10 +1144,13 @@ function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProbl
             logGroupName: auditLogGroupName(s.stack),
             logStreamName: s.bastions[s.bastions.length - 1]!.name,
         },
+        // The last hop lists every target (and their names for the audit records).
+        audit: { stack: s.stack, host: s.bastions[s.bastions.length - 1]!.name },
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];
-    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] })) / endpoints.length;
+    // Past the limit the document is gzipped: what one more endpoint costs, gzipped both ways.
+    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] }, true)) / endpoints.length;
     const fewer = Math.ceil((bytes - USER_DATA_LIMIT_BYTES) / perEndpoint);
     const last = s.targets.length - 1;
     return [

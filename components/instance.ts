@@ -3,6 +3,7 @@
 // given (pinned or recorded, see ami.ts), on creation and on every replacement.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { encodeUserData } from "./render/userDataSize";
 
 export interface HardenedInstanceInputs {
     ami: pulumi.Input<string>;
@@ -46,7 +47,9 @@ export function hardenedInstanceArgs(i: HardenedInstanceInputs): aws.ec2.Instanc
             deleteOnTermination: true,
         },
         // The user data carries the pinned host key: a change must rebuild the host, not be ignored by cloud-init.
-        userData: i.userData,
+        // Plain text while it fits EC2's 16 KiB, else gzipped (see encodeUserData).
+        userData: pulumi.output(i.userData).apply((t) => encodeUserData(t).userData),
+        userDataBase64: pulumi.output(i.userData).apply((t) => encodeUserData(t).userDataBase64),
         userDataReplaceOnChange: true,
         monitoring: false,
         tags: i.tags,

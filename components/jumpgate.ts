@@ -246,6 +246,7 @@ export class Jumpgate extends pulumi.ComponentResource {
                     jumpUser: s.jumpUser,
                     fail2ban: s.fail2ban,
                     upgrades: s.upgrades,
+                    auditRecords: { stack: pulumi.getStack(), host: hop.name },
                     bootAfter: network.routing,
                     tags: { ...tags, "jumpgate:bastion": hop.name },
                     ...(auditGroup === undefined ? {} : { audit: { ...auditGroup, host: hop.name } }),

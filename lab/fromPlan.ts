@@ -1,6 +1,7 @@
 // Turns an offline run of the real program into the lab's plan: the instances, their user data, and the
 // security-group rules as the program created them, with group references resolved to member addresses.
 import { readSettings } from "../components/config";
+import { decodeUserData } from "../components/render/userDataSize";
 import { jumpgateKeys } from "../components/program";
 import { OfflineRun, PlannedResource, PROJECT, readStackConfig, runOffline } from "../offline/run";
 import { LabFirewallRule, LabHost, LabPlan } from "./model";
@@ -94,7 +95,7 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
             publicIp: eip ? str(eip.state.publicIp) : undefined,
             privateIp: ipOf(i),
             subnetCidr: subnetCidr(i),
-            cloudInit: str(i.inputs.userData),
+            cloudInit: decodeUserData(i.inputs),
             ingress: rulesFor(INGRESS, i),
             egress: rulesFor(EGRESS, i),
             internetRoute: internetRoute(i),

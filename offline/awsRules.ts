@@ -40,8 +40,8 @@ export function tagsError(tags: Record<string, unknown>): string | undefined {
 /** EC2 user data limit, raw bytes before base64. */
 export const USER_DATA_LIMIT = 16384;
 
-export function userDataError(userData: string): string | undefined {
-    const bytes = Buffer.byteLength(userData, "utf8");
+export function userDataError(userData: string | Buffer): string | undefined {
+    const bytes = typeof userData === "string" ? Buffer.byteLength(userData, "utf8") : userData.length;
     if (bytes <= USER_DATA_LIMIT) return undefined;
     return (
         `InvalidParameterValue: User data is limited to ${USER_DATA_LIMIT} bytes (got ${bytes}; see ` +

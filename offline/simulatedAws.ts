@@ -203,6 +203,8 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 break;
             case "aws:ec2/instance:Instance":
                 if (typeof inputs.userData === "string") errors.push(userDataError(inputs.userData));
+                if (typeof inputs.userDataBase64 === "string")
+                    errors.push(userDataError(Buffer.from(inputs.userDataBase64, "base64")));
                 break;
             case "aws:kms/key:Key": {
                 const spec = inputs.customerMasterKeySpec as string | undefined;

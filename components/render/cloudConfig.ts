@@ -1,5 +1,6 @@
 // The subset of the cloud-config format jumpgate writes, and one parser for it, so tests and the
 // lab read files, users and keys out of the very document an instance boots with.
+import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 
 /** A `users:` entry (cloud-init cc_users_groups). */
@@ -24,6 +25,8 @@ export interface CloudConfigFile {
     owner?: string;
     /** Write in the final stage, after packages are installed. */
     defer?: boolean;
+    /** `gz+b64`: `content` is the gzipped file in base64 (cloud-init decodes it). */
+    encoding?: "gz+b64";
 }
 
 /** The keys jumpgate's documents use; anything else is kept in `extra`. */
@@ -66,5 +69,5 @@ export function parseCloudConfig(doc: string): CloudConfig {
 export function fileAt(config: CloudConfig, path: string): string {
     const file = config.write_files.find((f) => f.path === path);
     if (!file) throw new Error(`cloud-config writes no file at ${path}`);
-    return file.content;
+    return file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8") : file.content;
 }

@@ -5,6 +5,7 @@
 // packages, writes deferred files, then runs runcmd.
 import { stringify } from "yaml";
 import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
+import { AUDIT_START_COMMAND, auditFiles } from "./auditHost";
 import { assertAcceptedUserKeys } from "./crypto";
 import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
 import type {
@@ -127,6 +128,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         group: JUMP_GROUP,
         users: [jumpUser],
         accessFiles,
+        auditFiles: spec.audit === undefined ? [] : auditFiles(spec.audit, spec.targets),
         sshd: renderBastionSshd(spec),
         jail: renderFail2banJail(spec.fail2ban, spec.sshPort, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
@@ -224,6 +226,8 @@ interface HostParts {
     users: CloudConfigUser[];
     /** Team access: each account's CA file (before sshd's first start). */
     accessFiles: CloudConfigFile[];
+    /** Bastion hops: the audit record builder, its configuration and unit (started in runcmd). */
+    auditFiles?: CloudConfigFile[];
     sshd: string;
     /** ssh.service drop-in (targets). */
     unitDropIn?: string;
@@ -267,6 +271,7 @@ function document(p: HostParts): string {
         { path: SSHD_DROPIN_PATH, content: p.sshd, owner: "root:root", permissions: "0600" },
         { path: BANNER_PATH, content: BANNER_TEXT, owner: "root:root", permissions: "0644" },
         ...p.accessFiles,
+        ...(p.auditFiles ?? []),
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
@@ -324,6 +329,8 @@ function document(p: HostParts): string {
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
             ["systemctl", "restart", "fail2ban.service"],
+            // After sshd runs with the drop-in and fail2ban has its log: the audit records start here.
+            ...((p.auditFiles ?? []).length > 0 ? [AUDIT_START_COMMAND] : []),
             // Last, and not waited for: the unit retries until the agent is installed (see ssmAgent.ts).
             ...(p.ssmAgentBaseUrl === undefined
                 ? []

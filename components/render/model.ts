@@ -87,6 +87,8 @@ export interface BastionHostSpec {
     upgrades: UpgradeSettings;
     /** When set, certificates from this CA log in (one principal per role) and operatorPublicKeys is empty. */
     userCa?: UserCaAccess;
+    /** Who writes this hop's audit records; undefined: no audit record builder on the host. */
+    audit?: { stack: string; host: string };
     /** AWS region: on Debian the SSM agent is installed, signature-checked, from AWS's bucket there. Undefined: not installed. */
     ssmAgentRegion?: string;
     /** Ship the journal's audit trail to CloudWatch Logs (Debian: the signed agent is installed). Undefined: not shipped. */

@@ -146,6 +146,29 @@ function commonLines(os: OsName, profile: CryptoProfile, limits: string[]): stri
     ];
 }
 
+/**
+ * The sshd functions whose debug lines the bastion logs at VERBOSE (`LogVerbose`, OpenSSH 8.5+), so the
+ * audit record builder sees every forwarded connection without `LogLevel DEBUG`: the direct-tcpip request
+ * (its target), the channel it creates (its number), the channel's end, and a refusal ("the request was
+ * denied"). Same names and texts in sshd 9.2 (Debian 12) and 10.0 (Debian 13), both checked with the real
+ * sshd (test/render/sshd.test.ts, test/lab/audit.e2e.test.ts).
+ */
+export const FORWARD_AUDIT_FUNCTIONS: readonly string[] = [
+    "serverloop.c:server_request_direct_tcpip():*",
+    "channels.c:channel_new():*",
+    "channels.c:channel_free():*",
+    "channels.c:channel_connect_to_port():*",
+];
+
+/** LogVerbose appeared in OpenSSH 8.5; every OS jumpgate boots ships a newer sshd. */
+export function forwardAuditLines(openssh: OpenSshVersion): string[] {
+    if (openssh.major < 8 || (openssh.major === 8 && openssh.minor < 5)) return [];
+    return [
+        "# Forwarded connections for the audit records: these functions' debug lines only, not LogLevel DEBUG.",
+        `LogVerbose ${FORWARD_AUDIT_FUNCTIONS.join(",")}`,
+    ];
+}
+
 /** `ip:port` as the client sends it through the bastion: PermitOpen compares it literally. */
 export function permitOpenEntry(target: TargetEndpoint): string {
     return `${target.privateIp}:${target.port}`;
@@ -168,6 +191,7 @@ export function renderBastionSshd(spec: BastionHostSpec, openssh = OS_RELEASES[s
         `Port ${spec.sshPort}`,
         ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses ?? [], openssh)),
         `AllowGroups ${JUMP_GROUP}`,
+        ...forwardAuditLines(openssh),
         ...(spec.userCa === undefined ? [] : userCaLines()),
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",

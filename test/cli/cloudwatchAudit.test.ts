@@ -3,6 +3,7 @@
 // (group, time range, filters on the records' fields), polling until the query completes, the rows turned
 // back into the records the hosts write, and AWS errors turned into messages that say what to do.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAudit } from "../../cli/audit";
 import { auditInsightsQuery, queryAuditRecords, toRecord } from "../../cli/cloudwatchAudit";
 import { CliError } from "../../cli/outputs";
 import type { AuditRecord } from "../../components/render/auditRecord";
@@ -135,5 +136,45 @@ describe("queryAuditRecords", () => {
     it("gives up on a query that never finishes", async () => {
         logs.answer([], 1000);
         await expect(query({ timeoutMs: 50 })).rejects.toThrow(/did not finish in 50 ms/);
+    });
+});
+
+describe("jumpgate-ssh audit --source cloudwatch", () => {
+    const audit = async (args: Record<string, string>) => {
+        let out = "";
+        let err = "";
+        const status = await runAudit(
+            { stack: "prod", source: "cloudwatch", since: since.toISOString(), ...args },
+            { now: until, cwd: "/", out: (t) => (out += t), err: (t) => (err += t) },
+        );
+        return { status, out, err };
+    };
+
+    it("queries the stack's log group in the given region and prints the sessions", async () => {
+        logs.answer([row(forward), row(refused)]);
+        logs.requests.length = 0;
+        const { status, out, err } = await audit({ region: logs.region, endpoint: logs.url });
+        expect(err).toBe("");
+        expect(status).toBe(0);
+        const start = logs.requests.find((r) => r.target === "Logs_20140328.StartQuery")!;
+        expect(start.body).toMatchObject({ logGroupName: "/jumpgate/prod/audit" });
+        const lines = out.trim().split("\n");
+        expect(lines[0]).toMatch(/^IDENTITY\s+TARGET\s+START\s+DURATION\s+RESULT\s+SOURCE$/);
+        expect(lines[1]).toMatch(/^alice\s+app-1\s+2026-11-30T10:00:00Z\s+5m0s\s+\S+/);
+        expect(lines[2]).toMatch(/^alice\s+10\.42\.128\.10:5432\s/);
+    });
+
+    it("needs the region when the environment names none", async () => {
+        const saved = { r: process.env.AWS_REGION, d: process.env.AWS_DEFAULT_REGION };
+        delete process.env.AWS_REGION;
+        delete process.env.AWS_DEFAULT_REGION;
+        try {
+            const { status, err } = await audit({ endpoint: logs.url });
+            expect(status).toBe(2);
+            expect(err).toContain("--source cloudwatch needs the stack's region: pass --region");
+        } finally {
+            if (saved.r !== undefined) process.env.AWS_REGION = saved.r;
+            if (saved.d !== undefined) process.env.AWS_DEFAULT_REGION = saved.d;
+        }
     });
 });

@@ -1,3 +1,4 @@
+import { decodeUserData } from "../../components/render/userDataSize";
 // The audit trail's AWS side, asserted on what the program registers under the mock runtime: one
 // KMS-encrypted log group per stack, a key only CloudWatch Logs of the region may use for that group,
 // hosts that may write only their own stream, filters on the records' fields, alarms to the stack's
@@ -97,7 +98,7 @@ describe("audit trail on (the default), with an alert address and a bastion chai
             ["test-mgmt-instance", "mgmt"],
             ["test-app-1", "app-1"],
         ] as const) {
-            const doc = parseCloudConfig(String(named(run, T.instance, instance).inputs.userData));
+            const doc = parseCloudConfig(decodeUserData(named(run, T.instance, instance).inputs));
             const config = JSON.parse(doc.write_files.find((f) => f.path === CLOUDWATCH_AGENT_CONFIG_PATH)!.content!);
             expect(config.logs.logs_collected.journald.collect_list[0]).toMatchObject({
                 log_group_name: "/jumpgate/test/audit",
@@ -170,7 +171,7 @@ describe("audit trail settings", () => {
         for (const type of [A.key, A.transformer, A.filter, A.alarm, A.topic]) expect(ofType(run, type)).toEqual([]);
         expect(ofType(run, A.rolePolicy).filter((p) => p.name.endsWith("-audit-stream"))).toEqual([]);
         expect(named(run, T.instance, "test-app-1").inputs.iamInstanceProfile).toBeUndefined();
-        for (const i of ofType(run, T.instance)) expect(String(i.inputs.userData)).not.toContain("cloudwatch");
+        for (const i of ofType(run, T.instance)) expect(decodeUserData(i.inputs)).not.toContain("cloudwatch");
         expect(run.outputs.auditLogGroupName).toBeUndefined();
     });
 

@@ -1,3 +1,4 @@
+import { decodeUserData } from "../../components/render/userDataSize";
 // Chained bastions and declared tunnels: each hop reachable only from the one before it, targets only
 // from the last, and exactly the declared ports opened through it.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import { named, ofType, plan, T } from "../helpers/program";
 
 const str = (v: unknown) => String(v);
 const userDataFile = (run: OfflineRun, instance: string, path: string) =>
-    fileAt(parseCloudConfig(str(named(run, T.instance, instance).inputs.userData)), path);
+    fileAt(parseCloudConfig(decodeUserData(named(run, T.instance, instance).inputs)), path);
 /** Addresses a host's fail2ban never bans, and the pre-authentication limits of its sshd. */
 const hopTrust = (run: OfflineRun, instance: string) => ({
     ignoreip: /^ignoreip = (.*)$/m.exec(userDataFile(run, instance, FAIL2BAN_JAIL_PATH))![1],
@@ -24,7 +25,7 @@ const BEHIND_HOP = ["MaxStartups 30:30:100", "PerSourceMaxStartups 100"];
 
 const permitOpen = (run: OfflineRun, instance: string) =>
     /PermitOpen (.+)$/m.exec(
-        fileAt(parseCloudConfig(str(named(run, T.instance, instance).inputs.userData)), SSHD_DROPIN_PATH).split(
+        fileAt(parseCloudConfig(decodeUserData(named(run, T.instance, instance).inputs)), SSHD_DROPIN_PATH).split(
             "Match Group",
         )[1]!,
     )![1];

@@ -1,3 +1,4 @@
+import { decodeUserData, encodedUserDataBytes } from "../../components/render/userDataSize";
 // The program's resources and outputs, asserted on what it registers under the mock runtime.
 import { amiQuery } from "../../components/ami";
 import { spawnSync } from "node:child_process";
@@ -223,16 +224,18 @@ describe("default stack", () => {
                 ["test-db-1", "db-1"],
             ] as const) {
                 const instance = named(run, T.instance, instanceName);
-                const doc = parseCloudConfig(str(instance.inputs.userData));
+                const doc = parseCloudConfig(decodeUserData(instance.inputs));
                 const key = hostKeys.find((k) => k.name === `test-${host}-host`)!;
                 expect(doc.ssh_keys?.ed25519_private).toBe(key.state.privateKeyOpenssh);
                 expect(doc.ssh_keys?.ed25519_public?.trim()).toBe(str(key.state.publicKeyOpenssh).trim());
-                expect(instance.secretInputs, instanceName).toContain("userData");
+                expect(instance.secretInputs, instanceName).toContain(
+                    typeof instance.inputs.userData === "string" ? "userData" : "userDataBase64",
+                );
             }
         });
 
         it("install the signed SSM agent on the Debian bastion from its region, within AWS's 16 KiB user data", () => {
-            const bastion = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
+            const bastion = parseCloudConfig(decodeUserData(named(run, T.instance, "test-bastion-instance").inputs));
             // Before the CloudWatch agent's unit, which comes last (see auditTrail.test.ts).
             expect(bastion.runcmd?.at(-2)).toEqual([
                 "systemctl",
@@ -245,10 +248,11 @@ describe("default stack", () => {
             expect(unit?.content).toContain(
                 "ExecStart=/usr/local/sbin/jumpgate-install-ssm-agent https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest",
             );
-            // Targets have no instance profile, so no agent either.
-            expect(str(named(run, T.instance, "test-app-1").inputs.userData)).not.toContain("ssm-agent");
+            // Targets have no SSM agent (their instance profile only writes their audit stream).
+            expect(decodeUserData(named(run, T.instance, "test-app-1").inputs)).not.toContain("ssm-agent");
+            // What EC2 counts: the text, or the gzipped document behind userDataBase64.
             for (const i of ofType(run, T.instance))
-                expect(Buffer.byteLength(str(i.inputs.userData)), i.name).toBeLessThanOrEqual(16 * 1024);
+                expect(encodedUserDataBytes(decodeUserData(i.inputs)), i.name).toBeLessThanOrEqual(16 * 1024);
         });
 
         it("boot only after every subnet routes to the internet, so cloud-init can install packages", () => {
@@ -299,7 +303,7 @@ describe("default stack", () => {
             expect(run.secretOutputs).toEqual(["privateKeyOpenssh"]);
             const operator = named(run, T.privateKey, "test-operator");
             expect(run.outputs.privateKeyOpenssh).toBe(operator.state.privateKeyOpenssh);
-            const doc = parseCloudConfig(str(named(run, T.instance, "test-bastion-instance").inputs.userData));
+            const doc = parseCloudConfig(decodeUserData(named(run, T.instance, "test-bastion-instance").inputs));
             const users = doc.users.filter((u) => u !== "default");
             expect(users.flatMap((u) => u.ssh_authorized_keys ?? [])).toContain(
                 str(operator.state.publicKeyOpenssh).trim(),
@@ -374,7 +378,7 @@ describe("variants", () => {
         expect(run.outputs.privateKeyOpenssh).toBeUndefined();
         expect(run.secretOutputs).toEqual([]);
         expect(str(run.outputs.sshConfig)).toContain("IdentityFile ~/.ssh/id_ed25519");
-        const doc = parseCloudConfig(str(named(run, T.instance, "test-app-1").inputs.userData));
+        const doc = parseCloudConfig(decodeUserData(named(run, T.instance, "test-app-1").inputs));
         const users = doc.users.filter((u) => u !== "default");
         expect(users.flatMap((u) => u.ssh_authorized_keys ?? [])).toEqual([key]);
     });

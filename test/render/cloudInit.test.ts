@@ -36,7 +36,12 @@ const bastionSpec = sampleBastionSpec();
 const targetSpec = sampleTargetSpec();
 const DOCS: Record<string, string> = {
     "bastion-debian": renderBastionCloudInit(bastionSpec),
-    "bastion-debian-ssm": renderBastionCloudInit({ ...bastionSpec, ssmAgentRegion: "eu-central-1" }),
+    // As the program renders a Debian bastion: SSM agent and audit record builder (gz+b64 files).
+    "bastion-debian-ssm": renderBastionCloudInit({
+        ...bastionSpec,
+        ssmAgentRegion: "eu-central-1",
+        audit: { stack: "dev", host: "bastion" },
+    }),
     "bastion-ubuntu": renderBastionCloudInit({ ...bastionSpec, os: "ubuntu-24.04", upgrades: { rebootTime: "03:30" } }),
     "target-debian": renderTargetCloudInit(targetSpec),
     "target-ubuntu": renderTargetCloudInit({ ...targetSpec, os: "ubuntu-24.04" }),
@@ -68,6 +73,9 @@ describe("document shape", () => {
             expect(() => parseCloudConfig(doc), name).not.toThrow();
         }
         expect(renderBastionCloudInit(bastionSpec)).toBe(DOCS["bastion-debian"]);
+        // gzip output is the same every time, or every deploy would replace the bastion.
+        const audited = { ...bastionSpec, ssmAgentRegion: "eu-central-1", audit: { stack: "dev", host: "bastion" } };
+        expect(renderBastionCloudInit(audited)).toBe(DOCS["bastion-debian-ssm"]);
     });
 
     it("bastion: pinned ED25519 host key only, no passwords, no root", () => {

@@ -625,6 +625,19 @@ describe.runIf(haveLive)("a real sshd with the rendered bastion document", () =>
         const down = await ssh(SRC.legit, spec.jumpUser, ["-W", `127.0.0.1:${closedPort}`]);
         expect(down.stderr).toMatch(/open failed: connect failed/);
         expect(down.stderr).not.toMatch(/administratively prohibited/);
+        // The audit records' source, at VERBOSE (LogVerbose, no DEBUG): the target asked for, the channel
+        // it got, and the channel's end, each with the sshd-session pid (sshd 9.2 here, 10.0 in the lab).
+        const target = new RegExp(
+            `server_request_direct_tcpip\\(\\):\\d+ \\(pid=\\d+\\): originator \\S+ port \\d+, target 127\\.0\\.0\\.1 port ${echoPort}$`,
+            "m",
+        );
+        await waitFor(
+            () => target.test(log) && /channel_free\(\):\d+ .*: channel \d+: free: direct-tcpip/.test(log),
+            5_000,
+        );
+        expect(log).toMatch(target);
+        expect(log).toMatch(/channel_new\(\):\d+ \(pid=\d+\): channel \d+: new direct-tcpip/);
+        expect(log).not.toMatch(/^debug[23]:/m);
     });
 
     it("ssh -W to anything not listed is refused, including another spelling of a listed host", async () => {
@@ -634,6 +647,11 @@ describe.runIf(haveLive)("a real sshd with the rendered bastion document", () =>
             expect(r.stdout, dest).toBe("");
             expect(r.status, dest).not.toBe(0);
         }
+        // What the refused record names: the destination as asked, from sshd's own words.
+        await waitFor(() => log.includes("to connect to host 10.0.1.21 port 22, but the request was denied."), 5_000);
+        expect(log).toMatch(
+            /channel_connect_to_port\(\):\d+ \(pid=\d+\): Received request from 127\.0\.0\.10 port \d+ to connect to host localhost port \d+, but the request was denied\./,
+        );
     });
 
     it("the jump user gets no shell and no TTY", async () => {
