@@ -67,8 +67,9 @@ describe("day-two changes (today's behaviour)", () => {
         expect(withAction(c, "replace")).toEqual([`${T.instance} test-bastion-instance`, BASTION_EIP_ASSOCIATION]);
         expect(withAction(c, "delete")).toEqual([]);
         const bastion = c.resources.find((r) => r.name === "test-bastion-instance")!;
+        // The bastion's user data is past 16 KiB, so it goes gzipped in userDataBase64.
         expect(bastion.changes).toEqual([
-            expect.objectContaining({ path: "userData", secret: true, forcesReplacement: true }),
+            expect.objectContaining({ path: "userDataBase64", secret: true, forcesReplacement: true }),
         ]);
         // The Elastic IP moves to the new instance: its association is replaced because instanceId is force-new.
         const association = c.resources.find((r) => r.type === T.eipAssociation)!;
@@ -78,7 +79,7 @@ describe("day-two changes (today's behaviour)", () => {
         expect(text).toContain(
             "!!! 1 instance(s) will be REPLACED (destroyed, then booted anew): test-bastion-instance",
         );
-        expect(text).toContain("userData: changes (secret, value not shown)  [FORCES REPLACEMENT");
+        expect(text).toContain("userDataBase64: changes (secret, value not shown)  [FORCES REPLACEMENT");
         expect(text).not.toContain("PRIVATE KEY");
     });
 

@@ -1,3 +1,4 @@
+import { userDataOf } from "../helpers/userData";
 // Team access on the real program under mocks: operators come, go and change role without touching an
 // instance, because hosts know only each role's CA key and the roles (the stack CA and the KMS CA alike).
 import { beforeAll, describe, expect, it } from "vitest";
@@ -104,7 +105,7 @@ describe("a bastion chain with a tunnel", () => {
             "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }],
             "jumpgate:tunnels": [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
         });
-        const doc = (name: string) => parseCloudConfig(String(named(run, T.instance, name).inputs.userData));
+        const doc = (name: string) => parseCloudConfig(userDataOf(named(run, T.instance, name).inputs));
         // Each line: `cert-authority,principals="<role>"[,permitopen=...] <CA key> <comment>`; the key is checked elsewhere.
         const principals = (name: string) =>
             doc(name)
@@ -121,7 +122,7 @@ describe("a bastion chain with a tunnel", () => {
             `permitopen="${ips["db-1"]}:22",permitopen="${ips["db-1"]}:5432",dba`,
         ]);
         for (const r of run.resources.filter((x) => x.type === T.instance)) {
-            const text = String(r.inputs.userData);
+            const text = userDataOf(r.inputs);
             for (const who of ["alice", "bob"]) expect(text).not.toContain(key(who).split(" ")[1]);
         }
         expect(doc("test-db-1").users.map((u) => (u === "default" ? u : u.name))).toEqual([
@@ -208,7 +209,7 @@ describe("the kms CA: one KMS key per role", () => {
     });
 
     it("hosts get each role's KMS public key, bound to that role's principal; outputs name the key ARNs", () => {
-        const ipsDoc = (name: string) => parseCloudConfig(String(named(kms, T.instance, name).inputs.userData));
+        const ipsDoc = (name: string) => parseCloudConfig(userDataOf(named(kms, T.instance, name).inputs));
         const caFile = (doc: ReturnType<typeof ipsDoc>, account: string) =>
             doc.write_files.find((f) => f.path === `${AUTHORIZED_CAS_DIR}/${account}`)!.content;
         const keys = kms.outputs.userCaPublicKeys as Record<string, string>;

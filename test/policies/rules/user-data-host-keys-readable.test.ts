@@ -1,3 +1,4 @@
+import { setUserData, userDataOf } from "../../helpers/userData";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { OfflineRun } from "../../../offline/run";
@@ -5,8 +6,8 @@ import { plan, T } from "../../helpers/program";
 import { evaluatePack, withChange } from "../../helpers/policyHarness";
 
 const POLICY = "user-data-host-keys-readable";
-const message =
-    "userData carries the SSH host private key (ssh_keys.ed25519_private): anyone with " +
+const message = (prop: string) =>
+    `${prop} carries the SSH host private key (ssh_keys.ed25519_private): anyone with ` +
     "ec2:DescribeInstanceAttribute on this instance can read it and impersonate the host. Limit that permission " +
     "to administrators, and replace the host (pulumi up --replace) if it leaked.";
 
@@ -19,17 +20,18 @@ describe(POLICY, () => {
     it("warns, as advisory only, on every host of the default stack: their pinned host keys are in user data", async () => {
         const found = (await evaluatePack(run)).of(POLICY);
         expect(found.map((v) => [v.urn?.split("::").pop(), v.enforcementLevel, v.message])).toEqual([
-            ["test-app-1", "advisory", message],
-            ["test-bastion-instance", "advisory", message],
+            ["test-app-1", "advisory", message("userData")],
+            // The bastion's user data is past 16 KiB, so it goes gzipped.
+            ["test-bastion-instance", "advisory", message("userDataBase64")],
         ]);
         expect(found[0]!.diagnostic).toContain("readable by anyone with ec2:DescribeInstanceAttribute");
     });
 
     it("says nothing for user data without host keys", async () => {
         const noKeys = withChange(run, T.instance, "test-app-1", (p) => {
-            const doc = parse(String(p.userData)) as Record<string, unknown>;
+            const doc = parse(userDataOf(p)) as Record<string, unknown>;
             delete doc.ssh_keys;
-            p.userData = `#cloud-config\n${stringify(doc)}`;
+            setUserData(p, `#cloud-config\n${stringify(doc)}`);
         });
         const found = (await evaluatePack(noKeys)).of(POLICY);
         expect(found.map((v) => v.urn?.split("::").pop())).toEqual(["test-bastion-instance"]);

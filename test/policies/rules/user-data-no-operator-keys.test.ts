@@ -1,3 +1,4 @@
+import { setUserData, userDataOf } from "../../helpers/userData";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { OfflineRun } from "../../../offline/run";
@@ -29,19 +30,19 @@ describe(POLICY, () => {
     });
     const editCloudConfig = (run: OfflineRun, name: string, edit: (doc: Record<string, unknown>) => void) =>
         withChange(run, T.instance, name, (p) => {
-            const doc = parse(String(p.userData)) as Record<string, unknown>;
+            const doc = parse(userDataOf(p)) as Record<string, unknown>;
             edit(doc);
-            p.userData = `#cloud-config\n${stringify(doc)}`;
+            setUserData(p, `#cloud-config\n${stringify(doc)}`);
         });
 
     it("passes both CA stacks as built: only cert-authority lines and host keys", async () => {
-        expect(String(named(kms, T.instance, "test-bastion-instance").inputs.userData)).toContain("cert-authority,");
+        expect(userDataOf(named(kms, T.instance, "test-bastion-instance").inputs)).toContain("cert-authority,");
         expect(await messages(kms)).toEqual([]);
         expect(await messages(stackCa)).toEqual([]);
     });
 
     it("does not apply without a CA: the single shared key path lists operator keys by design", async () => {
-        expect(String(named(single, T.instance, "test-app-1").inputs.userData)).toContain(ALICE.split(" ")[1]);
+        expect(userDataOf(named(single, T.instance, "test-app-1").inputs)).toContain(ALICE.split(" ")[1]);
         expect(await messages(single)).toEqual([]);
     });
 
@@ -64,24 +65,21 @@ describe(POLICY, () => {
             ca.content += `${ALICE}\n`;
         });
         const index = (
-            parse(String(named(stackCa, T.instance, "test-bastion-instance").inputs.userData)) as {
+            parse(userDataOf(named(stackCa, T.instance, "test-bastion-instance").inputs)) as {
                 write_files: { path: string }[];
             }
         ).write_files.findIndex((f) => f.path === "/etc/ssh/jumpgate-user-cas/jump");
         expect(await messages(bad)).toEqual([
             [
                 "test-bastion-instance",
-                `test-bastion-instance: userData carries the login key ${short} at write_files[${index}].content, ${advice}`,
+                `test-bastion-instance: userDataBase64 carries the login key ${short} at write_files[${index}].content, ${advice}`,
             ],
         ]);
     });
 
     it("sees a CA in user data alone (TrustedUserCAKeys) and then refuses keys in a shell script elsewhere", async () => {
         const withCa = withChange(single, T.instance, "test-bastion-instance", (p) => {
-            p.userData = String(p.userData).replace(
-                "AllowGroups",
-                "TrustedUserCAKeys /etc/ssh/ca.pub\n    AllowGroups",
-            );
+            setUserData(p, userDataOf(p).replace("AllowGroups", "TrustedUserCAKeys /etc/ssh/ca.pub\n    AllowGroups"));
         });
         const messagesOf = await messages(withCa);
         expect([...new Set(messagesOf.map(([urn]) => urn))].sort()).toEqual(["test-app-1", "test-bastion-instance"]);

@@ -1,3 +1,4 @@
+import { setUserData, userDataOf } from "../../helpers/userData";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { OfflineRun } from "../../../offline/run";
@@ -20,15 +21,13 @@ describe(POLICY, () => {
     });
     const editCloudConfig = (edit: (doc: Record<string, unknown>) => void) =>
         withChange(run, T.instance, "test-bastion-instance", (p) => {
-            const doc = parse(String(p.userData)) as Record<string, unknown>;
+            const doc = parse(userDataOf(p)) as Record<string, unknown>;
             edit(doc);
-            p.userData = `#cloud-config\n${stringify(doc)}`;
+            setUserData(p, `#cloud-config\n${stringify(doc)}`);
         });
 
     it("passes the default stack, whose user data carries only host keys", async () => {
-        expect(String(named(run, T.instance, "test-app-1").inputs.userData)).toContain(
-            "ssh_keys:\n  ed25519_private: |",
-        );
+        expect(userDataOf(named(run, T.instance, "test-app-1").inputs)).toContain("ssh_keys:\n  ed25519_private: |");
         expect(await messages(run)).toEqual([]);
     });
 
@@ -37,10 +36,13 @@ describe(POLICY, () => {
             (doc.write_files as unknown[]).push({ path: "/home/jump/.ssh/id_ed25519", content: operatorKey });
         });
         const index = (
-            parse(String(named(run, T.instance, "test-bastion-instance").inputs.userData)) as { write_files: unknown[] }
+            parse(userDataOf(named(run, T.instance, "test-bastion-instance").inputs)) as { write_files: unknown[] }
         ).write_files.length;
         expect(await messages(bad)).toEqual([
-            ["test-bastion-instance", `userData contains a private key at write_files[${index}].content; ${advice}`],
+            [
+                "test-bastion-instance",
+                `userDataBase64 contains a private key at write_files[${index}].content; ${advice}`,
+            ],
         ]);
     });
 
@@ -66,7 +68,7 @@ describe(POLICY, () => {
             (doc.ssh_keys as Record<string, string>).deploy_private = rsa;
         });
         expect(await messages(bad)).toEqual([
-            ["test-bastion-instance", `userData contains a private key at ssh_keys.deploy_private; ${advice}`],
+            ["test-bastion-instance", `userDataBase64 contains a private key at ssh_keys.deploy_private; ${advice}`],
         ]);
     });
 });

@@ -1,3 +1,4 @@
+import { setUserData, userDataOf } from "../../helpers/userData";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OfflineRun } from "../../../offline/run";
@@ -14,7 +15,7 @@ describe(POLICY, () => {
         run = await plan();
     });
     const editUserData = (name: string, edit: (text: string) => string) =>
-        withChange(run, T.instance, name, (p) => (p.userData = edit(String(p.userData))));
+        withChange(run, T.instance, name, (p) => setUserData(p, edit(userDataOf(p))));
 
     it("passes the default stack", async () => {
         expect(await messages(run)).toEqual([]);
@@ -28,7 +29,7 @@ describe(POLICY, () => {
         expect(await messages(bad)).toEqual([
             [
                 "test-bastion-instance",
-                'userData sets "PasswordAuthentication yes"; jumpgate hosts accept public keys only, never as root.',
+                'userDataBase64 sets "PasswordAuthentication yes"; jumpgate hosts accept public keys only, never as root.',
             ],
         ]);
     });
