@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labHostRecords, parseAuditRecord } from "../../cli/audit";
 import type { AuditRecord } from "../../components/render/auditRecord";
 import { runIn, sleep, waitFor } from "../../lab/exec";
+import { PRICES } from "../../offline/cost";
 import { labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import { tearDownLab } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
@@ -232,6 +233,11 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         const connections = day.connections.length;
         expect(perHost.find((h) => h.name === "bastion")!.entries.length).toBeGreaterThan(connections);
         for (const h of perHost.filter((x) => x.name !== "bastion")) expect(h.entries.length).toBeGreaterThan(0);
+        // The cost table rests on these figures (offline/prices.json): within 10%, or it must be measured again.
+        const drift = (measured: number, priced: number) => Math.abs(measured / priced - 1);
+        const priced = PRICES.assumptions;
+        expect(drift(entries.length / connections, priced.auditEntriesPerConnection.value)).toBeLessThan(0.1);
+        expect(drift(bytes / entries.length, priced.auditEntryBytes.value)).toBeLessThan(0.1);
         console.log(
             `audit lab: shipped volume over ${connections} connections: ${entries.length} entries ` +
                 `(${perHost.map((h) => `${h.name} ${h.entries.length}`).join(", ")}), ` +
