@@ -2,24 +2,29 @@
 // certificates from the stack CA, `ssh <target>`, `scp -J`, a `-L` tunnel, two refused `-W`, a brute force
 // from the hostile peer, test/lab/auditDay.ts) must leave exactly the expected records in the bastion's
 // journal, written by the sandboxed builder unit from sshd's and fail2ban's own logs; `jumpgate-ssh audit`
-// prints them.
+// prints them. The CloudWatch agent's journald input, as cloud-init wrote it on each host, run as the
+// journalctl query the agent would run, must select those records, sshd's and fail2ban's entries and
+// nothing else; its selection over the day is the measured log volume (offline/prices.json).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labHostRecords } from "../../cli/audit";
+import { labHostRecords, parseAuditRecord } from "../../cli/audit";
 import type { AuditRecord } from "../../components/render/auditRecord";
 import { runIn, sleep, waitFor } from "../../lab/exec";
+import { PRICES } from "../../offline/cost";
 import { labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import { tearDownLab } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 import {
     MAX_RETRY,
     auditLabPlan,
+    journalAndShipped,
     runDay,
     setUpOperators,
     type AuditLabPlan,
     type Day,
+    type JournalEntry,
     type LabOperator,
 } from "./auditDay";
 
@@ -141,7 +146,10 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         expect(failedAttempts()).toBeLessThanOrEqual(MAX_RETRY);
         expect(of("auth-failure"), hostileLines()).toHaveLength(failedAttempts());
         for (const r of of("auth-failure"))
-            expect(r, hostileLines()).toMatchObject({ sourceIp: day.hostileIp, user: a.plan.jumpUser });
+            expect(r, `${JSON.stringify(r)}\n${hostileLines()}`).toMatchObject({
+                sourceIp: day.hostileIp,
+                user: a.plan.jumpUser,
+            });
         expect(of("ban")).toEqual([expect.objectContaining({ sourceIp: day.hostileIp, reason: "sshd" })]);
         const operatorConnections = day.connections.filter((c) => c.operator).length;
         expect(events(records)).toHaveLength(
@@ -178,6 +186,66 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         const db = audit("--target", "db-1").stdout.trim().split("\n").slice(1);
         expect(db).toHaveLength(expectedForwards().filter(([, d]) => d === `${ipOf("db-1")}:22`).length);
     }, 120_000);
+
+    it("the agent's journald input, as cloud-init wrote it, selects sshd, fail2ban and every record, nothing else", async () => {
+        // An unrelated unit's line (a cron job's), beside whatever systemd-logind and cloud-init logged since boot.
+        const cron = ["--unit=jumpgate-lab-cron", "-p", "SyslogIdentifier=CRON", "--wait", "--quiet"];
+        labExec(bastion(), "systemd-run", [...cron, "echo", "(root) CMD (run-parts /etc/cron.hourly)"]);
+        await sleep(1_000);
+        const { all, shipped, args } = journalAndShipped(bastion(), new Date(state.createdAt), new Date());
+        const field = (e: JournalEntry, k: string) => e.fields[k] as string | undefined;
+        const shouldShip = (e: JournalEntry) =>
+            field(e, "PRIORITY") !== undefined &&
+            Number(field(e, "PRIORITY")) <= 6 &&
+            (["ssh.service", "fail2ban.service"].includes(field(e, "_SYSTEMD_UNIT") ?? "") ||
+                ["sshd", "sshd-session"].includes(field(e, "_COMM") ?? "") ||
+                field(e, "SYSLOG_IDENTIFIER") === "jumpgate-audit");
+        const cursors = (es: JournalEntry[]) => es.map((e) => field(e, "__CURSOR"));
+        expect(cursors(shipped), `journalctl ${args.join(" ")}`).toEqual(cursors(all.filter(shouldShip)));
+        const shippedRecords = shipped.map((e) => parseAuditRecord(String(field(e, "MESSAGE"))));
+        expect(records.length).toBeGreaterThan(0);
+        expect(shippedRecords).toEqual(expect.arrayContaining(records));
+        const unit = (es: JournalEntry[], u: string) => es.filter((e) => field(e, "_SYSTEMD_UNIT") === u);
+        expect(unit(shipped, "ssh.service").length).toBeGreaterThan(0);
+        expect(shipped.filter((e) => field(e, "_COMM") === "sshd-session").length).toBeGreaterThan(0);
+        expect(unit(all, "jumpgate-lab-cron.service").length).toBeGreaterThan(0);
+        for (const u of ["jumpgate-lab-cron.service", "systemd-logind.service", "cron.service"])
+            expect(unit(shipped, u)).toEqual([]);
+        console.log(
+            `audit lab: the agent's selection (journalctl ${args.join(" ")}) ships ${shipped.length} of ` +
+                `${all.length} entries since boot: ssh.service ${unit(shipped, "ssh.service").length}, ` +
+                `fail2ban.service ${unit(shipped, "fail2ban.service").length}, systemd-logind left out ` +
+                `${unit(all, "systemd-logind.service").length}`,
+        );
+    }, 60_000);
+
+    it("measures what the day ships: entries and bytes per connection, on every host", () => {
+        // Heartbeats are priced per host and hour, not per connection: left out here.
+        const isHeartbeat = (e: JournalEntry) =>
+            parseAuditRecord(String(e.fields.MESSAGE ?? ""))?.event === "heartbeat";
+        const perHost = state.hosts.map((h) => {
+            const { shipped } = journalAndShipped(h, day.start, new Date());
+            return { name: h.name, entries: shipped.filter((e) => !isHeartbeat(e)) };
+        });
+        const entries = perHost.flatMap((h) => h.entries);
+        const bytes = entries.reduce((sum, e) => sum + e.bytes, 0);
+        const messageBytes = entries.reduce((sum, e) => sum + Buffer.byteLength(String(e.fields.MESSAGE ?? "")), 0);
+        const connections = day.connections.length;
+        expect(perHost.find((h) => h.name === "bastion")!.entries.length).toBeGreaterThan(connections);
+        for (const h of perHost.filter((x) => x.name !== "bastion")) expect(h.entries.length).toBeGreaterThan(0);
+        // The cost table rests on these figures (offline/prices.json): within 10%, or it must be measured again.
+        const drift = (measured: number, priced: number) => Math.abs(measured / priced - 1);
+        const priced = PRICES.assumptions;
+        expect(drift(entries.length / connections, priced.auditEntriesPerConnection.value)).toBeLessThan(0.1);
+        expect(drift(bytes / entries.length, priced.auditEntryBytes.value)).toBeLessThan(0.1);
+        console.log(
+            `audit lab: shipped volume over ${connections} connections: ${entries.length} entries ` +
+                `(${perHost.map((h) => `${h.name} ${h.entries.length}`).join(", ")}), ` +
+                `${(entries.length / connections).toFixed(2)} per connection; ${bytes} bytes of journalctl -o json ` +
+                `(${Math.round(bytes / entries.length)} an entry, ${Math.round(bytes / connections)} per connection), ` +
+                `MESSAGE alone ${Math.round(messageBytes / entries.length)} an entry`,
+        );
+    }, 60_000);
 
     it("a restart of the builder writes no record twice, and the next connection is recorded", async () => {
         labExec(bastion(), "systemctl", ["restart", "jumpgate-audit.service"]);

@@ -6,11 +6,12 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runIn, sleep, type RunResult } from "../../lab/exec";
-import type { LabState } from "../../lab/lab";
+import { labExec, type LabHostState, type LabState } from "../../lab/lab";
 import { labPlanFromRun } from "../../lab/fromPlan";
 import type { LabPlan } from "../../lab/model";
 import { runOffline } from "../../offline/run";
 import { stackCaSigner } from "../../components/render/caKeys";
+import { CLOUDWATCH_AGENT_CONFIG_PATH } from "../../components/render/cloudwatchAgent";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { sshKeygen, type KeyPair } from "../helpers/labFixture";
 import { BASE_CONFIG } from "../helpers/program";
@@ -39,6 +40,8 @@ export async function auditLabPlan(stack: string): Promise<AuditLabPlan> {
         ...BASE_CONFIG,
         "jumpgate:targets": [{ name: "app-1" }, { name: "db-1" }],
         "jumpgate:fail2banMaxRetry": MAX_RETRY,
+        // The day signs with the stack CA's key (a kms CA, the team default, would sign through AWS).
+        "jumpgate:userCa": "stack",
         "jumpgate:operators": operators.map((o) => ({ name: o.name, role: o.role, publicKeys: [o.key.publicKey] })),
     };
     const run = await runOffline({ stack, config, keys: "random" });
@@ -61,7 +64,7 @@ export interface LabOperator {
     config: string;
 }
 
-/** Writes each operator's key, a certificate signed by the stack CA, and their ssh_config into `dir`. */
+/** Writes each operator's key, a certificate signed by the stack CA, and their ssh_config (naming both) into `dir`. */
 export async function setUpOperators(a: AuditLabPlan, state: LabState, dir: string): Promise<LabOperator[]> {
     const signer = stackCaSigner(a.caPrivateKey);
     const base = readFileSync(state.sshConfig, "utf8");
@@ -86,10 +89,15 @@ export async function setUpOperators(a: AuditLabPlan, state: LabState, dir: stri
             const cert = await issueCertificate(spec, signer);
             writeFileSync(`${key}-cert.pub`, certificateLine(cert.certificate, o.name));
             const config = join(home, "ssh_config");
-            const text = base
-                .replace(/^(\s*IdentityFile\s+).*$/gm, `$1${key}`)
-                .replace(/^(\s*ControlPath\s+).*$/gm, `$1${home}/cm-%C`)
-                .replace(/^(\s*User\s+)(?!jump$)(\S+)$/gm, `$1${a.roleAccounts[o.role]}`);
+            // The stack-wide team config names no account on targets: the operator's role account, first
+            // (ssh takes the first value it reads), as the operator's own config would.
+            const targets = a.plan.hosts.filter((h) => h.role === "target").map((h) => `${a.plan.stack}-${h.name}`);
+            const text =
+                `Host ${targets.join(" ")}\n  User ${a.roleAccounts[o.role]}\n\n` +
+                base
+                    .replace(/^(\s*IdentityFile\s+).*$/gm, `$1${key}`)
+                    .replace(/^(\s*CertificateFile\s+).*$/gm, `$1${key}-cert.pub`)
+                    .replace(/^(\s*ControlPath\s+).*$/gm, `$1${home}/cm-%C`);
             writeFileSync(config, text, { mode: 0o600 });
             const fp = runIn(state.clientNs, "ssh-keygen", ["-l", "-f", `${key}.pub`]).stdout.split(/\s+/)[1]!;
             return { name: o.name, keyId, serial, fingerprint: fp, config };
@@ -231,4 +239,68 @@ print(s.recv(64).decode().strip()); s.close()`;
         child.kill("SIGTERM");
         await new Promise((res) => child.once("exit", res));
     }
+}
+
+/** The collect_list keys the mapping below translates, and those that only name the destination. */
+const MAPPED_JOURNALD_KEYS = new Set(["units", "priority", "matches", "log_group_name", "log_stream_name"]);
+
+/**
+ * The journalctl arguments AWS's CloudWatch agent runs for one journald collect_list entry, so that the
+ * booted host's own journalctl selects what the agent would ship. aws/amazon-cloudwatch-agent,
+ * translator/translate/otel/receiver/journald/translator.go, hands `units`, `matches` and `priority`
+ * (default "info") to OpenTelemetry's journald input; its journalctl backend (the agent's fork
+ * amazon-contributing/opentelemetry-collector-contrib, pkg/stanza/operator/input/journald/config_linux.go,
+ * buildArgs and buildMatchesConfig) runs `journalctl --utc --output=json --follow --lines=0 [--unit U]...
+ * --priority P` then each match object's `KEY=value` terms (keys sorted), the objects separated by `+`.
+ * `--follow --lines=0` are left out: the lab reads a past window. Keys not mapped here (e.g. `filters`, a
+ * processor after journalctl) are refused rather than ignored.
+ */
+export function agentJournalctlArgs(entry: Record<string, unknown>): string[] {
+    const unmapped = Object.keys(entry).filter((k) => !MAPPED_JOURNALD_KEYS.has(k));
+    if (unmapped.length > 0) throw new Error(`journald keys not mapped to journalctl: ${unmapped.join(", ")}`);
+    const units = (entry.units ?? []) as string[];
+    const matches = (entry.matches ?? []) as Record<string, string>[];
+    const terms = matches.map((m) =>
+        Object.keys(m)
+            .sort()
+            .map((k) => `${k}=${m[k]}`),
+    );
+    return [
+        ...["--utc", "--output=json"],
+        ...units.flatMap((u) => ["--unit", u]),
+        ...["--priority", (entry.priority as string | undefined) ?? "info"],
+        ...terms.flatMap((t, i) => (i > 0 ? ["+", ...t] : t)),
+    ];
+}
+
+/** One journal entry as `journalctl -o json` prints it, and that line's size in bytes. */
+export interface JournalEntry {
+    fields: Record<string, unknown>;
+    bytes: number;
+}
+
+function journalJson(host: LabHostState, args: readonly string[], since: Date, until: Date): JournalEntry[] {
+    const window = [`--since=@${Math.floor(since.getTime() / 1000)}`, "--no-pager", "--output=json"];
+    const out = labExec(host, "journalctl", [...window, ...args], { timeoutMs: 60_000 }).stdout;
+    const untilUs = until.getTime() * 1000;
+    return out
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => ({ fields: JSON.parse(l) as Record<string, unknown>, bytes: Buffer.byteLength(l) + 1 }))
+        .filter((e) => Number(e.fields.__REALTIME_TIMESTAMP) <= untilUs);
+}
+
+/** A host's whole journal in a window, and the part its rendered agent configuration (on its disk) ships. */
+export function journalAndShipped(
+    host: LabHostState,
+    since: Date,
+    until: Date,
+): { all: JournalEntry[]; shipped: JournalEntry[]; args: string[] } {
+    const config = JSON.parse(labExec(host, "cat", [CLOUDWATCH_AGENT_CONFIG_PATH]).stdout) as {
+        logs: { logs_collected: { journald: { collect_list: Record<string, unknown>[] } } };
+    };
+    const list = config.logs.logs_collected.journald.collect_list;
+    if (list.length !== 1) throw new Error(`expected one journald collect_list entry, got ${list.length}`);
+    const args = agentJournalctlArgs(list[0]!);
+    return { all: journalJson(host, [], since, until), shipped: journalJson(host, args, since, until), args };
 }

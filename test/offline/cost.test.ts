@@ -45,23 +45,23 @@ describe("monthly cost estimate", () => {
         const eu = estimateCost(await plan());
         expect(eu.unpriced).toBe(0);
         expect(eu.totalUsd).toBeCloseTo(expectedDefaultStack("eu-central-1"), 9);
-        expect(eu.totalUsd.toFixed(2)).toBe("61.40");
+        expect(eu.totalUsd.toFixed(2)).toBe("61.37");
         const us = estimateCost(await plan({ "aws:region": "us-east-1" }));
         expect(us.totalUsd).toBeCloseTo(expectedDefaultStack("us-east-1"), 9);
-        expect(us.totalUsd.toFixed(2)).toBe("54.54");
-        expect(renderCost(eu)).toMatch(/Total\s+\$61\.40\n/);
+        expect(us.totalUsd.toFixed(2)).toBe("54.52");
+        expect(renderCost(eu)).toMatch(/Total\s+\$61\.37\n/);
     });
 
     it("prices the audit trail at a stated volume, which a measured figure can replace, and not at all when it is off", async () => {
         const run = await plan();
         const usage = defaultAuditUsage();
-        // 3000 connections x 20 entries + 2 hosts' heartbeats, 1500 bytes each.
-        expect(auditGbPerMonth(usage, 2)).toBeCloseTo(((3000 * 20 + 2 * 8760) * 1500) / 1e9, 12);
-        const measured = estimateCost(run, PRICES, { ...usage, entriesPerConnection: 40 });
+        // 3000 connections x 19.8 entries (the lab day's measure) + 2 hosts' heartbeats, 1094 bytes each.
+        expect(auditGbPerMonth(usage, 2)).toBeCloseTo(((3000 * 19.8 + 2 * 8760) * 1094) / 1e9, 12);
+        const measured = estimateCost(run, PRICES, { ...usage, entriesPerConnection: 39.8 });
         const ingest = (e: ReturnType<typeof estimateCost>) =>
             e.lines.find((l) => l.item.startsWith("audit log ingestion"))!.monthlyUsd!;
         const base = estimateCost(run);
-        const perEntry = (3000 * 1500 * PRICES.regions["eu-central-1"]!.logIngestPerGb.usd) / 1e9;
+        const perEntry = (3000 * 1094 * PRICES.regions["eu-central-1"]!.logIngestPerGb.usd) / 1e9;
         expect(ingest(measured) - ingest(base)).toBeCloseTo(20 * perEntry, 12);
         expect(base.assumptions.join("\n")).toContain("3000 connections/month");
         const off = estimateCost(await plan({ "jumpgate:audit": false }));

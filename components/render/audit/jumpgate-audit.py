@@ -142,17 +142,22 @@ def follow(state):
         sock.sendto("".join("%s=%s\n" % kv for kv in f.items()).encode(), "/run/systemd/journal/socket")
         sent.append(1)
 
-    b, beat, saved, log = Builder(send), 0, 0, None
+    b, beat, saved, log, pending = Builder(send), 0, 0, None, b""
     cmd = ["journalctl", "-b", "--no-tail", "-f", "-o", "json", "_SYSTEMD_UNIT=ssh.service"]
     journal = subprocess.Popen(cmd + (["--after-cursor", pos["cursor"]] if "cursor" in pos else []), stdout=subprocess.PIPE)
+    fd = journal.stdout.fileno()
     while True:
-        if select.select([journal.stdout], [], [], 1)[0]:
-            line = journal.stdout.readline()
-            if not line:
+        # Every complete line read is handled now: a buffered readline() would leave lines select() cannot see
+        # (the last connection before a quiet spell would wait for the next entry, or end without its lines).
+        if select.select([fd], [], [], 1)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 sys.exit("journalctl ended")
-            e = json.loads(line)
-            b.journal(e)
-            pos["cursor"] = e["__CURSOR"]
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                e = json.loads(line)
+                b.journal(e)
+                pos["cursor"] = e["__CURSOR"]
         try:
             st = os.stat(CONFIG["fail2banLog"])
             if log is None or st.st_ino != pos["f2b"][0] or st.st_size < log.tell():
