@@ -49,6 +49,25 @@ export const TEST_AWS_ENV = {
 } as const;
 
 /**
+ * Puts TEST_AWS_ENV into process.env (and drops AWS_PROFILE, so no profile of the machine is read);
+ * returns the function that restores what was there, for afterAll.
+ */
+export function useTestAwsEnv(): () => void {
+    const saved: Record<string, string | undefined> = {};
+    const set = (k: string, v: string | undefined): void => {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    };
+    for (const [k, v] of Object.entries({ ...TEST_AWS_ENV, AWS_PROFILE: undefined })) {
+        saved[k] = process.env[k];
+        set(k, v);
+    }
+    return () => {
+        for (const [k, v] of Object.entries(saved)) set(k, v);
+    };
+}
+
+/**
  * Starts the endpoint on 127.0.0.1 with an Ed25519 CA key (fresh, or `caPrivateKey` when a test needs a
  * key whose public half hosts already trust) and a P-256 key.
  */
