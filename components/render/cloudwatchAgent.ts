@@ -14,6 +14,7 @@
 // published key and accepts only a signature whose primary key fingerprint (gpgv's VALIDSIG) is the one
 // above: a key with another fingerprint cannot produce that status line.
 import { AUDIT_SYSLOG_IDENTIFIER } from "./auditRecord";
+import { assertAwsRegionName, renderInstallerUnit, renderSignedPackageInstaller } from "./signedPackageInstaller";
 
 /** Primary key fingerprint of AWS's CloudWatch agent signing key (the user guide's value). */
 export const AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT = "937616F3450B7D806CBD9725D58167303B789C72";
@@ -63,7 +64,7 @@ export function logStreamNameProblem(name: string): string | undefined {
 export function renderCloudWatchAgentConfig(s: CloudWatchAgentSettings): string {
     const why = logStreamNameProblem(s.logStreamName);
     if (why) throw new Error(`log stream name '${s.logStreamName}' ${why}`);
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(s.region)) throw new Error(`'${s.region}' is not an AWS region name`);
+    assertAwsRegionName(s.region);
     const config = {
         agent: { region: s.region },
         logs: {
@@ -86,30 +87,18 @@ export function renderCloudWatchAgentConfig(s: CloudWatchAgentSettings): string 
 
 /** AWS's regional bucket for the agent; the installer appends `/debian/<dpkg arch>/latest/amazon-cloudwatch-agent.deb`. */
 export function cloudWatchAgentBaseUrl(region: string): string {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`'${region}' is not an AWS region name`);
+    assertAwsRegionName(region);
     return `https://s3.${region}.amazonaws.com/amazoncloudwatch-agent-${region}`;
 }
 
 /** The unit that installs and starts the agent, retried every minute until it is installed. */
 export function renderCloudWatchAgentUnit(baseUrl: string): string {
-    return [
-        "[Unit]",
-        "Description=Install AWS's CloudWatch agent if its signature verifies (jumpgate audit trail)",
-        "Wants=network-online.target",
-        "After=network-online.target",
-        `ConditionPathExists=!${CLOUDWATCH_AGENT_CTL}`,
-        "StartLimitIntervalSec=0",
-        "",
-        "[Service]",
-        "Type=simple",
-        `ExecStart=${CLOUDWATCH_AGENT_INSTALLER_PATH} ${baseUrl}`,
-        "Restart=on-failure",
-        "RestartSec=60",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ].join("\n");
+    return renderInstallerUnit({
+        description: "Install AWS's CloudWatch agent if its signature verifies (jumpgate audit trail)",
+        installedPath: CLOUDWATCH_AGENT_CTL,
+        installerPath: CLOUDWATCH_AGENT_INSTALLER_PATH,
+        baseUrl,
+    });
 }
 
 /**
@@ -118,29 +107,24 @@ export function renderCloudWatchAgentUnit(baseUrl: string): string {
  * rendered configuration. Any failure refuses the install and says why.
  */
 export function renderCloudWatchAgentInstaller(fingerprint = AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT): string {
-    if (!/^[0-9A-F]{40}$/.test(fingerprint)) throw new Error("fingerprint must be 40 upper-case hex digits");
-    return String.raw`#!/bin/sh
-# Installs AWS's CloudWatch agent only if its signature verifies by the pinned key fingerprint (jumpgate).
-set -u
-FPR=${fingerprint}
-say() { echo "jumpgate-cloudwatch-agent: $*" >&2; logger -t jumpgate-cloudwatch-agent -- "$*" 2>/dev/null || :; }
-refuse() { say "refused, agent not installed: $*"; exit 1; }
-[ $# -eq 1 ] || refuse "usage: $0 <base-url>"
-arch=$(dpkg --print-architecture) || refuse "dpkg cannot tell the architecture"
-url="$1/debian/$arch/latest/amazon-cloudwatch-agent.deb"
-dir=$(mktemp -d) || refuse "no temporary directory"
-trap 'rm -rf "$dir"' EXIT
-get() { curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/$1" "$2" || refuse "cannot download $2"; }
-get agent.deb "$url"
-get agent.sig "$url.sig"
-get key.gpg "$1/assets/amazon-cloudwatch-agent.gpg"
-gpgv --status-fd 3 --keyring "$dir/key.gpg" "$dir/agent.sig" "$dir/agent.deb" 3>"$dir/status" 2>"$dir/gpgv.log"
-grep -q "^\[GNUPG:\] VALIDSIG .* $FPR$" "$dir/status" ||
-  refuse "no valid signature by $FPR on $url: $(tr '\n' ' ' <"$dir/gpgv.log")"
-dpkg -i -E "$dir/agent.deb" >&2 || refuse "dpkg -i failed"
-# DPKG_ROOT is unset on a host; set (as dpkg reads it), the agent is looked for where dpkg installed it.
-"${"$"}{DPKG_ROOT:-}${CLOUDWATCH_AGENT_CTL}" -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH} >&2 ||
-  refuse "installed, but the agent did not start on ${CLOUDWATCH_AGENT_CONFIG_PATH}"
-say "installed and started the agent from $url (signed by $FPR)"
-`;
+    const get = `get() { curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/$1" "$2" || refuse "cannot download $2"; }`;
+    return renderSignedPackageInstaller({
+        purpose:
+            "Installs AWS's CloudWatch agent only if its signature verifies by the pinned key fingerprint (jumpgate).",
+        tag: "jumpgate-cloudwatch-agent",
+        fingerprint,
+        packageUrl: "$1/debian/$arch/latest/amazon-cloudwatch-agent.deb",
+        fetch: [
+            get,
+            `get agent.deb "$url"`,
+            `get agent.sig "$url.sig"`,
+            `get key.gpg "$1/assets/amazon-cloudwatch-agent.gpg"`,
+        ],
+        install: [
+            `dpkg -i -E "$dir/agent.deb" >&2 || refuse "dpkg -i failed"`,
+            "# DPKG_ROOT is unset on a host; set (as dpkg reads it), the agent is looked for where dpkg installed it.",
+            `"\${DPKG_ROOT:-}${CLOUDWATCH_AGENT_CTL}" -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH} >&2 ||`,
+            `  refuse "installed, but the agent did not start on ${CLOUDWATCH_AGENT_CONFIG_PATH}"`,
+        ],
+    });
 }

@@ -13,6 +13,13 @@
 // reports VALIDSIG with the primary fingerprint for a good signature checked against an expired copy,
 // so the check pins the fingerprint, not the copy's expiry date.
 
+import {
+    assertAwsRegionName,
+    assertKeyFingerprint,
+    renderInstallerUnit,
+    renderSignedPackageInstaller,
+} from "./signedPackageInstaller";
+
 /** AWS's SSM agent signing key, OpenPGP binary, base64 (the published key block, dearmored). */
 export const AWS_SSM_AGENT_KEY_BASE64 = [
     "mQENBGTtIoIBCAD2M1aoGIE0FXynAHM/jtuvdAVVaX3Q4ZejTqrX+Jq8ElAMhxyOGzHu2CDtCYxt",
@@ -48,37 +55,19 @@ export const SSM_AGENT_INSTALLER_PATH = "/usr/local/sbin/jumpgate-install-ssm-ag
 export const SSM_AGENT_UNIT = "jumpgate-ssm-agent.service";
 export const SSM_AGENT_UNIT_PATH = `/etc/systemd/system/${SSM_AGENT_UNIT}`;
 
-/**
- * The installer as a unit rather than a first-boot command: S3 or the route out can be briefly
- * unreachable, so it retries every minute until the agent is installed (then the condition skips it),
- * and a refusal shows as a failed unit (`systemctl --failed`, the journal) without marking the host's
- * first boot failed: SSH access does not depend on break-glass.
- */
+/** The unit that runs the installer at boot until it succeeds (SSH access does not depend on break-glass). */
 export function renderSsmAgentUnit(baseUrl: string): string {
-    return [
-        "[Unit]",
-        "Description=Install AWS's SSM agent if its signature verifies (jumpgate break-glass)",
-        "Wants=network-online.target",
-        "After=network-online.target",
-        "ConditionPathExists=!/usr/bin/amazon-ssm-agent",
-        "StartLimitIntervalSec=0",
-        "",
-        "[Service]",
-        // simple, not oneshot: the boot does not wait for it (systemctl is-system-running reports running).
-        "Type=simple",
-        `ExecStart=${SSM_AGENT_INSTALLER_PATH} ${baseUrl}`,
-        "Restart=on-failure",
-        "RestartSec=60",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ].join("\n");
+    return renderInstallerUnit({
+        description: "Install AWS's SSM agent if its signature verifies (jumpgate break-glass)",
+        installedPath: "/usr/bin/amazon-ssm-agent",
+        installerPath: SSM_AGENT_INSTALLER_PATH,
+        baseUrl,
+    });
 }
 
 /** AWS's regional bucket for the agent; the installer appends `/debian_<dpkg arch>/amazon-ssm-agent.deb`. */
 export function ssmAgentBaseUrl(region: string): string {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`'${region}' is not an AWS region name`);
+    assertAwsRegionName(region);
     return `https://s3.${region}.amazonaws.com/amazon-ssm-${region}/latest`;
 }
 
@@ -96,34 +85,27 @@ export const AWS_SSM_AGENT_KEY: SigningKey = {
 };
 
 /**
- * A POSIX sh script: `installer <base-url>` downloads the package and its signature into a temporary
- * directory and installs only if gpgv reports a valid signature by the pinned key, then starts the agent.
- * Any failure refuses the install and says why (stderr, so cloud-init-output.log, and syslog).
+ * `installer <base-url>`: downloads the package and its signature, installs only if gpgv reports a valid
+ * signature by the pinned key, then starts the agent. Any failure refuses the install and says why.
  */
 export function renderSsmAgentInstaller(key: SigningKey = AWS_SSM_AGENT_KEY): string {
-    if (!/^[0-9A-F]{40}$/.test(key.fingerprint)) throw new Error("fingerprint must be 40 upper-case hex digits");
+    assertKeyFingerprint(key.fingerprint);
     if (!/^[A-Za-z0-9+/=\n]+$/.test(key.base64)) throw new Error("key must be base64");
-    return String.raw`#!/bin/sh
-# Installs AWS's SSM agent only if its signature verifies against the pinned key (jumpgate).
-set -u
-FPR=${key.fingerprint}
-say() { echo "jumpgate-ssm-agent: $*" >&2; logger -t jumpgate-ssm-agent -- "$*" 2>/dev/null || :; }
-refuse() { say "refused, agent not installed: $*"; exit 1; }
-[ $# -eq 1 ] || refuse "usage: $0 <base-url>"
-arch=$(dpkg --print-architecture) || refuse "dpkg cannot tell the architecture"
-url="$1/debian_$arch/amazon-ssm-agent.deb"
-dir=$(mktemp -d) || refuse "no temporary directory"
-trap 'rm -rf "$dir"' EXIT
-base64 -d >"$dir/key.gpg" <<'KEY' || refuse "the pinned key does not decode"
-${key.base64.trim()}
-KEY
-curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.deb" "$url" || refuse "cannot download $url"
-curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.sig" "$url.sig" || refuse "cannot download $url.sig"
-gpgv --status-fd 3 --keyring "$dir/key.gpg" "$dir/agent.sig" "$dir/agent.deb" 3>"$dir/status" 2>"$dir/gpgv.log"
-grep -q "^\[GNUPG:\] VALIDSIG .* $FPR$" "$dir/status" ||
-  refuse "no valid signature by $FPR on $url: $(tr '\n' ' ' <"$dir/gpgv.log")"
-dpkg -i "$dir/agent.deb" >&2 || refuse "dpkg -i failed"
-systemctl enable --now amazon-ssm-agent.service || refuse "installed, but the service did not start"
-say "installed and started the agent from $url (signed by $FPR)"
-`;
+    return renderSignedPackageInstaller({
+        purpose: "Installs AWS's SSM agent only if its signature verifies against the pinned key (jumpgate).",
+        tag: "jumpgate-ssm-agent",
+        fingerprint: key.fingerprint,
+        packageUrl: "$1/debian_$arch/amazon-ssm-agent.deb",
+        fetch: [
+            `base64 -d >"$dir/key.gpg" <<'KEY' || refuse "the pinned key does not decode"`,
+            key.base64.trim(),
+            "KEY",
+            `curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.deb" "$url" || refuse "cannot download $url"`,
+            `curl -fsS --retry 2 --retry-connrefused --retry-delay 5 -o "$dir/agent.sig" "$url.sig" || refuse "cannot download $url.sig"`,
+        ],
+        install: [
+            `dpkg -i "$dir/agent.deb" >&2 || refuse "dpkg -i failed"`,
+            `systemctl enable --now amazon-ssm-agent.service || refuse "installed, but the service did not start"`,
+        ],
+    });
 }

@@ -73,18 +73,9 @@ export function findPrivateKeys(text: string): FoundKey[] {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) return [{ path: "user data (cloud-config that is not valid YAML)", hostKey: false }];
     const found: FoundKey[] = [];
-    const walk = (node: unknown, path: (string | number)[]): void => {
-        if (isScalar(node)) {
-            if (typeof node.value === "string" && PRIVATE_KEY.test(node.value))
-                found.push({ path: formatPath(path), hostKey: isHostKey(path) });
-        } else if (isMap(node)) {
-            for (const pair of node.items)
-                walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"]);
-        } else if (isSeq(node)) {
-            node.items.forEach((item, i) => walk(item, [...path, i]));
-        }
-    };
-    walk(doc.contents, []);
+    forEachString(doc.contents, [], (value, path) => {
+        if (PRIVATE_KEY.test(value)) found.push({ path: formatPath(path), hostKey: isHostKey(path) });
+    });
     const files = (doc.toJS() as { write_files?: unknown }).write_files;
     // A write_files entry that writes /etc/ssh/ssh_host_<type>_key is a host key too.
     const isHostKeyFile = (i: number) =>
@@ -93,6 +84,20 @@ export function findPrivateKeys(text: string): FoundKey[] {
         const m = /^write_files\[(\d+)\]\.content$/.exec(k.path);
         return m && isHostKeyFile(Number(m[1])) ? { ...k, hostKey: true } : k;
     });
+}
+
+type YamlPath = (string | number)[];
+
+/** Calls `visit` with every string scalar under `node` and its path (map keys and sequence indexes). */
+function forEachString(node: unknown, path: YamlPath, visit: (value: string, path: YamlPath) => void): void {
+    if (isScalar(node)) {
+        if (typeof node.value === "string") visit(node.value, path);
+    } else if (isMap(node)) {
+        for (const pair of node.items)
+            forEachString(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"], visit);
+    } else if (isSeq(node)) {
+        node.items.forEach((item, i) => forEachString(item, [...path, i], visit));
+    }
 }
 
 function isHostKey(path: (string | number)[]): boolean {
@@ -149,18 +154,10 @@ export function findLoginPublicKeys(text: string): FoundPublicKey[] {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) return inText(text, "user data (cloud-config that is not valid YAML)");
     const found: FoundPublicKey[] = [];
-    const walk = (node: unknown, path: (string | number)[]): void => {
-        if (isScalar(node)) {
-            const hostKey = path.length === 2 && path[0] === "ssh_keys" && HOST_PUBLIC_KEY_FIELD.test(String(path[1]));
-            if (typeof node.value === "string" && !hostKey) found.push(...inText(node.value, formatPath(path)));
-        } else if (isMap(node)) {
-            for (const pair of node.items)
-                walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : "?"]);
-        } else if (isSeq(node)) {
-            node.items.forEach((item, i) => walk(item, [...path, i]));
-        }
-    };
-    walk(doc.contents, []);
+    forEachString(doc.contents, [], (value, path) => {
+        const hostKey = path.length === 2 && path[0] === "ssh_keys" && HOST_PUBLIC_KEY_FIELD.test(String(path[1]));
+        if (!hostKey) found.push(...inText(value, formatPath(path)));
+    });
     return found;
 }
 

@@ -1,7 +1,6 @@
 // `jumpgate-ssh audit` on the records of the lab's scripted day: the captured Debian 13 bastion journal
 // (test/fixtures/audit) run through the rendered record builder, then the command's filters and table.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +13,10 @@ import {
     type AuditSource,
 } from "../../cli/audit";
 import { main } from "../../cli/jumpgate-ssh";
-import { renderAuditProgram } from "../../components/render/auditHost";
 import type { AuditRecord } from "../../components/render/auditRecord";
+import { replayAuditDay } from "../helpers/auditDay";
 import { toolsAvailable } from "../helpers/tools";
 
-const FIXTURES = join(__dirname, "../fixtures/audit");
 const TARGETS = [
     { name: "app-1", privateIp: "10.42.128.10", port: 22 },
     { name: "db-1", privateIp: "10.42.192.10", port: 22 },
@@ -42,23 +40,7 @@ describe.runIf(toolsAvailable("python3"))("jumpgate-ssh audit on the lab day's r
 
     beforeAll(() => {
         dir = mkdtempSync(join(tmpdir(), "jg-audit-cli-"));
-        const program = join(dir, "jumpgate-audit.py");
-        writeFileSync(program, renderAuditProgram({ stack: "au", host: "bastion" }, TARGETS));
-        const out = execFileSync(
-            "python3",
-            [
-                "-I",
-                program,
-                "--replay",
-                join(FIXTURES, "debian13-day.journal.jsonl"),
-                join(FIXTURES, "debian13-day.fail2ban.log"),
-            ],
-            { encoding: "utf8", env: { TZ: "UTC", PATH: process.env.PATH } },
-        );
-        records = out
-            .trim()
-            .split("\n")
-            .map((l) => parseAuditRecord(l)!);
+        records = replayAuditDay(dir, { stack: "au", host: "bastion" }, TARGETS).map((l) => parseAuditRecord(l)!);
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

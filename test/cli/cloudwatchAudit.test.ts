@@ -7,27 +7,20 @@ import { runAudit } from "../../cli/audit";
 import { auditInsightsQuery, queryAuditRecords, toRecord } from "../../cli/cloudwatchAudit";
 import { CliError } from "../../cli/outputs";
 import type { AuditRecord } from "../../components/render/auditRecord";
-import { TEST_AWS_ENV } from "../helpers/kmsEndpoint";
+import { TEST_AWS_ENV, useTestAwsEnv } from "../helpers/kmsEndpoint";
 import { InsightsRow, LogsEndpoint, startLogsEndpoint } from "../helpers/logsEndpoint";
 
 const GROUP = "/jumpgate/prod/audit";
 let logs: LogsEndpoint;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
-    for (const [k, v] of Object.entries({ ...TEST_AWS_ENV, AWS_PROFILE: undefined })) {
-        saved[k] = process.env[k];
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
+    restoreEnv = useTestAwsEnv();
     logs = await startLogsEndpoint();
     logs.logGroups.add(GROUP);
 });
 afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
+    restoreEnv?.();
     await logs?.close();
 });
 

@@ -10,28 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateLine, issueCertificate } from "../../components/render/certificate";
 import { KMS_MAX_RAW_MESSAGE_BYTES, kmsCaSigner } from "../../cli/kmsSigner";
 import { ed25519KeyPair } from "../../offline/sshKeys";
-import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV } from "../helpers/kmsEndpoint";
+import { KmsEndpoint, startKmsEndpoint, TEST_AWS_ENV, useTestAwsEnv } from "../helpers/kmsEndpoint";
 import { toolsAvailable } from "../helpers/tools";
 
 const haveKeygen = toolsAvailable("ssh-keygen");
 let kms: KmsEndpoint;
 let work: string;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
-    for (const [k, v] of Object.entries({ ...TEST_AWS_ENV, AWS_PROFILE: undefined })) {
-        saved[k] = process.env[k];
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
+    restoreEnv = useTestAwsEnv();
     kms = await startKmsEndpoint();
     work = mkdtempSync(join(tmpdir(), "jgt-kms-"));
 });
 afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
+    restoreEnv?.();
     await kms?.close();
     rmSync(work, { recursive: true, force: true });
 });

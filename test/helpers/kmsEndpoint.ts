@@ -5,7 +5,7 @@
 // signing algorithms, ED25519_SHA_512 only over RAW messages, SigV4-signed requests scoped to the
 // region and `kms`; errors come back in KMS's shape (`{"__type": ..., "message": ...}`, HTTP 400).
 import { createPublicKey, generateKeyPairSync, KeyObject, randomUUID, sign } from "node:crypto";
-import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { AwsJsonError as KmsError, startAwsJsonEndpoint, type AwsJsonRequest } from "./awsJsonEndpoint";
 
 /** A key the endpoint holds. */
 export interface KmsTestKey {
@@ -18,13 +18,7 @@ export interface KmsTestKey {
 }
 
 /** One request the endpoint received (recorded before it is checked). */
-export interface KmsRequest {
-    target: string;
-    contentType: string;
-    /** The access key ID from the SigV4 Authorization header ("" when there was none). */
-    accessKeyId: string;
-    body: Record<string, unknown>;
-}
+export type KmsRequest = AwsJsonRequest;
 
 export interface KmsEndpoint {
     url: string;
@@ -54,14 +48,23 @@ export const TEST_AWS_ENV = {
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/jumpgate-test/credentials",
 } as const;
 
-/** Thrown inside a handler: becomes KMS's error response. */
-class KmsError extends Error {
-    constructor(
-        readonly type: string,
-        message: string,
-    ) {
-        super(message);
+/**
+ * Puts TEST_AWS_ENV into process.env (and drops AWS_PROFILE, so no profile of the machine is read);
+ * returns the function that restores what was there, for afterAll.
+ */
+export function useTestAwsEnv(): () => void {
+    const saved: Record<string, string | undefined> = {};
+    const set = (k: string, v: string | undefined): void => {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    };
+    for (const [k, v] of Object.entries({ ...TEST_AWS_ENV, AWS_PROFILE: undefined })) {
+        saved[k] = process.env[k];
+        set(k, v);
     }
+    return () => {
+        for (const [k, v] of Object.entries(saved)) set(k, v);
+    };
 }
 
 /**
@@ -84,22 +87,21 @@ export async function startKmsEndpoint(
     const caAlias = "alias/jumpgate-ssh-ca";
     const requests: KmsRequest[] = [];
     const keyOf = (id: unknown) => findKey(id, [caKey, p256Key], { [caAlias]: caKey }, region, account);
-    const server = createServer((req, res) => {
-        void handle(req, res, { region, requests, keyOf });
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+    const endpoint = await startAwsJsonEndpoint({
+        region,
+        signingName: "kms",
+        requests,
+        operation: (target, body) => operation(target, body, { region, requests, keyOf }),
     });
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: endpoint.url,
         region,
         account,
         caKey,
         p256Key,
         caAlias,
         requests,
-        close: () => closeServer(server),
+        close: endpoint.close,
     };
 }
 
@@ -149,32 +151,6 @@ interface Context {
     region: string;
     requests: KmsRequest[];
     keyOf: (id: unknown) => KmsTestKey;
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
-    const raw = await readBody(req);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const contentType = String(req.headers["content-type"] ?? "");
-    const auth = String(req.headers.authorization ?? "");
-    let body: Record<string, unknown> = {};
-    try {
-        const parsed: unknown = JSON.parse(raw || "{}");
-        body = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-    } catch {
-        /* reported below */
-    }
-    ctx.requests.push({ target, contentType, accessKeyId: /Credential=([^/]+)\//.exec(auth)?.[1] ?? "", body });
-    try {
-        if (req.method !== "POST" || contentType !== "application/x-amz-json-1.1") {
-            throw new KmsError("SerializationException", `expected POST with application/x-amz-json-1.1`);
-        }
-        checkSignatureV4(auth, ctx.region);
-        const answer = operation(target, body, ctx);
-        send(res, 200, answer);
-    } catch (e) {
-        if (!(e instanceof KmsError)) throw e;
-        send(res, 400, { __type: e.type, message: e.message });
-    }
 }
 
 function operation(target: string, body: Record<string, unknown>, ctx: Context): Record<string, unknown> {
@@ -248,38 +224,4 @@ function requiredString(value: unknown, field: string): string {
         );
     }
     return value;
-}
-
-/** The request must carry a SigV4 Authorization header scoped to this region and the kms service. */
-function checkSignatureV4(auth: string, region: string): void {
-    const m =
-        /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9]+)\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/.exec(
-            auth,
-        );
-    if (!m) throw new KmsError("IncompleteSignatureException", "Authorization header is not a SigV4 signature");
-    if (m[1] !== region || m[2] !== "kms") {
-        throw new KmsError(
-            "InvalidSignatureException",
-            `Credential should be scoped to ${region}/kms, not ${m[1]}/${m[2]}`,
-        );
-    }
-}
-
-function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
-    res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
-    res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        req.on("error", reject);
-    });
-}
-
-function closeServer(server: Server): Promise<void> {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -7,14 +7,10 @@
 // It does not evaluate Logs Insights queries: a test hands it the rows a query returns and reads the
 // query text it received.
 import { randomUUID } from "node:crypto";
-import { createServer, IncomingMessage, ServerResponse } from "node:http";
+import { AwsJsonError as LogsError, startAwsJsonEndpoint, type AwsJsonRequest } from "./awsJsonEndpoint";
 
 /** One request the endpoint received (recorded before it is checked). */
-export interface LogsRequest {
-    target: string;
-    accessKeyId: string;
-    body: Record<string, unknown>;
-}
+export type LogsRequest = AwsJsonRequest;
 
 /** A result row as GetQueryResults returns it: every value a string. */
 export type InsightsRow = { field: string; value: string }[];
@@ -30,15 +26,6 @@ export interface LogsEndpoint {
     close(): Promise<void>;
 }
 
-class LogsError extends Error {
-    constructor(
-        readonly type: string,
-        message: string,
-    ) {
-        super(message);
-    }
-}
-
 interface Query {
     rows: InsightsRow[];
     runningPolls: number;
@@ -50,25 +37,22 @@ export async function startLogsEndpoint(region = "eu-central-1"): Promise<LogsEn
     const logGroups = new Set<string>();
     const queries = new Map<string, Query>();
     let next: Query = { rows: [], runningPolls: 0, status: "Complete" };
-    const server = createServer((req, res) => {
-        void handle(req, res, { region, requests, logGroups, queries, next: () => next });
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+    const ctx: Context = { region, requests, logGroups, queries, next: () => next };
+    const endpoint = await startAwsJsonEndpoint({
+        region,
+        signingName: "logs",
+        requests,
+        operation: (target, body) => operation(target, body, ctx),
     });
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: endpoint.url,
         region,
         requests,
         logGroups,
         answer: (rows, runningPolls = 0, status = "Complete") => {
             next = { rows, runningPolls, status };
         },
-        close: () => {
-            server.closeAllConnections();
-            return new Promise((resolve) => server.close(() => resolve()));
-        },
+        close: endpoint.close,
     };
 }
 
@@ -78,33 +62,6 @@ interface Context {
     logGroups: Set<string>;
     queries: Map<string, Query>;
     next: () => Query;
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
-    const raw = await new Promise<string>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        req.on("error", reject);
-    });
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const auth = String(req.headers.authorization ?? "");
-    let body: Record<string, unknown> = {};
-    try {
-        body = JSON.parse(raw || "{}") as Record<string, unknown>;
-    } catch {
-        /* an empty body is checked below */
-    }
-    ctx.requests.push({ target, accessKeyId: /Credential=([^/]+)\//.exec(auth)?.[1] ?? "", body });
-    try {
-        if (req.method !== "POST" || req.headers["content-type"] !== "application/x-amz-json-1.1")
-            throw new LogsError("SerializationException", "expected POST with application/x-amz-json-1.1");
-        checkSignatureV4(auth, ctx.region);
-        send(res, 200, operation(target, body, ctx));
-    } catch (e) {
-        if (!(e instanceof LogsError)) throw e;
-        send(res, 400, { __type: e.type, message: e.message });
-    }
 }
 
 function operation(target: string, body: Record<string, unknown>, ctx: Context): Record<string, unknown> {
@@ -147,23 +104,4 @@ function startQuery(body: Record<string, unknown>, ctx: Context): Record<string,
     const queryId = randomUUID();
     ctx.queries.set(queryId, { ...ctx.next(), rows: [...ctx.next().rows] });
     return { queryId };
-}
-
-/** The request must carry a SigV4 Authorization header scoped to this region and the logs service. */
-function checkSignatureV4(auth: string, region: string): void {
-    const m =
-        /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9]+)\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/.exec(
-            auth,
-        );
-    if (!m) throw new LogsError("IncompleteSignatureException", "Authorization header is not a SigV4 signature");
-    if (m[1] !== region || m[2] !== "logs")
-        throw new LogsError(
-            "InvalidSignatureException",
-            `Credential should be scoped to ${region}/logs, not ${m[1]}/${m[2]}`,
-        );
-}
-
-function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
-    res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() });
-    res.end(JSON.stringify(body));
 }

@@ -12,7 +12,6 @@ import {
     AUDIT_PROGRAM_PATH,
     AUDIT_UNIT_PATH,
     auditProgramSource,
-    renderAuditProgram,
     renderAuditUnit,
 } from "../../components/render/auditHost";
 import type { AuditRecord } from "../../components/render/auditRecord";
@@ -20,15 +19,15 @@ import { fileAt, parseCloudConfig } from "../../components/render/cloudConfig";
 import { renderBastionCloudInit } from "../../components/render/cloudInit";
 import { renderBastionSshd } from "../../components/render/sshd";
 import { sampleBastionSpec } from "../helpers/renderFixtures";
+import { AUDIT_DAY_JOURNAL, AUDIT_FIXTURES, replayAuditDay } from "../helpers/auditDay";
 import { toolsAvailable } from "../helpers/tools";
 
-const FIXTURES = join(__dirname, "../fixtures/audit");
 interface DayFixture {
     day: { connections: { operator?: { name: string }; forwards: string[]; refused?: string; failed?: boolean }[] };
     ops: { name: string; keyId: string; serial: string; fingerprint: string }[];
     hosts: [string, string, string | null][];
 }
-const day = JSON.parse(readFileSync(join(FIXTURES, "debian13-day.json"), "utf8")) as DayFixture;
+const day = JSON.parse(readFileSync(join(AUDIT_FIXTURES, "debian13-day.json"), "utf8")) as DayFixture;
 const ipOf = (name: string) => day.hosts.find((h) => h[0] === name)![1];
 const TARGETS = ["app-1", "db-1"].map((name) => ({ name, privateIp: ipOf(name), port: 22 }));
 const WHO = { stack: "au", host: "bastion" };
@@ -44,23 +43,7 @@ describe.runIf(haveTools)("records from a real Debian 13 bastion's journal", () 
 
     beforeAll(() => {
         dir = mkdtempSync(join(tmpdir(), "jg-audit-"));
-        const program = join(dir, "jumpgate-audit.py");
-        writeFileSync(program, renderAuditProgram(WHO, TARGETS));
-        const out = execFileSync(
-            "python3",
-            [
-                "-I",
-                program,
-                "--replay",
-                join(FIXTURES, "debian13-day.journal.jsonl"),
-                join(FIXTURES, "debian13-day.fail2ban.log"),
-            ],
-            { encoding: "utf8", env: { TZ: "UTC", PATH: process.env.PATH } },
-        );
-        records = out
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l) as AuditRecord);
+        records = replayAuditDay(dir, WHO, TARGETS).map((l) => JSON.parse(l) as AuditRecord);
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -147,7 +130,7 @@ print(json.dumps({"held": held, "op05": [r for r in out if r.get("identity") == 
 `;
         const program = join(dir, "jumpgate-audit.py");
         const res = JSON.parse(
-            execFileSync("python3", ["-I", "-c", probe, program, join(FIXTURES, "debian13-day.journal.jsonl")], {
+            execFileSync("python3", ["-I", "-c", probe, program, AUDIT_DAY_JOURNAL], {
                 encoding: "utf8",
             }),
         ) as { held: AuditRecord[]; op05: AuditRecord[] };

@@ -3,20 +3,7 @@
 // licence in test/fixtures/cloudwatch-agent/), the user data carries it with the installer and its unit,
 // and the installer is RUN with sh against packages served over loopback: only a package signed by the
 // pinned fingerprint is installed and started. Real gpg makes keys and signatures, real dpkg-deb the package.
-import { execFile, execFileSync } from "node:child_process";
-import {
-    chmodSync,
-    existsSync,
-    mkdirSync,
-    mkdtempSync,
-    readdirSync,
-    readFileSync,
-    rmSync,
-    writeFileSync,
-} from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Ajv04 from "ajv-draft-04";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,9 +22,13 @@ import {
 } from "../../components/render/cloudwatchAgent";
 import { SSHD_JOURNAL_MATCH } from "../../components/render/fail2ban";
 import { sampleBastionSpec, sampleTargetSpec } from "../helpers/renderFixtures";
+import {
+    openSignedPackageBucket,
+    SIGNED_PACKAGE_TOOLS,
+    type SignedPackageBucket,
+} from "../helpers/signedPackageBucket";
 import { toolsAvailable } from "../helpers/tools";
 
-const TIMEOUT_MS = 60_000;
 const SCHEMA_FILE = resolve(__dirname, "../fixtures/cloudwatch-agent/schema.json");
 const shipping = { region: "eu-central-1", logGroupName: "/jumpgate/prod/audit", logStreamName: "bastion" };
 
@@ -124,145 +115,95 @@ describe("the user data", () => {
     });
 });
 
-const tools = ["gpg", "gpgv", "dpkg", "dpkg-deb", "curl", "sh"];
+describe.runIf(toolsAvailable(...SIGNED_PACKAGE_TOOLS))(
+    "the installer, run against packages served on loopback",
+    () => {
+        let bucket: SignedPackageBucket;
+        let signer: string;
+        let goodDeb: Buffer;
 
-describe.runIf(toolsAvailable(...tools))("the installer, run against packages served on loopback", () => {
-    let work: string;
-    let gnupg: string;
-    let server: Server;
-    let baseUrl: string;
-    let arch: string;
-    let signer: string;
-    let goodDeb: Buffer;
-    const served = new Map<string, Buffer>();
+        /** What the bucket serves: the package, its signature and the signing key AWS publishes. */
+        function publish(deb: Buffer, sig: Buffer | undefined, keyFpr: string): void {
+            bucket.publish({
+                [`/debian/${bucket.arch}/latest/amazon-cloudwatch-agent.deb`]: deb,
+                [`/debian/${bucket.arch}/latest/amazon-cloudwatch-agent.deb.sig`]: sig,
+                "/assets/amazon-cloudwatch-agent.gpg": bucket.exportKey(keyFpr),
+            });
+        }
 
-    const gpg = (...args: string[]) =>
-        execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...args], { timeout: TIMEOUT_MS });
-    function newKey(uid: string): string {
-        gpg("--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "1d");
-        return /^fpr:+([0-9A-F]{40}):/m.exec(gpg("--with-colons", "--list-keys", uid).toString())![1]!;
-    }
-    function sign(fpr: string, data: Buffer): Buffer {
-        const file = join(work, "to-sign");
-        writeFileSync(file, data);
-        rmSync(`${file}.sig`, { force: true });
-        gpg("--local-user", fpr, "--detach-sign", "--output", `${file}.sig`, file);
-        return readFileSync(`${file}.sig`);
-    }
-    /** What the bucket serves: the package, its signature and the signing key AWS publishes. */
-    function publish(deb: Buffer, sig: Buffer | undefined, keyFpr: string): void {
-        served.clear();
-        served.set(`/debian/${arch}/latest/amazon-cloudwatch-agent.deb`, deb);
-        if (sig) served.set(`/debian/${arch}/latest/amazon-cloudwatch-agent.deb.sig`, sig);
-        served.set("/assets/amazon-cloudwatch-agent.gpg", gpg("--export", keyFpr));
-    }
+        /** Runs the installer pinned to `fingerprint`; `ctl` is how it called the agent's control script. */
+        async function runInstaller(
+            fingerprint: string,
+        ): Promise<{ code: number; stderr: string; ctl: string; tmp: string[] }> {
+            const r = await bucket.runInstaller(renderCloudWatchAgentInstaller(fingerprint), bucket.baseUrl);
+            const log = join(r.root, "ctl.log");
+            return {
+                code: r.code,
+                stderr: r.stderr,
+                ctl: existsSync(log) ? readFileSync(log, "utf8") : "",
+                tmp: r.leftovers,
+            };
+        }
 
-    /** Runs the installer pinned to `fingerprint` against a scratch dpkg root; reports what it did. */
-    function runInstaller(fingerprint: string): Promise<{ code: number; stderr: string; ctl: string; tmp: string[] }> {
-        const run = mkdtempSync(join(work, "run-"));
-        const root = join(run, "root");
-        for (const d of ["var/lib/dpkg/info", "var/lib/dpkg/updates"]) mkdirSync(join(root, d), { recursive: true });
-        writeFileSync(join(root, "var/lib/dpkg/status"), "");
-        const script = join(run, "installer");
-        writeFileSync(script, renderCloudWatchAgentInstaller(fingerprint));
-        const tmp = join(run, "tmp");
-        mkdirSync(tmp);
-        return new Promise((done) => {
-            execFile(
-                "sh",
-                [script, baseUrl],
-                {
-                    encoding: "utf8",
-                    timeout: TIMEOUT_MS,
-                    env: { PATH: process.env.PATH, DPKG_ROOT: root, TMPDIR: tmp },
+        beforeAll(async () => {
+            bucket = await openSignedPackageBucket("jgt-cwagent-");
+            signer = bucket.newKey("jumpgate test agent signer <signer@example.invalid>");
+            // A stand-in package whose control script records how it was called (inside the scratch root).
+            goodDeb = bucket.buildDeb({
+                name: "amazon-cloudwatch-agent",
+                version: "1.300099.0-1",
+                description: "stand-in for the CloudWatch agent",
+                files: {
+                    "opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl": {
+                        content: '#!/bin/sh\necho "$*" >> "$DPKG_ROOT/ctl.log"\n',
+                        mode: 0o755,
+                    },
                 },
-                (error, _stdout, stderr) => {
-                    const log = join(root, "ctl.log");
-                    done({
-                        code: error ? Number(error.code ?? 1) : 0,
-                        stderr,
-                        ctl: existsSync(log) ? readFileSync(log, "utf8") : "",
-                        tmp: readdirSync(tmp),
-                    });
-                },
+            });
+        });
+
+        afterAll(async () => {
+            if (bucket) await bucket.close();
+        });
+
+        it("installs a package signed by the pinned fingerprint and starts the agent on the rendered configuration", async () => {
+            publish(goodDeb, bucket.sign(signer, goodDeb), signer);
+            const r = await runInstaller(signer);
+            expect(r.stderr).toContain(`installed and started the agent from ${bucket.baseUrl}/debian/${bucket.arch}/`);
+            expect(r.code).toBe(0);
+            expect(r.ctl).toBe(`-a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH}\n`);
+            expect(r.tmp).toEqual([]);
+        });
+
+        it("refuses when the published key was swapped for another that signed the package", async () => {
+            const attacker = bucket.newKey("someone else <other@example.invalid>");
+            publish(goodDeb, bucket.sign(attacker, goodDeb), attacker);
+            const r = await runInstaller(signer);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`no valid signature by ${signer}`);
+            expect(r.ctl).toBe("");
+        });
+
+        it("refuses a package changed after signing, and one without its signature", async () => {
+            publish(Buffer.concat([goodDeb, Buffer.from("\n")]), bucket.sign(signer, goodDeb), signer);
+            const tampered = await runInstaller(signer);
+            expect(tampered.code).toBe(1);
+            expect(tampered.stderr).toMatch(
+                /refused, agent not installed: no valid signature by [0-9A-F]{40} .*BAD signature/,
+            );
+            publish(goodDeb, undefined, signer);
+            const unsigned = await runInstaller(signer);
+            expect(unsigned.stderr).toContain(
+                `cannot download ${bucket.baseUrl}/debian/${bucket.arch}/latest/amazon-cloudwatch-agent.deb.sig`,
+            );
+            expect(unsigned.ctl).toBe("");
+        });
+
+        it("pins the fingerprint AWS's user guide gives for the agent's signing key", () => {
+            expect(renderCloudWatchAgentInstaller()).toContain(`FPR=${AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT}`);
+            expect(AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT).toBe(
+                "9376 16F3 450B 7D80 6CBD 9725 D581 6730 3B78 9C72".replace(/ /g, ""),
             );
         });
-    }
-
-    beforeAll(async () => {
-        work = mkdtempSync(join(tmpdir(), "jgt-cwagent-"));
-        gnupg = join(work, "gnupg");
-        mkdirSync(gnupg, { mode: 0o700 });
-        arch = execFileSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).trim();
-        signer = newKey("jumpgate test agent signer <signer@example.invalid>");
-        // A stand-in package whose control script records how it was called (inside the scratch root).
-        const pkg = join(work, "pkg");
-        const binDir = join(pkg, "opt/aws/amazon-cloudwatch-agent/bin");
-        mkdirSync(join(pkg, "DEBIAN"), { recursive: true });
-        mkdirSync(binDir, { recursive: true });
-        writeFileSync(
-            join(pkg, "DEBIAN/control"),
-            `Package: amazon-cloudwatch-agent\nVersion: 1.300099.0-1\nArchitecture: ${arch}\n` +
-                "Maintainer: jumpgate tests <tests@example.invalid>\nDescription: stand-in for the CloudWatch agent\n",
-        );
-        writeFileSync(join(binDir, "amazon-cloudwatch-agent-ctl"), '#!/bin/sh\necho "$*" >> "$DPKG_ROOT/ctl.log"\n');
-        chmodSync(join(binDir, "amazon-cloudwatch-agent-ctl"), 0o755);
-        execFileSync("dpkg-deb", ["--root-owner-group", "--build", pkg, join(work, "agent.deb")], {
-            stdio: "ignore",
-            timeout: TIMEOUT_MS,
-        });
-        goodDeb = readFileSync(join(work, "agent.deb"));
-        server = createServer((req, res) => {
-            const body = served.get(req.url ?? "");
-            res.writeHead(body ? 200 : 404);
-            res.end(body ?? "not found");
-        });
-        await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-        baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-
-    afterAll(async () => {
-        if (server) await new Promise((closed) => server.close(closed));
-        if (work) rmSync(work, { recursive: true, force: true });
-    });
-
-    it("installs a package signed by the pinned fingerprint and starts the agent on the rendered configuration", async () => {
-        publish(goodDeb, sign(signer, goodDeb), signer);
-        const r = await runInstaller(signer);
-        expect(r.stderr).toContain(`installed and started the agent from ${baseUrl}/debian/${arch}/`);
-        expect(r.code).toBe(0);
-        expect(r.ctl).toBe(`-a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH}\n`);
-        expect(r.tmp).toEqual([]);
-    });
-
-    it("refuses when the published key was swapped for another that signed the package", async () => {
-        const attacker = newKey("someone else <other@example.invalid>");
-        publish(goodDeb, sign(attacker, goodDeb), attacker);
-        const r = await runInstaller(signer);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`no valid signature by ${signer}`);
-        expect(r.ctl).toBe("");
-    });
-
-    it("refuses a package changed after signing, and one without its signature", async () => {
-        publish(Buffer.concat([goodDeb, Buffer.from("\n")]), sign(signer, goodDeb), signer);
-        const tampered = await runInstaller(signer);
-        expect(tampered.code).toBe(1);
-        expect(tampered.stderr).toMatch(
-            /refused, agent not installed: no valid signature by [0-9A-F]{40} .*BAD signature/,
-        );
-        publish(goodDeb, undefined, signer);
-        const unsigned = await runInstaller(signer);
-        expect(unsigned.stderr).toContain(
-            `cannot download ${baseUrl}/debian/${arch}/latest/amazon-cloudwatch-agent.deb.sig`,
-        );
-        expect(unsigned.ctl).toBe("");
-    });
-
-    it("pins the fingerprint AWS's user guide gives for the agent's signing key", () => {
-        expect(renderCloudWatchAgentInstaller()).toContain(`FPR=${AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT}`);
-        expect(AWS_CLOUDWATCH_AGENT_KEY_FINGERPRINT).toBe(
-            "9376 16F3 450B 7D80 6CBD 9725 D581 6730 3B78 9C72".replace(/ /g, ""),
-        );
-    });
-});
+    },
+);

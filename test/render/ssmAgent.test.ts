@@ -2,20 +2,8 @@
 // over loopback HTTP: a package signed by the pinned key is installed (dpkg into a scratch root) and the
 // agent started; a tampered package, a missing signature and another key's signature are refused with
 // the reason, and nothing is installed. Real gpg makes the keys and signatures, real dpkg-deb the package.
-import { execFile, execFileSync } from "node:child_process";
-import {
-    chmodSync,
-    existsSync,
-    mkdirSync,
-    mkdtempSync,
-    readdirSync,
-    readFileSync,
-    rmSync,
-    writeFileSync,
-} from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileAt, parseCloudConfig } from "../../components/render/cloudConfig";
@@ -30,9 +18,12 @@ import {
     type SigningKey,
 } from "../../components/render/ssmAgent";
 import { sampleBastionSpec } from "../helpers/renderFixtures";
+import {
+    openSignedPackageBucket,
+    SIGNED_PACKAGE_TOOLS,
+    type SignedPackageBucket,
+} from "../helpers/signedPackageBucket";
 import { toolsAvailable } from "../helpers/tools";
-
-const TIMEOUT_MS = 60_000;
 
 describe("rendering", () => {
     const spec = sampleBastionSpec();
@@ -67,212 +58,141 @@ describe("rendering", () => {
     });
 });
 
-const tools = ["gpg", "gpgv", "dpkg", "dpkg-deb", "curl", "sh"];
+describe.runIf(toolsAvailable(...SIGNED_PACKAGE_TOOLS))(
+    "the installer, run against packages served on loopback",
+    () => {
+        let bucket: SignedPackageBucket;
+        let pinned: SigningKey;
+        let goodDeb: Buffer;
 
-describe.runIf(toolsAvailable(...tools))("the installer, run against packages served on loopback", () => {
-    let work: string;
-    let gnupg: string;
-    let server: Server;
-    let baseUrl: string;
-    let arch: string;
-    /** Files the server serves, by URL path. */
-    const served = new Map<string, Buffer>();
-    let pinned: SigningKey;
-    let goodDeb: Buffer;
+        const exportKey = (fpr: string): string => bucket.exportKey(fpr).toString("base64");
 
-    const gpg = (...args: string[]) =>
-        execFileSync("gpg", ["--batch", "--quiet", "--homedir", gnupg, ...args], { timeout: TIMEOUT_MS });
+        function publish(deb: Buffer, sig: Buffer | undefined): void {
+            bucket.publish({
+                [`/latest/debian_${bucket.arch}/amazon-ssm-agent.deb`]: deb,
+                [`/latest/debian_${bucket.arch}/amazon-ssm-agent.deb.sig`]: sig,
+            });
+        }
 
-    /** A fresh ed25519 signing key in the test keyring; returns its fingerprint. */
-    function newKey(uid: string, extra: string[] = [], expire = "1d"): string {
-        gpg(...extra, "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", expire);
-        const colons = gpg("--with-colons", "--list-keys", uid).toString();
-        return /^fpr:+([0-9A-F]{40}):/m.exec(colons)![1]!;
-    }
-    const exportKey = (fpr: string): string => gpg("--export", fpr).toString("base64");
-    function sign(fpr: string, data: Buffer): Buffer {
-        const file = join(work, "to-sign");
-        writeFileSync(file, data);
-        rmSync(`${file}.sig`, { force: true });
-        gpg("--local-user", fpr, "--detach-sign", "--output", `${file}.sig`, file);
-        return readFileSync(`${file}.sig`);
-    }
+        interface Outcome {
+            code: number;
+            stderr: string;
+            installed: string;
+            systemctl: string;
+            leftovers: string[];
+        }
 
-    function publish(deb: Buffer, sig: Buffer | undefined): void {
-        served.clear();
-        served.set(`/latest/debian_${arch}/amazon-ssm-agent.deb`, deb);
-        if (sig) served.set(`/latest/debian_${arch}/amazon-ssm-agent.deb.sig`, sig);
-    }
+        /** Renders the installer with `key`, runs it with sh, and reports what it did to a scratch dpkg root. */
+        async function runInstaller(key: SigningKey): Promise<Outcome> {
+            // systemctl stands in for the host's init: it records the call instead of starting anything here.
+            const r = await bucket.runInstaller(renderSsmAgentInstaller(key), `${bucket.baseUrl}/latest`, {
+                stubs: ["systemctl"],
+                env: { LC_ALL: "C" },
+            });
+            return {
+                code: r.code,
+                stderr: r.stderr,
+                installed: installedVersion(r.root),
+                systemctl: r.calls.systemctl ?? "",
+                leftovers: r.leftovers,
+            };
+        }
 
-    interface Outcome {
-        code: number;
-        stderr: string;
-        installed: string;
-        systemctl: string;
-        leftovers: string[];
-    }
+        /** dpkg's status and version of amazon-ssm-agent in the scratch root, "" when it knows none. */
+        function installedVersion(root: string): string {
+            try {
+                return execFileSync(
+                    "dpkg-query",
+                    ["--admindir", join(root, "var/lib/dpkg"), "-W", "-f", "${Status} ${Version}", "amazon-ssm-agent"],
+                    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+                );
+            } catch {
+                return "";
+            }
+        }
 
-    /** Renders the installer with `key`, runs it with sh, and reports what it did to a scratch dpkg root. */
-    function runInstaller(key: SigningKey): Promise<Outcome> {
-        const run = mkdtempSync(join(work, "run-"));
-        const root = join(run, "root");
-        for (const d of ["var/lib/dpkg/info", "var/lib/dpkg/updates"]) mkdirSync(join(root, d), { recursive: true });
-        writeFileSync(join(root, "var/lib/dpkg/status"), "");
-        // systemctl stands in for the host's init: it records the call instead of starting anything here.
-        const bin = join(run, "bin");
-        mkdirSync(bin);
-        writeFileSync(join(bin, "systemctl"), `#!/bin/sh\necho "$*" >> ${join(run, "systemctl.log")}\n`);
-        chmodSync(join(bin, "systemctl"), 0o755);
-        const script = join(run, "installer");
-        writeFileSync(script, renderSsmAgentInstaller(key));
-        const tmp = join(run, "tmp");
-        mkdirSync(tmp);
-        return new Promise((resolve) => {
-            execFile(
-                "sh",
-                [script, `${baseUrl}/latest`],
-                {
-                    encoding: "utf8",
-                    timeout: TIMEOUT_MS,
-                    // DPKG_ROOT: dpkg installs into the scratch root, not this machine.
-                    env: { PATH: `${bin}:${process.env.PATH ?? ""}`, DPKG_ROOT: root, TMPDIR: tmp, LC_ALL: "C" },
-                },
-                (error, _stdout, stderr) => {
-                    const query = (() => {
-                        try {
-                            return execFileSync(
-                                "dpkg-query",
-                                [
-                                    "--admindir",
-                                    join(root, "var/lib/dpkg"),
-                                    "-W",
-                                    "-f",
-                                    "${Status} ${Version}",
-                                    "amazon-ssm-agent",
-                                ],
-                                { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-                            );
-                        } catch {
-                            return "";
-                        }
-                    })();
-                    const log = join(run, "systemctl.log");
-                    resolve({
-                        code: error ? Number(error.code ?? 1) : 0,
-                        stderr,
-                        installed: query,
-                        systemctl: existsSync(log) ? readFileSync(log, "utf8") : "",
-                        leftovers: readdirSync(tmp),
-                    });
-                },
+        beforeAll(async () => {
+            bucket = await openSignedPackageBucket("jgt-ssm-");
+            const fpr = bucket.newKey("jumpgate test signer <signer@example.invalid>");
+            pinned = { base64: exportKey(fpr), fingerprint: fpr };
+            // A dummy amazon-ssm-agent package, built by dpkg-deb.
+            goodDeb = bucket.buildDeb({
+                name: "amazon-ssm-agent",
+                version: "3.3.9999.0-1",
+                description: "stand-in for the SSM agent package",
+                files: { "usr/share/jumpgate-test/agent": { content: "not the real agent\n" } },
+            });
+        });
+
+        afterAll(async () => {
+            if (bucket) await bucket.close();
+        });
+
+        it("installs and starts a package signed by the pinned key, and cleans up its downloads", async () => {
+            publish(goodDeb, bucket.sign(pinned.fingerprint, goodDeb));
+            const r = await runInstaller(pinned);
+            expect(r.stderr).toContain(
+                `installed and started the agent from ${bucket.baseUrl}/latest/debian_${bucket.arch}/`,
             );
+            expect(r.code).toBe(0);
+            expect(r.installed).toBe("install ok installed 3.3.9999.0-1");
+            expect(r.systemctl).toBe("enable --now amazon-ssm-agent.service\n");
+            expect(r.leftovers).toEqual([]);
         });
-    }
 
-    beforeAll(async () => {
-        work = mkdtempSync(join(tmpdir(), "jgt-ssm-"));
-        gnupg = join(work, "gnupg");
-        mkdirSync(gnupg, { mode: 0o700 });
-        arch = execFileSync("dpkg", ["--print-architecture"], { encoding: "utf8" }).trim();
-        const fpr = newKey("jumpgate test signer <signer@example.invalid>");
-        pinned = { base64: exportKey(fpr), fingerprint: fpr };
-
-        // A dummy amazon-ssm-agent package, built by dpkg-deb.
-        const pkg = join(work, "pkg");
-        mkdirSync(join(pkg, "DEBIAN"), { recursive: true });
-        mkdirSync(join(pkg, "usr/share/jumpgate-test"), { recursive: true });
-        writeFileSync(
-            join(pkg, "DEBIAN/control"),
-            [
-                "Package: amazon-ssm-agent",
-                "Version: 3.3.9999.0-1",
-                `Architecture: ${arch}`,
-                "Maintainer: jumpgate tests <tests@example.invalid>",
-                "Description: stand-in for the SSM agent package",
-                "",
-            ].join("\n"),
-        );
-        writeFileSync(join(pkg, "usr/share/jumpgate-test/agent"), "not the real agent\n");
-        execFileSync("dpkg-deb", ["--root-owner-group", "--build", pkg, join(work, "agent.deb")], {
-            stdio: "ignore",
-            timeout: TIMEOUT_MS,
+        it("refuses a package changed after signing", async () => {
+            const sig = bucket.sign(pinned.fingerprint, goodDeb);
+            const tampered = Buffer.concat([goodDeb, Buffer.from("\n")]);
+            publish(tampered, sig);
+            const r = await runInstaller(pinned);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toMatch(
+                /refused, agent not installed: no valid signature by [0-9A-F]{40} .*BAD signature/,
+            );
+            expect(r.installed).toBe("");
+            expect(r.systemctl).toBe("");
+            expect(r.leftovers).toEqual([]);
         });
-        goodDeb = readFileSync(join(work, "agent.deb"));
 
-        server = createServer((req, res) => {
-            const body = served.get(req.url ?? "");
-            res.writeHead(body ? 200 : 404);
-            res.end(body ?? "not found");
+        it("refuses a package without its signature", async () => {
+            publish(goodDeb, undefined);
+            const r = await runInstaller(pinned);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(
+                `refused, agent not installed: cannot download ${bucket.baseUrl}/latest/debian_${bucket.arch}/amazon-ssm-agent.deb.sig`,
+            );
+            expect(r.installed).toBe("");
+            expect(r.systemctl).toBe("");
         });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
 
-    afterAll(async () => {
-        if (server) await new Promise((resolve) => server.close(resolve));
-        if (work) rmSync(work, { recursive: true, force: true });
-    });
+        it("refuses a package signed by any other key", async () => {
+            const other = bucket.newKey("someone else <other@example.invalid>");
+            publish(goodDeb, bucket.sign(other, goodDeb));
+            const r = await runInstaller(pinned);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`no valid signature by ${pinned.fingerprint}`);
+            expect(r.installed).toBe("");
+        });
 
-    it("installs and starts a package signed by the pinned key, and cleans up its downloads", async () => {
-        publish(goodDeb, sign(pinned.fingerprint, goodDeb));
-        const r = await runInstaller(pinned);
-        expect(r.stderr).toContain(`installed and started the agent from ${baseUrl}/latest/debian_${arch}/`);
-        expect(r.code).toBe(0);
-        expect(r.installed).toBe("install ok installed 3.3.9999.0-1");
-        expect(r.systemctl).toBe("enable --now amazon-ssm-agent.service\n");
-        expect(r.leftovers).toEqual([]);
-    });
+        it("accepts a good signature checked against an expired copy of the pinned key, as AWS's copy is", async () => {
+            // The key is made in 2020 with one day of validity and copied; then its expiry is extended (a new
+            // self-signature, as AWS does) and it signs today. The installer holds only the expired copy.
+            const uid = "extended signer <extended@example.invalid>";
+            const fpr = bucket.newKey(uid, ["--faked-system-time", "20200101T000000"]);
+            const expiredCopy: SigningKey = { base64: exportKey(fpr), fingerprint: fpr };
+            bucket.gpg("--faked-system-time", "20200101T010000", "--quick-set-expire", fpr, "20y");
+            publish(goodDeb, bucket.sign(fpr, goodDeb));
+            const r = await runInstaller(expiredCopy);
+            expect(r.stderr).toContain("installed and started the agent");
+            expect(r.code).toBe(0);
+        });
 
-    it("refuses a package changed after signing", async () => {
-        const sig = sign(pinned.fingerprint, goodDeb);
-        const tampered = Buffer.concat([goodDeb, Buffer.from("\n")]);
-        publish(tampered, sig);
-        const r = await runInstaller(pinned);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/refused, agent not installed: no valid signature by [0-9A-F]{40} .*BAD signature/);
-        expect(r.installed).toBe("");
-        expect(r.systemctl).toBe("");
-        expect(r.leftovers).toEqual([]);
-    });
-
-    it("refuses a package without its signature", async () => {
-        publish(goodDeb, undefined);
-        const r = await runInstaller(pinned);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(
-            `refused, agent not installed: cannot download ${baseUrl}/latest/debian_${arch}/amazon-ssm-agent.deb.sig`,
-        );
-        expect(r.installed).toBe("");
-        expect(r.systemctl).toBe("");
-    });
-
-    it("refuses a package signed by any other key", async () => {
-        const other = newKey("someone else <other@example.invalid>");
-        publish(goodDeb, sign(other, goodDeb));
-        const r = await runInstaller(pinned);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`no valid signature by ${pinned.fingerprint}`);
-        expect(r.installed).toBe("");
-    });
-
-    it("accepts a good signature checked against an expired copy of the pinned key, as AWS's copy is", async () => {
-        // The key is made in 2020 with one day of validity and copied; then its expiry is extended (a new
-        // self-signature, as AWS does) and it signs today. The installer holds only the expired copy.
-        const uid = "extended signer <extended@example.invalid>";
-        const fpr = newKey(uid, ["--faked-system-time", "20200101T000000"]);
-        const expiredCopy: SigningKey = { base64: exportKey(fpr), fingerprint: fpr };
-        gpg("--faked-system-time", "20200101T010000", "--quick-set-expire", fpr, "20y");
-        publish(goodDeb, sign(fpr, goodDeb));
-        const r = await runInstaller(expiredCopy);
-        expect(r.stderr).toContain("installed and started the agent");
-        expect(r.code).toBe(0);
-    });
-
-    it("pins the key AWS publishes: the embedded key's fingerprint, computed by gpg, is the pinned one", () => {
-        const file = join(work, "aws.gpg");
-        writeFileSync(file, Buffer.from(AWS_SSM_AGENT_KEY.base64, "base64"));
-        const colons = gpg("--with-colons", "--show-keys", file).toString();
-        expect(/^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1]).toBe(AWS_SSM_AGENT_KEY.fingerprint);
-        expect(colons).toContain("SSM Agent <ssm-agent-signer@amazon.com>");
-    });
-});
+        it("pins the key AWS publishes: the embedded key's fingerprint, computed by gpg, is the pinned one", () => {
+            const file = join(bucket.dir, "aws.gpg");
+            writeFileSync(file, Buffer.from(AWS_SSM_AGENT_KEY.base64, "base64"));
+            const colons = bucket.gpg("--with-colons", "--show-keys", file).toString();
+            expect(/^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1]).toBe(AWS_SSM_AGENT_KEY.fingerprint);
+            expect(colons).toContain("SSM Agent <ssm-agent-signer@amazon.com>");
+        });
+    },
+);
