@@ -3,12 +3,17 @@
 // certificate principals), so operators come and go without touching an instance. Pure: readSettings
 // hands in the raw values and collects the problems.
 
+/** Second factor a role's logins must show: `fido2` = a FIDO key that verified its user (PIN) and was touched. */
+export type RoleMfa = "fido2";
+
 /** What a role may do: reach these targets (names, resolved from globs), with or without sudo. */
 export interface RoleSettings {
     name: string;
     sudo: boolean;
     /** Target names, in config order. */
     targets: string[];
+    /** Absent: any certified key logs in. */
+    mfa?: RoleMfa;
 }
 
 /** One person: a role, and how they prove who they are when the CLI asks for a certificate. */
@@ -21,11 +26,20 @@ export interface OperatorSettings {
     awsPrincipals: string[];
 }
 
+/** Certificates refused before they expire (a KRL on the bastion hops); serials as decimal strings (uint64). */
+export interface RevocationSettings {
+    serials: string[];
+    keyIds: string[];
+    /** OpenSSH public keys: every certificate of these keys is refused. */
+    publicKeys: string[];
+}
+
 /** Team access: present only when `operators` is set (otherwise the single shared key is used). */
 export interface AccessSettings {
     operators: OperatorSettings[];
     /** Built-in roles (unless redefined) and the configured ones, every one reaching at least one target. */
     roles: RoleSettings[];
+    revoked: RevocationSettings;
 }
 
 /** Roles every stack has; a configured role of the same name replaces one. */
@@ -95,7 +109,7 @@ function readRole(
     targetNames: readonly string[],
     report: Report,
 ): RoleSettings | undefined {
-    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown };
+    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown; mfa?: unknown };
     let failed = false;
     const fail: Report = (...args) => {
         failed = true;
@@ -107,8 +121,10 @@ function readRole(
     if (typeof sudo !== "boolean")
         fail(`${key}.sudo`, shown(sudo), "must be true or false", setPath(`${key}.sudo`, "false"));
     const targets = readReach(e.targets, `${key}.targets`, targetNames, fail);
+    if (e.mfa !== undefined && e.mfa !== "fido2")
+        fail(`${key}.mfa`, shown(e.mfa), 'must be "fido2" (or unset)', setPath(`${key}.mfa`, "fido2"));
     if (failed) return undefined;
-    return { name: e.name as string, sudo: sudo as boolean, targets };
+    return { name: e.name as string, sudo: sudo as boolean, targets, ...(e.mfa === "fido2" ? { mfa: "fido2" } : {}) };
 }
 
 /** A role's `targets`: each entry must name a target or match one; a role that reaches nothing is refused. */
@@ -245,7 +261,7 @@ function stringList(raw: unknown, key: string, report: Report, example: string):
  * single shared key). `sharedKeysSet`: `operatorPublicKeys` is set too, which would be silently ignored.
  */
 export function readAccess(
-    raw: { operators: unknown; roles: unknown; sharedKeysSet: boolean; loginUser: string },
+    raw: { operators: unknown; roles: unknown; revoked: unknown; sharedKeysSet: boolean; loginUser: string },
     targetNames: readonly string[],
     keyProblem: (key: string) => string | undefined,
     report: Report,
@@ -257,6 +273,13 @@ export function readAccess(
                 shown(raw.roles),
                 "applies only to operators, and none are configured",
                 setPath("operators[0].name", "alice") + "  (and .role, .publicKeys[0])",
+            );
+        if (raw.revoked !== undefined)
+            report(
+                "revokedCertificates",
+                shown(raw.revoked),
+                "revokes certificates, which only a stack with operators issues",
+                "pulumi config rm revokedCertificates",
             );
         return undefined;
     }
@@ -275,7 +298,67 @@ export function readAccess(
         : [];
     const roleNames = [...new Set([...roles.map((r) => r.name), ...(declared as string[])])];
     const operators = readOperators(raw.operators, roleNames, keyProblem, report);
-    return { operators, roles };
+    return { operators, roles, revoked: readRevocations(raw.revoked, keyProblem, report) };
+}
+
+/** The largest certificate serial (uint64). */
+const MAX_SERIAL = (1n << 64n) - 1n;
+
+/** Reads `revokedCertificates`: {serials?, keyIds?, publicKeys?}; every entry is checked. */
+export function readRevocations(
+    raw: unknown,
+    keyProblem: (key: string) => string | undefined,
+    report: Report,
+): RevocationSettings {
+    const none: RevocationSettings = { serials: [], keyIds: [], publicKeys: [] };
+    if (raw === undefined) return none;
+    const e = raw as { serials?: unknown; keyIds?: unknown; publicKeys?: unknown } | null;
+    const extra = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? Object.keys(raw) : ["?"];
+    if (extra.some((k) => !["serials", "keyIds", "publicKeys"].includes(k))) {
+        const why = "must be an object with serials, keyIds and/or publicKeys (lists)";
+        report("revokedCertificates", shown(raw), why, setPath("revokedCertificates.serials[0]", "'\"1234\"'"));
+        return none;
+    }
+    const key = (k: string) => `revokedCertificates.${k}`;
+    // Serials are uint64: above 2^53 a JSON number loses digits, so they are written as strings.
+    const serials = stringOrNumberList(e?.serials, key("serials"), report).filter((s, i) => {
+        const ok = /^[0-9]{1,20}$/.test(s) && BigInt(s) > 0n && BigInt(s) <= MAX_SERIAL;
+        const why = "must be a certificate serial (1 to 2^64-1, as login prints it), written as a string";
+        if (!ok) report(`${key("serials")}[${i}]`, s, why, setPath(`${key("serials")}[${i}]`, "'\"1234\"'"));
+        return ok;
+    });
+    const keyIds = stringList(e?.keyIds, key("keyIds"), report, "jumpgate-prod:bob").filter((id, i) => {
+        const ok = id.trim() !== "" && !/[\n\r]/.test(id);
+        if (!ok)
+            report(
+                `${key("keyIds")}[${i}]`,
+                id,
+                "must be a certificate key ID (one line)",
+                setPath(`${key("keyIds")}[${i}]`, "jumpgate-prod:bob"),
+            );
+        return ok;
+    });
+    const publicKeys = stringList(e?.publicKeys, key("publicKeys"), report, "'ssh-ed25519 AAAA... bob@laptop'").filter(
+        (k, i) => {
+            const why = keyProblem(k);
+            const path = `${key("publicKeys")}[${i}]`;
+            if (why)
+                report(path, k.slice(0, 40) + (k.length > 40 ? "..." : ""), why, `pulumi config rm --path '${path}'`);
+            return why === undefined;
+        },
+    );
+    return { serials: [...new Set(serials)], keyIds: [...new Set(keyIds)], publicKeys: [...new Set(publicKeys)] };
+}
+
+function stringOrNumberList(raw: unknown, key: string, report: Report): string[] {
+    if (raw === undefined) return [];
+    if (
+        Array.isArray(raw) &&
+        raw.every((v) => typeof v === "string" || (typeof v === "number" && Number.isSafeInteger(v)))
+    )
+        return raw.map((v) => String(v));
+    report(key, shown(raw), "must be a list of serials as strings", setPath(`${key}[0]`, "'\"1234\"'"));
+    return [];
 }
 
 /** The account a role logs in as on the targets (its principal is the role name). */
@@ -295,10 +378,11 @@ export function operatorPrincipals(access: AccessSettings): Record<string, strin
 export function roleReach(
     access: AccessSettings,
     tunnels: readonly { name: string; target: string }[],
-): { name: string; sudo: boolean; reach: string[] }[] {
+): { name: string; sudo: boolean; reach: string[]; mfa?: RoleMfa }[] {
     return access.roles.map((r) => ({
         name: r.name,
         sudo: r.sudo,
+        ...(r.mfa === undefined ? {} : { mfa: r.mfa }),
         reach: [...r.targets, ...tunnels.filter((t) => r.targets.includes(t.target)).map((t) => `tunnel-${t.name}`)],
     }));
 }

@@ -130,6 +130,7 @@ export const CONFIG_KEYS: readonly string[] = [
     "operatorPublicKeys",
     "operators",
     "roles",
+    "revokedCertificates",
     "identityFile",
     "jumpUser",
     "loginUser",
@@ -634,6 +635,11 @@ export function readSettings(source: ConfigSource, stack: string, presentKeys: r
         {
             operators: json<unknown>("operators", undefined, setPath("operators[0].name", "alice")),
             roles: json<unknown>("roles", undefined, setPath("roles[0].name", "ops")),
+            revoked: json<unknown>(
+                "revokedCertificates",
+                undefined,
+                setPath("revokedCertificates.serials[0]", "'\"1234\"'"),
+            ),
             sharedKeysSet: get("operatorPublicKeys") !== undefined,
             loginUser,
         },

@@ -51,6 +51,8 @@ export interface RoleAccess {
     sudo: boolean;
     /** Endpoint names (targets, `tunnel-<name>`, the next hop) it may reach through a hop, or log in to. */
     reach: string[];
+    /** `fido2`: its logins must come from a FIDO key that verified the user (PIN) and was touched. */
+    mfa?: "fido2";
 }
 
 /** Team access: hosts trust the stack's user CA; each role is a principal. */
