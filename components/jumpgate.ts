@@ -1,17 +1,20 @@
 // The whole environment: network, keys, security groups, targets and the bastion chain, composed from
 // validated settings, plus everything the operator needs to connect (ssh config, pinned known_hosts,
 // commands).
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { Keys } from "./keys";
-import { operatorPrincipals, roleReach, targetAccount } from "./accessConfig";
+import { AccessSettings, operatorPrincipals, roleReach, targetAccount } from "./accessConfig";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
 import { Targets } from "./targets";
+import { renderKrl, renderKrlInstallCommands } from "./render/krl";
 import { TargetEndpoint, UserCaAccess } from "./render/model";
+import { REVOKED_KEYS_PATH } from "./render/sshd";
 import {
     defaultKnownHostsFile,
     renderKnownHosts,
@@ -247,6 +250,7 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.sshCommands = inventory.apply(renderSshCommands);
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
         if (s.access !== undefined) {
+            revokedKeysAssociation(name, s.access, keys.userCaPublicKey!, hops, tags, parent);
             this.userCaPublicKey = keys.userCaPublicKey;
             this.userCaPrivateKeyOpenssh = keys.userCaPrivateKeyOpenssh;
             this.operatorPrincipals = operatorPrincipals(s.access);
@@ -261,4 +265,43 @@ export class Jumpgate extends pulumi.ComponentResource {
             knownHosts: this.knownHosts,
         });
     }
+}
+
+/**
+ * The KRL reaches every bastion hop through SSM (State Manager runs the commands when the association is
+ * created or changed, and on a replaced hop): revoking a certificate changes no user data, so no
+ * instance. Every session passes the outer hop with the same certificate, so the hops are where the KRL
+ * is checked; targets have no SSM agent.
+ */
+function revokedKeysAssociation(
+    name: string,
+    access: AccessSettings,
+    caPublicKey: pulumi.Output<string>,
+    hops: readonly Bastion[],
+    tags: Record<string, string>,
+    parent: pulumi.ResourceOptions,
+): aws.ssm.Association {
+    const commands = caPublicKey.apply((ca) =>
+        renderKrlInstallCommands(
+            renderKrl({
+                caPublicKey: ca,
+                serials: access.revoked.serials.map((serial) => BigInt(serial)),
+                keyIds: access.revoked.keyIds,
+                publicKeys: access.revoked.publicKeys,
+                comment: `jumpgate ${name}`,
+            }),
+            REVOKED_KEYS_PATH,
+        ),
+    );
+    return new aws.ssm.Association(
+        `${name}-revoked-keys`,
+        {
+            name: "AWS-RunShellScript",
+            associationName: `${name}-revoked-keys`,
+            targets: [{ key: "InstanceIds", values: hops.map((h) => h.instanceId) }],
+            parameters: { commands },
+            tags,
+        },
+        parent,
+    );
 }

@@ -12,6 +12,7 @@ import {
     iamName,
     privateIpError,
     securityGroupDescriptionError,
+    ssmAssociationError,
     tagsError,
     userDataError,
 } from "./awsRules";
@@ -146,6 +147,9 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             case "aws:ec2/instance:Instance":
                 if (typeof inputs.userData === "string") errors.push(userDataError(inputs.userData));
                 break;
+            case "aws:ssm/association:Association":
+                errors.push(ssmAssociationError(inputs));
+                break;
             case "aws:ec2/eip:Eip": {
                 const inUse = this.resources.filter((r) => r.type === type).length;
                 errors.push(elasticIpQuotaError(inUse, this.options.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA));
@@ -242,6 +246,13 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                     arn: this.arn("iam", `${kind}/${name}`, false),
                     uniqueId: `AROA${suffix.toUpperCase()}`,
                 };
+                break;
+            }
+            case "aws:ssm/association:Association": {
+                // Association IDs are UUIDs.
+                const u = hex(`${this.options.stack}/${args.name}/association`, 32);
+                id = [u.slice(0, 8), u.slice(8, 12), u.slice(12, 16), u.slice(16, 20), u.slice(20, 32)].join("-");
+                state = { ...state, associationId: id, arn: this.arn("ssm", `association/${id}`) };
                 break;
             }
             case "tls:index/privateKey:PrivateKey": {
