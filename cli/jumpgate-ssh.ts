@@ -36,6 +36,8 @@ Options of login:
   --operator NAME     who you are: sshd logs it with every login (key ID jumpgate-<stack>:NAME)
   --identity FILE     your key (FILE.pub is read); default: the IdentityFile of the installed stack
   --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most 24h)
+  --verify-required   for a role with mfa: fido2: the certificate demands a PIN-verified signature
+                      from your FIDO key (ssh-keygen -t ed25519-sk -O verify-required)
   --ca stack --ca-key-file FILE
                       sign with the stack's CA key, an OpenSSH ED25519 private key in FILE
   --ca kms --kms-key-id ARN --region R [--endpoint URL]
@@ -52,6 +54,7 @@ const LOGIN_ONLY = [
     "kms-key-id",
     "region",
     "endpoint",
+    "verify-required",
 ];
 
 export interface Io {
@@ -156,6 +159,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
                 "kms-key-id": { type: "string" },
                 region: { type: "string" },
                 endpoint: { type: "string" },
+                "verify-required": { type: "boolean" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },

@@ -37,6 +37,7 @@ export interface LoginValues {
     "kms-key-id"?: string;
     region?: string;
     endpoint?: string;
+    "verify-required"?: boolean;
 }
 
 /** Which CA signs. */
@@ -54,6 +55,8 @@ export interface LoginRequest {
     certificateFile: string;
     validitySeconds: number;
     ca: CaChoice;
+    /** The certificate's verify-required option: every signature must show a verified user (FIDO PIN). */
+    verifyRequired: boolean;
 }
 
 /** What login wrote. */
@@ -105,7 +108,8 @@ export function loginRequest(
     const files = stack === undefined ? undefined : attempt(() => keyFiles(values.identity, stack, home, passwdHome));
     if (problems.length > 0) throw new CliError(problems.join("\n"), 2);
     const who = { operator: values.operator!, principals: values.principal! };
-    return { stack: stack!, ...who, ...files!, validitySeconds: validitySeconds!, ca: ca! };
+    const verifyRequired = values["verify-required"] === true;
+    return { stack: stack!, ...who, ...files!, validitySeconds: validitySeconds!, ca: ca!, verifyRequired };
 }
 
 /** Problems with --principal and --operator. */
@@ -202,7 +206,8 @@ export async function issueLogin(req: LoginRequest, signer: CertificateSigner, n
     const second = Math.floor(now.getTime() / 1000) * 1000; // certificates count whole seconds
     const validAfter = new Date(second - CLOCK_SKEW_SECONDS * 1000);
     const validBefore = new Date(second + req.validitySeconds * 1000);
-    const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore };
+    const criticalOptions = req.verifyRequired ? { criticalOptions: { verifyRequired: true } } : {};
+    const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore, ...criticalOptions };
     const issued = await issueCertificate(spec, signer).catch((e: unknown) => {
         throw operatorError(e);
     });

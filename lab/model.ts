@@ -54,6 +54,17 @@ export interface LabPlan {
     /** Stack outputs, as `pulumi stack output` would print them. */
     sshConfig: string;
     knownHosts: string;
-    /** The generated operator private key (OpenSSH format). */
-    privateKeyOpenssh: string;
+    /** The generated operator private key (OpenSSH format); absent with team access (operators bring keys). */
+    privateKeyOpenssh?: string;
+    /** Team access: the stack CA's private key (the secret output login's `--ca stack` reads). */
+    userCaPrivateKeyOpenssh?: string;
+    /** `AWS-RunShellScript` associations: the commands SSM's agent runs on these hosts (by host name). */
+    runCommands?: LabRunCommand[];
+}
+
+/** What an SSM association runs, and where. */
+export interface LabRunCommand {
+    association: string;
+    hosts: string[];
+    commands: string;
 }

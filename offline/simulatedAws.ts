@@ -26,8 +26,11 @@ export const SIMULATED_PUBLIC_RANGE = "198.51.100.0/24";
 export interface SimulatedAwsOptions {
     stack: string;
     region: string;
-    /** `deterministic` keys from the resource name (plans and tests), `random` for hosts that will run (the lab). */
-    keys: "deterministic" | "random";
+    /**
+     * `deterministic` keys from the resource name (plans and tests), `random` for hosts that will run (the
+     * lab); `{ seed }`: from a secret seed, so two runs with it keep their keys, as a stack's state does.
+     */
+    keys: "deterministic" | "random" | { seed: string };
     /** Subnets that exist before the program runs (existing-VPC mode): id to VPC and CIDR. */
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
     /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
@@ -258,8 +261,12 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             case "tls:index/privateKey:PrivateKey": {
                 if (inputs.algorithm !== "ED25519")
                     throw new Error(`simulated tls: only ED25519 keys are simulated, not ${String(inputs.algorithm)}`);
+                const keys = this.options.keys;
+                const label = `${this.options.stack}/${args.name}`;
                 const pair = ed25519KeyPair(
-                    this.options.keys === "random" ? undefined : seedFrom(`${this.options.stack}/${args.name}`),
+                    keys === "random"
+                        ? undefined
+                        : seedFrom(keys === "deterministic" ? label : `${keys.seed}/${label}`),
                 );
                 state = {
                     ...state,
