@@ -291,6 +291,24 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: flags and file
         );
     });
 
+    it("--verify-required puts the option in a FIDO key's certificate and refuses a plain key", async () => {
+        const home = join(work, "home-verify");
+        mkdirSync(home, { mode: 0o700 });
+        const plainKey = join(work, "plain-verify");
+        spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", plainKey]);
+        const args = ["--stack", "dev", "--principal", "sec", "--operator", "dave", "--identity", plainKey].concat([
+            "--ca",
+            "stack",
+            "--ca-key-file",
+            caKey,
+            "--verify-required",
+        ]);
+        const r = run(home, args);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("verify-required: only FIDO (sk-) keys can assert user verification");
+        expect(existsSync(`${plainKey}-cert.pub`)).toBe(false);
+    });
+
     it.each([
         ["8h", 8 * 3600],
         ["90m", 90 * 60],

@@ -289,6 +289,8 @@ describe.runIf(gate)("lab: team access with the stack CA", () => {
 
     it.runIf(existsSync(SK_DUMMY))("an MFA role takes only PIN-verified FIDO keys", () => {
         login("dave", "dave", "sec", ["--verify-required"]);
+        const listing = spawnSync("ssh-keygen", ["-L", "-f", `${key.dave}-cert.pub`], { encoding: "utf8" }).stdout;
+        expect(listing).toMatch(/Critical Options:\s+verify-required/);
         const ok = sshAs("dave", "ops-sec", "db-1", "id -un", true);
         expect(ok.stdout.trim(), ok.stderr).toBe("ops-sec");
 

@@ -132,3 +132,46 @@ describe("a bastion chain with a tunnel", () => {
         ]);
     });
 });
+
+describe("revoked certificates reach the bastion hops without touching an instance", () => {
+    const ASSOCIATION = "aws:ssm/association:Association";
+
+    it("an SSM association runs the KRL install on every bastion hop, and only there", async () => {
+        const run = await plan({ ...config(TEAM), "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }] });
+        const association = named(run, ASSOCIATION, "test-revoked-keys");
+        const hops = ["test-edge-instance", "test-mgmt-instance"].map((n) => named(run, T.instance, n).id);
+        expect(association.inputs).toMatchObject({
+            name: "AWS-RunShellScript",
+            targets: [{ key: "InstanceIds", values: hops }],
+        });
+        expect(String((association.inputs.parameters as Record<string, unknown>).commands)).toContain(
+            "/etc/ssh/jumpgate-revoked-keys",
+        );
+    });
+
+    it("revoking a serial, key ID or key updates the association in place, and changes no instance", async () => {
+        const c = comparePlans(
+            saved,
+            await plan({
+                ...config(TEAM),
+                "jumpgate:revokedCertificates": {
+                    serials: ["1234"],
+                    keyIds: ["jumpgate-test:bob"],
+                    publicKeys: [key("bob")],
+                },
+            }),
+        );
+        const touched = c.resources.filter((r) => r.action !== "same");
+        expect(touched.map((r) => `${r.action} ${r.type} ${r.name}`)).toEqual([
+            `update ${ASSOCIATION} test-revoked-keys`,
+        ]);
+        expect(touched[0]!.changes.map((ch) => [ch.path, ch.forcesReplacement])).toEqual([
+            ["parameters.commands", false],
+        ]);
+    });
+
+    it("a stack without operators has no association", async () => {
+        const single = await plan({ "jumpgate:operatorPublicKeys": [key("solo")] });
+        expect(single.resources.filter((r) => r.type === ASSOCIATION)).toEqual([]);
+    });
+});
