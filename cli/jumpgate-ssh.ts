@@ -43,6 +43,8 @@ Options of login (the stack's outputs say the rest):
   --principal P       only these of your roles (repeat for several); default: all of them
   --valid D           how long the certificate is valid (8h, 90m, 1h30m; default 8h, at most the stack's
                       maximum, or 24h)
+  --verify-required   the certificate demands a PIN-verified signature from your FIDO key (ssh-keygen
+                      -t ed25519-sk -O verify-required); default: set when one of your roles has mfa fido2
   --ca stack|kms      the CA to sign with; default: the stack's (output userCa)
   --ca-key-file FILE  the stack CA's OpenSSH ED25519 private key; default: output userCaPrivateKeyOpenssh
   --kms-key-id ARN --region R [--endpoint URL]
@@ -77,6 +79,7 @@ const OPTIONS_OF: Record<string, string[]> = {
         "kms-key-id",
         "region",
         "endpoint",
+        "verify-required",
     ],
 };
 
@@ -201,6 +204,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
                 source: { type: "string" },
                 "lab-dir": { type: "string" },
                 "log-group": { type: "string" },
+                "verify-required": { type: "boolean" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },

@@ -39,6 +39,7 @@ export interface LoginValues {
     "kms-key-id"?: string;
     region?: string;
     endpoint?: string;
+    "verify-required"?: boolean;
 }
 
 /** Which CA signs: a stack CA key from a file or from the outputs, or a KMS key. */
@@ -60,6 +61,8 @@ export interface LoginRequest {
     ca: CaChoice;
     /** The stack's CA public key (output userCaPublicKey), when known: the stack CA must be it. */
     caPublicKey?: string;
+    /** The certificate's verify-required option: every signature must show a verified user (FIDO PIN). */
+    verifyRequired: boolean;
 }
 
 /** What login wrote. */
@@ -154,6 +157,7 @@ export function loginRequest(
         validitySeconds: validitySeconds!,
         ca: ca!,
         caPublicKey: access?.userCaPublicKey,
+        verifyRequired: values["verify-required"] === true || principals.some((p) => access?.roleMfa?.[p] === "fido2"),
     };
 }
 
@@ -286,7 +290,8 @@ export async function issueLogin(req: LoginRequest, signer: CertificateSigner, n
     const second = Math.floor(now.getTime() / 1000) * 1000; // certificates count whole seconds
     const validAfter = new Date(second - CLOCK_SKEW_SECONDS * 1000);
     const validBefore = new Date(second + req.validitySeconds * 1000);
-    const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore };
+    const criticalOptions = req.verifyRequired ? { criticalOptions: { verifyRequired: true } } : {};
+    const spec = { publicKey, serial, keyId, principals: req.principals, validAfter, validBefore, ...criticalOptions };
     const issued = await issueCertificate(spec, signer).catch((e: unknown) => {
         throw operatorError(e);
     });

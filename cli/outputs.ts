@@ -56,6 +56,8 @@ export interface AccessOutputs {
     userCaKmsKeyArns?: Record<string, string>;
     /** The longest certificate validity the stack allows, when it publishes one. */
     certificateMaxValiditySeconds?: number;
+    /** Role → its second factor (`fido2`), for the roles that require one; absent from older stacks. */
+    roleMfa?: Record<string, "fido2">;
 }
 
 /** File-name-safe stack names: what Pulumi allows in a stack's short name. */
@@ -177,6 +179,7 @@ function mapOutput<T>(
 }
 
 const isString = (v: unknown): v is string => typeof v === "string";
+const isFido2 = (v: unknown): v is "fido2" => v === "fido2";
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const isRoleConfig = (v: unknown): v is RoleSshConfig =>
     isRecord(v) &&
@@ -190,6 +193,7 @@ function accessOutputs(obj: Record<string, unknown>, source: string): AccessOutp
     const roleAccounts = mapOutput(obj, "roleAccounts", source, "account names", isString) ?? {};
     const roleSshConfigs = mapOutput(obj, "roleSshConfigs", source, "{sshConfig, sshConfigProxyCommand}", isRoleConfig);
     const userCaKmsKeyArns = mapOutput(obj, "userCaKmsKeyArns", source, "KMS key ARNs", isString);
+    const roleMfa = mapOutput(obj, "roleMfa", source, '"fido2"', isFido2);
     const ca = obj.userCa;
     if (ca !== undefined && ca !== "stack" && ca !== "kms") {
         throw new CliError(`${source}: output "userCa" is ${JSON.stringify(ca)}, expected "kms" or "stack"`);
@@ -210,6 +214,7 @@ function accessOutputs(obj: Record<string, unknown>, source: string): AccessOutp
         userCaPrivateKeyOpenssh: text("userCaPrivateKeyOpenssh"),
         userCaKmsKeyArns,
         certificateMaxValiditySeconds: maxValidity as number | undefined,
+        roleMfa,
     };
 }
 

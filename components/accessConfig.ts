@@ -3,6 +3,9 @@
 // certificate principals), so operators come and go without touching an instance. Pure: readSettings
 // hands in the raw values and collects the problems.
 
+/** Second factor a role's logins must show: `fido2` = a FIDO key that verified its user (PIN) and was touched. */
+export type RoleMfa = "fido2";
+
 /** What a role may do: reach these targets (names, resolved from globs), with or without sudo. */
 export interface RoleSettings {
     name: string;
@@ -11,6 +14,8 @@ export interface RoleSettings {
     targets: string[];
     /** IAM principals that may sign for the whole role (kms), e.g. an IAM Identity Center permission set's role. */
     awsPrincipals: string[];
+    /** Absent: any certified key logs in. */
+    mfa?: RoleMfa;
 }
 
 /** One person: a role, and how they prove who they are when the CLI asks for a certificate. */
@@ -29,6 +34,14 @@ export const USER_CA_BACKENDS: readonly UserCaBackend[] = ["kms", "stack"];
 /** Teams get KMS (signatures in CloudTrail, no CA key anyone can copy); solo use and the lab set `stack`. */
 export const DEFAULT_USER_CA: UserCaBackend = "kms";
 
+/** Certificates refused before they expire (a KRL on the bastion hops); serials as decimal strings (uint64). */
+export interface RevocationSettings {
+    serials: string[];
+    keyIds: string[];
+    /** OpenSSH public keys: every certificate of these keys is refused. */
+    publicKeys: string[];
+}
+
 /** Team access: present only when `operators` is set (otherwise the single shared key is used). */
 export interface AccessSettings {
     operators: OperatorSettings[];
@@ -37,6 +50,7 @@ export interface AccessSettings {
     userCa: UserCaBackend;
     /** kms: kms:Sign only from MFA-authenticated AWS sessions. */
     kmsRequireMfa: boolean;
+    revoked: RevocationSettings;
 }
 
 /** Roles every stack has; a configured role of the same name replaces one. */
@@ -108,7 +122,13 @@ function readRole(
     targetNames: readonly string[],
     report: Report,
 ): RoleSettings | undefined {
-    const e = (entry ?? {}) as { name?: unknown; sudo?: unknown; targets?: unknown; awsPrincipals?: unknown };
+    const e = (entry ?? {}) as {
+        name?: unknown;
+        sudo?: unknown;
+        targets?: unknown;
+        awsPrincipals?: unknown;
+        mfa?: unknown;
+    };
     let failed = false;
     const fail: Report = (...args) => {
         failed = true;
@@ -121,8 +141,11 @@ function readRole(
         fail(`${key}.sudo`, shown(sudo), "must be true or false", setPath(`${key}.sudo`, "false"));
     const targets = readReach(e.targets, `${key}.targets`, targetNames, fail);
     const awsPrincipals = readAwsPrincipals(e.awsPrincipals, `${key}.awsPrincipals`, fail);
+    if (e.mfa !== undefined && e.mfa !== "fido2")
+        fail(`${key}.mfa`, shown(e.mfa), 'must be "fido2" (or unset)', setPath(`${key}.mfa`, "fido2"));
     if (failed) return undefined;
-    return { name: e.name as string, sudo: sudo as boolean, targets, awsPrincipals };
+    const mfa: { mfa?: RoleMfa } = e.mfa === "fido2" ? { mfa: "fido2" } : {};
+    return { name: e.name as string, sudo: sudo as boolean, targets, awsPrincipals, ...mfa };
 }
 
 /** A role's `targets`: each entry must name a target or match one; a role that reaches nothing is refused. */
@@ -265,6 +288,8 @@ export interface RawAccess {
     userCa: string | undefined;
     /** `kmsRequireMfa` as set, or undefined. */
     kmsRequireMfa: string | undefined;
+    /** `revokedCertificates` as set, or undefined. */
+    revoked: unknown;
     /** `operatorPublicKeys` is set too, which would be silently ignored. */
     sharedKeysSet: boolean;
     loginUser: string;
@@ -284,6 +309,13 @@ export function readAccess(
         for (const key of ["userCa", "kmsRequireMfa"] as const)
             if (raw[key] !== undefined)
                 report(key, raw[key], "applies only to operators, and none are configured", `pulumi config rm ${key}`);
+        if (raw.revoked !== undefined)
+            report(
+                "revokedCertificates",
+                shown(raw.revoked),
+                "revokes certificates, which only a stack with operators issues",
+                "pulumi config rm revokedCertificates",
+            );
         return undefined;
     }
     if (raw.sharedKeysSet)
@@ -302,7 +334,8 @@ export function readAccess(
     const roleNames = [...new Set([...roles.map((r) => r.name), ...(declared as string[])])];
     const operators = readOperators(raw.operators, roleNames, keyProblem, report);
     const { userCa, kmsRequireMfa } = readBackend(raw, report);
-    const access = { operators, roles, userCa, kmsRequireMfa };
+    const revoked = readRevocations(raw.revoked, keyProblem, report);
+    const access = { operators, roles, userCa, kmsRequireMfa, revoked };
     if (userCa === "kms") {
         kmsSignerProblems(access, raw.operators, report);
         keyPolicySizeProblems(access, report);
@@ -406,6 +439,66 @@ export function roleSigners(access: AccessSettings, role: string): string[] {
     return [...new Set([...own, ...operators])].sort();
 }
 
+/** The largest certificate serial (uint64). */
+const MAX_SERIAL = (1n << 64n) - 1n;
+
+/** Reads `revokedCertificates`: {serials?, keyIds?, publicKeys?}; every entry is checked. */
+export function readRevocations(
+    raw: unknown,
+    keyProblem: (key: string) => string | undefined,
+    report: Report,
+): RevocationSettings {
+    const none: RevocationSettings = { serials: [], keyIds: [], publicKeys: [] };
+    if (raw === undefined) return none;
+    const e = raw as { serials?: unknown; keyIds?: unknown; publicKeys?: unknown } | null;
+    const extra = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? Object.keys(raw) : ["?"];
+    if (extra.some((k) => !["serials", "keyIds", "publicKeys"].includes(k))) {
+        const why = "must be an object with serials, keyIds and/or publicKeys (lists)";
+        report("revokedCertificates", shown(raw), why, setPath("revokedCertificates.serials[0]", "'\"1234\"'"));
+        return none;
+    }
+    const key = (k: string) => `revokedCertificates.${k}`;
+    // Serials are uint64: above 2^53 a JSON number loses digits, so they are written as strings.
+    const serials = stringOrNumberList(e?.serials, key("serials"), report).filter((s, i) => {
+        const ok = /^[0-9]{1,20}$/.test(s) && BigInt(s) > 0n && BigInt(s) <= MAX_SERIAL;
+        const why = "must be a certificate serial (1 to 2^64-1, as login prints it), written as a string";
+        if (!ok) report(`${key("serials")}[${i}]`, s, why, setPath(`${key("serials")}[${i}]`, "'\"1234\"'"));
+        return ok;
+    });
+    const keyIds = stringList(e?.keyIds, key("keyIds"), report, "jumpgate-prod:bob").filter((id, i) => {
+        const ok = id.trim() !== "" && !/[\n\r]/.test(id);
+        if (!ok)
+            report(
+                `${key("keyIds")}[${i}]`,
+                id,
+                "must be a certificate key ID (one line)",
+                setPath(`${key("keyIds")}[${i}]`, "jumpgate-prod:bob"),
+            );
+        return ok;
+    });
+    const publicKeys = stringList(e?.publicKeys, key("publicKeys"), report, "'ssh-ed25519 AAAA... bob@laptop'").filter(
+        (k, i) => {
+            const why = keyProblem(k);
+            const path = `${key("publicKeys")}[${i}]`;
+            if (why)
+                report(path, k.slice(0, 40) + (k.length > 40 ? "..." : ""), why, `pulumi config rm --path '${path}'`);
+            return why === undefined;
+        },
+    );
+    return { serials: [...new Set(serials)], keyIds: [...new Set(keyIds)], publicKeys: [...new Set(publicKeys)] };
+}
+
+function stringOrNumberList(raw: unknown, key: string, report: Report): string[] {
+    if (raw === undefined) return [];
+    if (
+        Array.isArray(raw) &&
+        raw.every((v) => typeof v === "string" || (typeof v === "number" && Number.isSafeInteger(v)))
+    )
+        return raw.map((v) => String(v));
+    report(key, shown(raw), "must be a list of serials as strings", setPath(`${key}[0]`, "'\"1234\"'"));
+    return [];
+}
+
 /** The account a role logs in as on the targets (its principal is the role name). */
 export function targetAccount(loginUser: string, role: string): string {
     return `${loginUser}-${role}`;
@@ -423,10 +516,11 @@ export function operatorPrincipals(access: AccessSettings): Record<string, strin
 export function roleReach(
     access: AccessSettings,
     tunnels: readonly { name: string; target: string }[],
-): { name: string; sudo: boolean; reach: string[] }[] {
+): { name: string; sudo: boolean; reach: string[]; mfa?: RoleMfa }[] {
     return access.roles.map((r) => ({
         name: r.name,
         sudo: r.sudo,
+        ...(r.mfa === undefined ? {} : { mfa: r.mfa }),
         reach: [...r.targets, ...tunnels.filter((t) => r.targets.includes(t.target)).map((t) => `tunnel-${t.name}`)],
     }));
 }

@@ -1,19 +1,29 @@
 // The whole environment: network, keys, security groups, targets and the bastion chain, composed from
 // validated settings, plus everything the operator needs to connect (ssh config, pinned known_hosts,
 // commands).
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { AuditTrail } from "./auditTrail";
 import { Keys } from "./keys";
-import { operatorPrincipals, roleReach, roleSigners, targetAccount, UserCaBackend } from "./accessConfig";
+import {
+    AccessSettings,
+    operatorPrincipals,
+    roleReach,
+    roleSigners,
+    targetAccount,
+    UserCaBackend,
+} from "./accessConfig";
 import { UserCaKms } from "./userCaKms";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
 import { Targets } from "./targets";
+import { renderKrl, renderKrlInstallCommands } from "./render/krl";
 import { TargetEndpoint, UserCaAccess } from "./render/model";
+import { REVOKED_KEYS_PATH } from "./render/sshd";
 import {
     defaultKnownHostsFile,
     renderKnownHosts,
@@ -76,6 +86,8 @@ export class Jumpgate extends pulumi.ComponentResource {
     readonly operatorPrincipals?: Record<string, string[]>;
     /** Team access: the account each role logs in as on the targets. */
     readonly roleAccounts?: Record<string, string>;
+    /** Team access: role → `fido2` for the roles whose logins need a PIN-verified FIDO key (login reads it). */
+    readonly roleMfa?: Record<string, "fido2">;
     /** Team access: each role's own client config (its account, its certificate, only what it reaches). */
     readonly roleSshConfigs?: pulumi.Output<Record<string, RoleSshConfig>>;
     /** Audit trail: the CloudWatch Logs group every host ships to (`jumpgate-ssh audit` queries it). */
@@ -307,11 +319,15 @@ export class Jumpgate extends pulumi.ComponentResource {
             this.userCa = s.access.userCa;
             this.userCaPublicKeys = roleCaKeys;
             this.userCaKmsKeyArns = kmsCa && pulumi.all(kmsCa.keyArns);
+            revokedKeysAssociation(name, s.access, roleCaKeys!, hops, tags, parent);
             this.userCaPublicKey = keys.userCaPublicKey;
             this.userCaPrivateKeyOpenssh = keys.userCaPrivateKeyOpenssh;
             this.operatorPrincipals = operatorPrincipals(s.access);
             this.roleAccounts = Object.fromEntries(
                 s.access.roles.map((r) => [r.name, targetAccount(s.loginUser, r.name)]),
+            );
+            this.roleMfa = Object.fromEntries(
+                s.access.roles.flatMap((r) => (r.mfa === undefined ? [] : [[r.name, r.mfa] as const])),
             );
             const accounts = this.roleAccounts;
             this.roleSshConfigs = inventory.apply((inv) =>
@@ -342,4 +358,44 @@ export class Jumpgate extends pulumi.ComponentResource {
             knownHosts: this.knownHosts,
         });
     }
+}
+
+/**
+ * The KRL reaches every bastion hop through SSM (State Manager runs the commands when the association is
+ * created or changed, and on a replaced hop): revoking a certificate changes no user data, so no
+ * instance. Every session passes the outer hop with the same certificate, so the hops are where the KRL
+ * is checked; targets have no SSM agent.
+ */
+function revokedKeysAssociation(
+    name: string,
+    access: AccessSettings,
+    roleCaKeys: pulumi.Output<Record<string, string>>,
+    hops: readonly Bastion[],
+    tags: Record<string, string>,
+    parent: pulumi.ResourceOptions,
+): aws.ssm.Association {
+    // Serials and key IDs are revoked under every role's CA (one key for all with the stack CA).
+    const commands = roleCaKeys.apply((caKeys) =>
+        renderKrlInstallCommands(
+            renderKrl({
+                caPublicKeys: Object.values(caKeys),
+                serials: access.revoked.serials.map((serial) => BigInt(serial)),
+                keyIds: access.revoked.keyIds,
+                publicKeys: access.revoked.publicKeys,
+                comment: `jumpgate ${name}`,
+            }),
+            REVOKED_KEYS_PATH,
+        ),
+    );
+    return new aws.ssm.Association(
+        `${name}-revoked-keys`,
+        {
+            name: "AWS-RunShellScript",
+            associationName: `${name}-revoked-keys`,
+            targets: [{ key: "InstanceIds", values: hops.map((h) => h.instanceId) }],
+            parameters: { commands },
+            tags,
+        },
+        parent,
+    );
 }

@@ -40,6 +40,7 @@ export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
         userCaPrivateKeyOpenssh: jumpgate.userCaPrivateKeyOpenssh,
         operatorPrincipals: jumpgate.operatorPrincipals,
         roleAccounts: jumpgate.roleAccounts,
+        roleMfa: jumpgate.roleMfa,
         roleSshConfigs: jumpgate.roleSshConfigs,
         auditLogGroupName: jumpgate.auditLogGroupName,
         auditAlarmTopicArn: jumpgate.auditAlarmTopicArn,

@@ -15,6 +15,7 @@ const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
 const NAT_GATEWAY = "aws:ec2/natGateway:NatGateway";
+const SSM_ASSOCIATION = "aws:ssm/association:Association";
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
@@ -103,9 +104,11 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
         };
     });
     const privateKey = run.outputs.privateKeyOpenssh;
-    if (typeof privateKey !== "string") {
+    const caKey = run.outputs.userCaPrivateKeyOpenssh;
+    if (typeof privateKey !== "string" && typeof caKey !== "string") {
         throw new Error("the lab needs the generated operator key; unset operatorPublicKeys for the lab stack");
     }
+    const hostOfInstance = new Map(instances.map((i, k) => [i.id, hosts[k]!.name]));
     return {
         stack: run.stack,
         allowedCidrs: settings.allowedCidrs,
@@ -119,13 +122,32 @@ export function labPlanFromRun(run: OfflineRun, config: Record<string, unknown>)
         ],
         sshConfig: str(run.outputs.sshConfig),
         knownHosts: str(run.outputs.knownHosts),
-        privateKeyOpenssh: privateKey,
+        ...(typeof privateKey === "string" ? { privateKeyOpenssh: privateKey } : {}),
+        ...(typeof caKey === "string" ? { userCaPrivateKeyOpenssh: caKey } : {}),
+        runCommands: of(SSM_ASSOCIATION)
+            .filter((a) => a.inputs.name === "AWS-RunShellScript")
+            .map((a) => ({
+                association: str(a.inputs.associationName ?? a.name),
+                hosts: ((a.inputs.targets ?? []) as { key?: string; values?: string[] }[])
+                    .filter((t) => t.key === "InstanceIds")
+                    .flatMap((t) => t.values ?? [])
+                    .map((id) => hostOfInstance.get(id) ?? `(unknown instance ${id})`),
+                commands: str((a.inputs.parameters as Record<string, unknown> | undefined)?.commands),
+            })),
+        outputs: run.outputs,
     };
 }
 
-/** Plans `stack` with `config` offline, with fresh random keys (hosts that run must not share reproducible keys). */
-export async function labPlanForConfig(stack: string, config: Record<string, unknown>): Promise<LabPlan> {
-    const run = await runOffline({ stack, config, keys: "random" });
+/**
+ * Plans `stack` with `config` offline, with fresh random keys (hosts that run must not share reproducible
+ * keys); with `keySeed` (a secret the caller made), a later plan keeps the keys, as a stack's state does.
+ */
+export async function labPlanForConfig(
+    stack: string,
+    config: Record<string, unknown>,
+    keySeed?: string,
+): Promise<LabPlan> {
+    const run = await runOffline({ stack, config, keys: keySeed === undefined ? "random" : { seed: keySeed } });
     return labPlanFromRun(run, config);
 }
 

@@ -82,6 +82,10 @@ export interface LabState {
     sshConfig: string;
     knownHosts: string;
     privateKey: string;
+    /** Team access: the stack CA's private key (0600), for `jumpgate-ssh login --ca stack --ca-key-file`. */
+    userCaKey?: string;
+    /** The stack's outputs with secrets (0600), for `jumpgate-ssh install/login --from`. */
+    outputsFile?: string;
     /** The client namespace the operator runs ssh in. */
     clientNs: string;
 }
@@ -227,6 +231,8 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         rootDir: root.rootDir,
         files: [files.sshConfig, files.knownHosts, files.privateKey, join(abs, "mirror.log")],
         ...files,
+        ...(plan.userCaPrivateKeyOpenssh === undefined ? {} : { userCaKey: join(abs, "user_ca") }),
+        ...(plan.outputs === undefined ? {} : { outputsFile: join(abs, "outputs.json") }),
         clientNs: client ? client.ns : nsName(plan.stack, "client"),
     };
     writeState(state); // before anything exists, so a failed `up` can always be taken down
@@ -243,6 +249,10 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
 
         writeOperatorFiles(state, plan, sshConfigText);
         writeState(state);
+        // State Manager runs an association on its targets when it is created.
+        for (const r of labRunCommands(state, plan)) {
+            if (r.status !== 0) throw new Error(`${r.host}: ${r.association} failed: ${r.stderr.trim()}`);
+        }
     } catch (err) {
         log(`lab: up failed, tearing down: ${err instanceof Error ? err.message : String(err)}`);
         await labDown(plan.stack, abs);
@@ -264,8 +274,43 @@ function writeOperatorFiles(state: LabState, plan: LabPlan, sshConfigText: strin
     const text = (t: string) => (t.endsWith("\n") ? t : `${t}\n`);
     writeFileSync(state.sshConfig, text(sshConfigText), { mode: 0o600 });
     writeFileSync(state.knownHosts, text(plan.knownHosts), { mode: 0o600 });
-    writeFileSync(state.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
+    if (plan.privateKeyOpenssh !== undefined) {
+        writeFileSync(state.privateKey, text(plan.privateKeyOpenssh), { mode: 0o600 });
+    }
+    if (state.userCaKey !== undefined && plan.userCaPrivateKeyOpenssh !== undefined) {
+        writeFileSync(state.userCaKey, text(plan.userCaPrivateKeyOpenssh), { mode: 0o600 });
+        state.files.push(state.userCaKey);
+    }
+    if (state.outputsFile !== undefined && plan.outputs !== undefined) {
+        writeFileSync(state.outputsFile, `${JSON.stringify(plan.outputs, null, 2)}\n`, { mode: 0o600 });
+        state.files.push(state.outputsFile);
+    }
     for (const f of state.files) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/** What one association's commands did on one host. */
+export interface LabRunCommandResult {
+    association: string;
+    host: string;
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs the plan's `AWS-RunShellScript` associations on their hosts, as root inside each booted host, as the
+ * SSM agent does on an instance: the same commands, byte for byte. Called by `up` (State Manager runs an
+ * association when it is created) and by tests with a later plan (an updated association runs again).
+ */
+export function labRunCommands(state: LabState, plan: LabPlan): LabRunCommandResult[] {
+    return (plan.runCommands ?? []).flatMap((a) =>
+        a.hosts.map((name) => {
+            const host = state.hosts.find((h) => h.name === name);
+            if (!host) throw new Error(`${a.association} targets ${name}, which is not a lab host`);
+            const r = labExec(host, "sh", ["-c", a.commands], { check: false });
+            return { association: a.association, host: name, status: r.status, stdout: r.stdout, stderr: r.stderr };
+        }),
+    );
 }
 
 /**
@@ -358,7 +403,11 @@ export function howToConnect(state: LabState): string {
             `${targets.length} target(s). The operator is ${state.topology.peers[0]?.ip} in namespace ${state.clientNs}.`,
         `  ssh config:  ${state.sshConfig}`,
         `  known_hosts: ${state.knownHosts}`,
-        `  private key: ${state.privateKey}`,
+        state.userCaKey === undefined
+            ? `  private key: ${state.privateKey}`
+            : `  stack CA key: ${state.userCaKey} (team access: bring your own key, then ` +
+              `npx jumpgate-ssh login --stack ${state.stack} --from ${state.outputsFile ?? "<outputs.json>"} ` +
+              `--identity <key> --operator <you>)`,
         "Connect (as root, from the client namespace):",
         ...targets
             .filter((t) => t.alias)

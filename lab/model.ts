@@ -60,6 +60,22 @@ export interface LabPlan {
     /** Stack outputs, as `pulumi stack output` would print them. */
     sshConfig: string;
     knownHosts: string;
-    /** The generated operator private key (OpenSSH format). */
-    privateKeyOpenssh: string;
+    /** The generated operator private key (OpenSSH format); absent with team access (operators bring keys). */
+    privateKeyOpenssh?: string;
+    /** Team access: the stack CA's private key (the secret output login's `--ca stack` reads). */
+    userCaPrivateKeyOpenssh?: string;
+    /** `AWS-RunShellScript` associations: the commands SSM's agent runs on these hosts (by host name). */
+    runCommands?: LabRunCommand[];
+    /**
+     * Every stack output, secrets in clear, as `pulumi stack output --json --show-secrets` prints them: what
+     * `jumpgate-ssh install/login --from` read.
+     */
+    outputs?: Record<string, unknown>;
+}
+
+/** What an SSM association runs, and where. */
+export interface LabRunCommand {
+    association: string;
+    hosts: string[];
+    commands: string;
 }

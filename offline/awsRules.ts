@@ -382,3 +382,26 @@ export function logTransformerError(configs: Record<string, unknown>[]): string 
         return `InvalidParameterException: a transformer may include at most five parser-type processors, got ${parsers} (${TRANSFORMER_DOC})`;
     return undefined;
 }
+
+const SSM_ASSOCIATION_DOC =
+    "see https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateAssociation.html and terraform-provider-aws internal/service/ssm/association.go";
+
+/** Why an SSM association would be refused: its name, and at most 5 targets of at most 50 values each. */
+export function ssmAssociationError(inputs: Record<string, unknown>): string | undefined {
+    const name = inputs.associationName;
+    if (name !== undefined && !(typeof name === "string" && /^[0-9A-Za-z_.-]{3,128}$/.test(name)))
+        return `ValidationException: AssociationName ${JSON.stringify(name)} must be 3-128 characters of letters, digits, _ . - (${SSM_ASSOCIATION_DOC})`;
+    if (typeof inputs.name !== "string" || inputs.name === "")
+        return `ValidationException: Name (the SSM document) is required (${SSM_ASSOCIATION_DOC})`;
+    const targets = Array.isArray(inputs.targets) ? (inputs.targets as { key?: unknown; values?: unknown }[]) : [];
+    if (targets.length > 5)
+        return `ValidationException: at most 5 targets, got ${targets.length} (${SSM_ASSOCIATION_DOC})`;
+    for (const t of targets) {
+        const values = Array.isArray(t.values) ? t.values : [];
+        if (typeof t.key !== "string" || t.key.length < 1 || t.key.length > 163)
+            return `ValidationException: target key ${JSON.stringify(t.key)} must be 1-163 characters (${SSM_ASSOCIATION_DOC})`;
+        if (values.length === 0 || values.length > 50)
+            return `ValidationException: target ${t.key} has ${values.length} values; 1 to 50 are allowed (${SSM_ASSOCIATION_DOC})`;
+    }
+    return undefined;
+}

@@ -103,6 +103,8 @@ const NO_CHARGE = new Set([
     "aws:cloudwatch/logTransformer:LogTransformer",
     "aws:sns/topic:Topic",
     "aws:sns/topicSubscription:TopicSubscription",
+    // State Manager associations on EC2 instances carry no charge of their own (Systems Manager pricing).
+    "aws:ssm/association:Association",
 ]);
 
 /** What the audit volume rests on; each figure can be overridden (e.g. with the lab's measured one). */

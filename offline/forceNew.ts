@@ -47,6 +47,11 @@ const securityGroupRule = (file: string): ForceNewRule => ({
 });
 
 export const FORCE_NEW: Record<string, ForceNewRule> = {
+    "aws:ssm/association:Association": {
+        // Targets, parameters and the rest are UpdateAssociation: a new KRL updates it in place.
+        paths: ["name", "instanceId"],
+        source: `${AWS} internal/service/ssm/association.go (SDKv2: ForceNew on name and instance_id)`,
+    },
     "aws:ec2/instance:Instance": {
         paths: [
             "ami",

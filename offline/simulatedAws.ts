@@ -24,6 +24,7 @@ import {
     snsTopicNameError,
     privateIpError,
     securityGroupDescriptionError,
+    ssmAssociationError,
     tagsError,
     userDataError,
 } from "./awsRules";
@@ -39,8 +40,11 @@ export const SIMULATED_PUBLIC_RANGE = "198.51.100.0/24";
 export interface SimulatedAwsOptions {
     stack: string;
     region: string;
-    /** `deterministic` keys from the resource name (plans and tests), `random` for hosts that will run (the lab). */
-    keys: "deterministic" | "random";
+    /**
+     * `deterministic` keys from the resource name (plans and tests), `random` for hosts that will run (the
+     * lab); `{ seed }`: from a secret seed, so two runs with it keep their keys, as a stack's state does.
+     */
+    keys: "deterministic" | "random" | { seed: string };
     /** Subnets that exist before the program runs (existing-VPC mode): id to VPC and CIDR. */
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
     /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
@@ -223,6 +227,9 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             case "aws:kms/alias:Alias":
                 if (typeof inputs.name === "string") errors.push(kmsAliasNameError(inputs.name));
                 break;
+            case "aws:ssm/association:Association":
+                errors.push(ssmAssociationError(inputs));
+                break;
             case "aws:ec2/eip:Eip": {
                 const inUse = this.resources.filter((r) => r.type === type).length;
                 errors.push(elasticIpQuotaError(inUse, this.options.elasticIpQuota ?? DEFAULT_ELASTIC_IP_QUOTA));
@@ -367,11 +374,22 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                     targetKeyArn: this.arn("kms", `key/${String(inputs.targetKeyId)}`),
                 };
                 break;
+            case "aws:ssm/association:Association": {
+                // Association IDs are UUIDs.
+                const u = hex(`${this.options.stack}/${args.name}/association`, 32);
+                id = [u.slice(0, 8), u.slice(8, 12), u.slice(12, 16), u.slice(16, 20), u.slice(20, 32)].join("-");
+                state = { ...state, associationId: id, arn: this.arn("ssm", `association/${id}`) };
+                break;
+            }
             case "tls:index/privateKey:PrivateKey": {
                 if (inputs.algorithm !== "ED25519")
                     throw new Error(`simulated tls: only ED25519 keys are simulated, not ${String(inputs.algorithm)}`);
+                const keys = this.options.keys;
+                const label = `${this.options.stack}/${args.name}`;
                 const pair = ed25519KeyPair(
-                    this.options.keys === "random" ? undefined : seedFrom(`${this.options.stack}/${args.name}`),
+                    keys === "random"
+                        ? undefined
+                        : seedFrom(keys === "deterministic" ? label : `${keys.seed}/${label}`),
                 );
                 state = {
                     ...state,

@@ -29,6 +29,8 @@ import {
     renderBastionSshd,
     renderJumpAuthorizedCas,
     renderRoleAuthorizedCa,
+    REVOKED_KEYS_PATH,
+    roleAccountName,
     renderTargetSshd,
 } from "./sshd";
 import {
@@ -121,7 +123,11 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
     const accessFiles =
         spec.userCa === undefined
             ? []
-            : authorizedCaFiles([[spec.jumpUser, renderJumpAuthorizedCas(spec.userCa, spec.targets)]]);
+            : [
+                  ...authorizedCaFiles([[spec.jumpUser, renderJumpAuthorizedCas(spec.userCa, spec.targets)]]),
+                  // Empty: nothing revoked yet. The SSM association replaces it (user data never changes).
+                  { path: REVOKED_KEYS_PATH, content: "", owner: "root:root", permissions: "0644" },
+              ];
     return document({
         os: spec.os,
         hostKey: spec.hostKey,
@@ -189,10 +195,7 @@ function authorizedKeys(keys: readonly string[], userCa: UserCaAccess | undefine
     return {};
 }
 
-/** The account a role logs in as on a target (certificate principal: the role name). */
-export function roleAccountName(loginUser: string, role: string): string {
-    return `${loginUser}-${role}`;
-}
+export { roleAccountName };
 
 /** A role's target account: locked password, a shell, sudo only where the role has it. */
 function roleAccount(loginUser: string, role: RoleAccess): CloudConfigUser {

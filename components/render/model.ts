@@ -56,6 +56,8 @@ export interface RoleAccess {
      * role's own KMS key, or the stack CA, which then vouches for every role).
      */
     caPublicKey: string;
+    /** `fido2`: its logins must come from a FIDO key that verified the user (PIN) and was touched. */
+    mfa?: "fido2";
 }
 
 /** Team access: hosts trust a CA key per role; each role is a principal. */

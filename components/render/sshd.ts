@@ -192,7 +192,7 @@ export function renderBastionSshd(spec: BastionHostSpec, openssh = OS_RELEASES[s
         ...commonLines(spec.os, spec.cryptoProfile, startupLimits(spec.hopAddresses ?? [], openssh)),
         `AllowGroups ${JUMP_GROUP}`,
         ...forwardAuditLines(openssh),
-        ...(spec.userCa === undefined ? [] : userCaLines()),
+        ...(spec.userCa === undefined ? [] : [...userCaLines(), `RevokedKeys ${REVOKED_KEYS_PATH}`]),
         "",
         "# Jump users: ProxyJump (direct-tcpip) to the listed targets only; no shell, no TTY.",
         `Match Group ${JUMP_GROUP}`,
@@ -221,8 +221,40 @@ export function renderTargetSshd(spec: TargetHostSpec, openssh = OS_RELEASES[spe
         `AllowGroups ${LOGIN_GROUP}`,
         ...(spec.userCa === undefined ? [] : userCaLines()),
         "",
+        ...(spec.userCa?.roles ?? [])
+            .filter((r) => r.mfa === "fido2" && r.reach.includes(spec.name))
+            .flatMap((r) => fido2Match(roleAccountName(spec.loginUser, r.name))),
     ].join("\n");
 }
+
+/** The account a role logs in as on a target (certificate principal: the role name). */
+export function roleAccountName(loginUser: string, role: string): string {
+    return `${loginUser}-${role}`;
+}
+
+/** Certificate types of FIDO keys: the only ones an MFA role's account accepts. */
+const FIDO_CERTIFICATE_ALGORITHMS = ["sk-ssh-ed25519-cert-v01@openssh.com"];
+
+/**
+ * An MFA role's account on a target: sshd checks the FIDO flags (touch, PIN) only for FIDO keys, so
+ * plain keys are refused by algorithm, and every signature must carry user verification.
+ */
+function fido2Match(account: string): string[] {
+    return [
+        "# MFA role: FIDO keys only, each signature with the user verified (PIN) and the key touched.",
+        `Match User ${account}`,
+        `    PubkeyAcceptedAlgorithms ${FIDO_CERTIFICATE_ALGORITHMS.join(",")}`,
+        "    PubkeyAuthOptions verify-required",
+        "",
+    ];
+}
+
+/**
+ * The KRL every bastion hop checks each key and certificate against. User data installs an empty one
+ * (sshd refuses every key when the file is missing); an SSM association replaces it, so a revocation
+ * never changes user data.
+ */
+export const REVOKED_KEYS_PATH = "/etc/ssh/jumpgate-revoked-keys";
 
 /**
  * One root-owned authorized-keys file per account, holding only `cert-authority` lines: each names the
@@ -259,14 +291,10 @@ export function renderJumpAuthorizedCas(access: UserCaAccess, endpoints: readonl
     const lines = access.roles.flatMap((role) => {
         const open = endpoints.filter((e) => role.reach.includes(e.name));
         if (open.length === 0) return [];
+        const mfa = role.mfa === "fido2" ? ["verify-required"] : [];
         // Reaching all of them: the hop's own PermitOpen already says so, and user data stays small.
-        if (open.length === endpoints.length) return [caLine(role)];
-        return [
-            caLine(
-                role,
-                open.map((e) => `permitopen="${permitOpenEntry(e)}"`),
-            ),
-        ];
+        const permits = open.length === endpoints.length ? [] : open.map((e) => `permitopen="${permitOpenEntry(e)}"`);
+        return [caLine(role, [...mfa, ...permits])];
     });
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -277,9 +305,9 @@ function assertRoleName(role: RoleAccess): string {
     return role.name;
 }
 
-/** The CA file of a role's target account: the role's CA, for the role's principal alone. */
+/** The CA file of a role's target account: the role's CA, for the role's principal alone; verify-required for an MFA role. */
 export function renderRoleAuthorizedCa(role: RoleAccess): string {
-    return `${caLine(role)}\n`;
+    return `${caLine(role, role.mfa === "fido2" ? ["verify-required"] : [])}\n`;
 }
 
 function assertPort(port: number): void {

@@ -417,6 +417,42 @@ describe.runIf(toolsAvailable("ssh-keygen"))("jumpgate-ssh login: the stack's ou
         expect(existsSync(`${key}-cert.pub`)).toBe(false);
     });
 
+    it("--verify-required, or outputs saying the role has mfa fido2, put the option in a FIDO key's certificate; a plain key is refused", () => {
+        const plainKey = keygen("plain-verify");
+        const refusal = "verify-required: only FIDO (sk-) keys can assert user verification";
+        const flagged = asAlice(plainKey, ["--verify-required"]);
+        expect(flagged.stderr).toContain(refusal);
+        expect(flagged.status).toBe(1);
+        // The stack says alice's role needs FIDO2: login sets the option without the flag.
+        const fido2File = outputsFile("team-fido2", { ...fx.team, roleMfa: { admin: "fido2" } });
+        const automatic = asAlice(plainKey, [], fido2File);
+        expect(automatic.stderr).toContain(refusal);
+        expect(automatic.status).toBe(1);
+        expect(existsSync(`${plainKey}-cert.pub`)).toBe(false);
+        // Another role's mfa does not reach alice's certificate.
+        expect(
+            asAlice(plainKey, [], outputsFile("team-dba-fido2", { ...fx.team, roleMfa: { dba: "fido2" } })).status,
+        ).toBe(0);
+        expect(listing(`${plainKey}-cert.pub`)).not.toContain("verify-required");
+        if (!haveSkDummy) return;
+        const skKey = join(work, "alice-sk-verify");
+        const gen = spawnSync("ssh-keygen", ["-q", "-t", "ed25519-sk", "-w", SK_DUMMY, "-N", "", "-f", skKey], {
+            input: "",
+        });
+        expect(gen.status, String(gen.stderr)).toBe(0);
+        const r = asAlice(skKey, [], fido2File);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(listing(`${skKey}-cert.pub`)).toMatch(/Critical Options: \n\s+verify-required/);
+    });
+
+    it("refuses a roleMfa output that is not fido2", () => {
+        const bad = outputsFile("team-bad-mfa", { ...fx.team, roleMfa: { admin: "totp" } });
+        const r = asAlice(keygen("bad-mfa"), [], bad);
+        expect(r.stderr).toContain(`output "roleMfa.admin" is a string, expected "fido2"`);
+        expect(r.status).not.toBe(0);
+    });
+
     it.each([
         ["8h", 8 * 3600],
         ["90m", 90 * 60],

@@ -282,3 +282,62 @@ describe("the kms CA (userCa kms, the default with operators)", () => {
         ).not.toThrow();
     });
 });
+
+describe("FIDO2 roles and revoked certificates", () => {
+    const operators = [{ name: "alice", role: "admin", publicKeys: [ALICE_KEY] }];
+
+    it("reads mfa: fido2 on a role, and refuses any other value with the fix", () => {
+        const s = settingsFrom({ operators, roles: [{ name: "sec", targets: ["db-1"], mfa: "fido2" }] });
+        expect(s.access!.roles.find((r) => r.name === "sec")).toEqual({
+            name: "sec",
+            sudo: false,
+            targets: ["db-1"],
+            awsPrincipals: [],
+            mfa: "fido2",
+        });
+        expect(problemsOf({ operators, roles: [{ name: "sec", targets: ["db-1"], mfa: "totp" }] })).toEqual([
+            expect.objectContaining({
+                key: "roles[0].mfa",
+                value: "totp",
+                fix: "pulumi config set --path 'roles[0].mfa' fido2",
+            }),
+        ]);
+    });
+
+    it("reads serials (strings, up to 2^64-1), key IDs and public keys, without duplicates", () => {
+        const s = settingsFrom({
+            operators,
+            revokedCertificates: {
+                serials: ["18446744073709551615", 42, "42"],
+                keyIds: ["jumpgate-dev:bob"],
+                publicKeys: [ALICE_KEY],
+            },
+        });
+        expect(s.access!.revoked).toEqual({
+            serials: ["18446744073709551615", "42"],
+            keyIds: ["jumpgate-dev:bob"],
+            publicKeys: [ALICE_KEY],
+        });
+        expect(settingsFrom({ operators }).access!.revoked).toEqual({ serials: [], keyIds: [], publicKeys: [] });
+    });
+
+    it("refuses bad entries, every one at once, and revocations on a stack without operators", () => {
+        const problems = problemsOf({
+            operators,
+            revokedCertificates: { serials: ["0", "18446744073709551616", "12ab"], keyIds: [""], publicKeys: ["nope"] },
+        });
+        expect(problems.map((p) => [p.key, p.value])).toEqual([
+            ["revokedCertificates.serials[0]", "0"],
+            ["revokedCertificates.serials[1]", "18446744073709551616"],
+            ["revokedCertificates.serials[2]", "12ab"],
+            ["revokedCertificates.keyIds[0]", ""],
+            ["revokedCertificates.publicKeys[0]", "nope"],
+        ]);
+        expect(problemsOf({ operators, revokedCertificates: { serial: ["1"] } })[0]).toMatchObject({
+            key: "revokedCertificates",
+        });
+        expect(
+            problemsOf({ operatorPublicKeys: [ALICE_KEY], revokedCertificates: { keyIds: ["x"] } })[0],
+        ).toMatchObject({ key: "revokedCertificates", fix: "pulumi config rm revokedCertificates" });
+    });
+});

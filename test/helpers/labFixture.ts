@@ -36,6 +36,8 @@ export interface LabPlanOptions {
     maxRetry?: number;
     /** Extra stack config (`jumpgate:key` → value). */
     config?: Record<string, unknown>;
+    /** A secret seed: later plans with it keep the stack's keys (CA, host keys), as its state would. */
+    keySeed?: string;
 }
 
 /** The program's plan for a bastion and two targets (app-1, db-1) in two private subnets, as a LabPlan. */
@@ -46,7 +48,7 @@ export async function programLabPlan(opts: LabPlanOptions = {}): Promise<LabPlan
         "jumpgate:fail2banMaxRetry": opts.maxRetry ?? 3,
         ...opts.config,
     };
-    return labPlanForConfig(opts.stack ?? "e2e", config);
+    return labPlanForConfig(opts.stack ?? "e2e", config, opts.keySeed);
 }
 
 /**
@@ -125,6 +127,11 @@ export function fail2banOn(host: LabHostState, args: string[]): RunResult {
 /** What sshd logged on a booted lab host: ssh.service's journal (sshd and sshd-session lines). */
 export function sshdJournal(host: LabHostState): string {
     return labExec(host, "journalctl", ["--no-pager", "-o", "short-iso", "-u", "ssh.service"]).stdout;
+}
+
+/** The host's boot id: a new one means it was rebooted or replaced. */
+export function bootId(host: LabHostState): string {
+    return labExec(host, "cat", ["/proc/sys/kernel/random/boot_id"]).stdout.trim();
 }
 
 /** fail2ban's own log on a booted lab host (Debian's default logtarget, which recidive reads). */

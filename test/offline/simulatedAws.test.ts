@@ -465,3 +465,27 @@ describe("the simulated AWS", () => {
         });
     });
 });
+
+describe("SSM associations", () => {
+    const ASSOCIATION = "aws:ssm/association:Association";
+    const valid = {
+        name: "AWS-RunShellScript",
+        associationName: "prod-revoked-keys",
+        targets: [{ key: "InstanceIds", values: ["i-0123456789abcdef0"] }],
+        parameters: { commands: "true" },
+    };
+
+    it("accepts a valid association and gives it a UUID and an ARN", () => {
+        const r = create(sim(), ASSOCIATION, "a", valid);
+        expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        expect(r.state.arn).toBe(`arn:aws:ssm:eu-central-1:${String(r.state.arn).split(":")[4]}:association/${r.id}`);
+    });
+
+    it("refuses a bad name, more than 5 targets and more than 50 values in one", () => {
+        expect(() => create(sim(), ASSOCIATION, "a", { ...valid, associationName: "a b" })).toThrow(/AssociationName/);
+        const six = Array.from({ length: 6 }, () => valid.targets[0]);
+        expect(() => create(sim(), ASSOCIATION, "a", { ...valid, targets: six })).toThrow(/at most 5 targets/);
+        const many = [{ key: "InstanceIds", values: Array.from({ length: 51 }, (_, i) => `i-${i}`) }];
+        expect(() => create(sim(), ASSOCIATION, "a", { ...valid, targets: many })).toThrow(/51 values/);
+    });
+});

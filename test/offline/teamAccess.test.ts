@@ -1,6 +1,10 @@
 import { userDataOf } from "../helpers/userData";
 // Team access on the real program under mocks: operators come, go and change role without touching an
 // instance, because hosts know only each role's CA key and the roles (the stack CA and the KMS CA alike).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { comparePlans } from "../../offline/compare";
 import { SavedPlan, toSavedPlan } from "../../offline/planFile";
@@ -10,6 +14,7 @@ import { stackCaSigner } from "../../components/render/caKeys";
 import { parseCloudConfig } from "../../components/render/cloudConfig";
 import { AUTHORIZED_CAS_DIR } from "../../components/render/sshd";
 import { T, named, plan } from "../helpers/program";
+import { toolsAvailable } from "../helpers/tools";
 
 const key = (who: string) => ed25519KeyPair(seedFrom(`team-${who}`)).publicKeyOpenssh;
 const TARGETS = [{ name: "app-1" }, { name: "db-1" }];
@@ -250,5 +255,78 @@ describe("the kms CA: one KMS key per role", () => {
 
     it("an operator signing through the role's principal comes and goes without any change", async () => {
         expect(await kmsChanges([...KMS_TEAM, { name: "dan", role: "developer" }])).toEqual([]);
+    });
+
+    it.runIf(toolsAvailable("ssh-keygen"))(
+        "revocations: the KRL revokes each serial and key ID under every role's KMS key (ssh-keygen -Q -l)",
+        async () => {
+            const run = await plan(
+                kmsConfig(KMS_TEAM, {
+                    "jumpgate:revokedCertificates": { serials: ["77"], keyIds: ["jumpgate-test:bob"] },
+                }),
+            );
+            const association = named(run, "aws:ssm/association:Association", "test-revoked-keys");
+            const commands = String((association.inputs.parameters as Record<string, unknown>).commands);
+            const work = mkdtempSync(join(tmpdir(), "jgt-kms-krl-"));
+            try {
+                writeFileSync(join(work, "krl"), Buffer.from(/printf '%s' '([^']+)'/.exec(commands)![1]!, "base64"));
+                const listing = spawnSync("ssh-keygen", ["-Q", "-l", "-f", join(work, "krl")], { encoding: "utf8" });
+                expect(listing.status, listing.stderr).toBe(0);
+                const sections = listing.stdout.split(/^# CA key /m).slice(1);
+                const fingerprints = Object.values(kms.outputs.userCaPublicKeys as Record<string, string>).map((k) => {
+                    writeFileSync(join(work, "ca.pub"), `${k}\n`);
+                    return spawnSync("ssh-keygen", ["-l", "-f", join(work, "ca.pub")], {
+                        encoding: "utf8",
+                    }).stdout.split(" ")[1]!;
+                });
+                expect(sections.map((x) => /SHA256:\S+/.exec(x)![0]).sort()).toEqual(fingerprints.sort());
+                for (const x of sections) expect(x).toMatch(/serial: 77\n[\s\S]*id: jumpgate-test:bob/);
+            } finally {
+                rmSync(work, { recursive: true, force: true });
+            }
+        },
+    );
+});
+
+describe("revoked certificates reach the bastion hops without touching an instance", () => {
+    const ASSOCIATION = "aws:ssm/association:Association";
+
+    it("an SSM association runs the KRL install on every bastion hop, and only there", async () => {
+        const run = await plan({ ...config(TEAM), "jumpgate:bastions": [{ name: "edge" }, { name: "mgmt" }] });
+        const association = named(run, ASSOCIATION, "test-revoked-keys");
+        const hops = ["test-edge-instance", "test-mgmt-instance"].map((n) => named(run, T.instance, n).id);
+        expect(association.inputs).toMatchObject({
+            name: "AWS-RunShellScript",
+            targets: [{ key: "InstanceIds", values: hops }],
+        });
+        expect(String((association.inputs.parameters as Record<string, unknown>).commands)).toContain(
+            "/etc/ssh/jumpgate-revoked-keys",
+        );
+    });
+
+    it("revoking a serial, key ID or key updates the association in place, and changes no instance", async () => {
+        const c = comparePlans(
+            saved,
+            await plan({
+                ...config(TEAM),
+                "jumpgate:revokedCertificates": {
+                    serials: ["1234"],
+                    keyIds: ["jumpgate-test:bob"],
+                    publicKeys: [key("bob")],
+                },
+            }),
+        );
+        const touched = c.resources.filter((r) => r.action !== "same");
+        expect(touched.map((r) => `${r.action} ${r.type} ${r.name}`)).toEqual([
+            `update ${ASSOCIATION} test-revoked-keys`,
+        ]);
+        expect(touched[0]!.changes.map((ch) => [ch.path, ch.forcesReplacement])).toEqual([
+            ["parameters.commands", false],
+        ]);
+    });
+
+    it("a stack without operators has no association", async () => {
+        const single = await plan({ "jumpgate:operatorPublicKeys": [key("solo")] });
+        expect(single.resources.filter((r) => r.type === ASSOCIATION)).toEqual([]);
     });
 });

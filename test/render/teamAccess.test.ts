@@ -26,7 +26,7 @@ import { certificateLine, issueCertificate } from "../../components/render/certi
 import { parseCloudConfig, type CloudConfig } from "../../components/render/cloudConfig";
 import { renderBastionCloudInit, renderTargetCloudInit } from "../../components/render/cloudInit";
 import type { BastionHostSpec, TargetHostSpec, UserCaAccess } from "../../components/render/model";
-import { AUTHORIZED_CAS_DIR, HOST_KEY_PATH } from "../../components/render/sshd";
+import { AUTHORIZED_CAS_DIR, HOST_KEY_PATH, REVOKED_KEYS_PATH } from "../../components/render/sshd";
 import { fixtureKeys, makeKeyPair, sampleBastionSpec, sampleTargetSpec } from "../helpers/renderFixtures";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
@@ -56,6 +56,54 @@ const caTarget = (o: Partial<TargetHostSpec> = {}) =>
     sampleTargetSpec({ operatorPublicKeys: [], userCa: ACCESS, ...o });
 const file = (c: CloudConfig, path: string) => c.write_files.find((f) => f.path === path);
 const users = (c: CloudConfig) => c.users.filter((u) => u !== "default");
+
+describe("FIDO2 roles and the KRL in the documents", () => {
+    const MFA: UserCaAccess = {
+        ...ACCESS,
+        roles: [
+            ...ACCESS.roles,
+            { name: "sec", sudo: false, reach: ["app-1"], mfa: "fido2", caPublicKey: CA.publicKeyOpenssh },
+        ],
+    };
+    const sshdOf = (c: CloudConfig) => c.write_files.find((f) => f.path.includes("sshd_config.d"))!.content;
+
+    it("an MFA role's cert-authority lines require a verified user, on the bastion and on its account", () => {
+        const ca = blob(CA.publicKeyOpenssh);
+        const bastion = parseCloudConfig(renderBastionCloudInit(caBastion({ userCa: MFA })));
+        const jump = file(bastion, `${AUTHORIZED_CAS_DIR}/jump`)!.content.split("\n");
+        expect(jump).toContain(
+            `cert-authority,principals="sec",verify-required,permitopen="10.0.1.20:22" ${ca} jumpgate-ca-sec`,
+        );
+        expect(jump).toContain(`cert-authority,principals="admin" ${ca} jumpgate-ca-admin`);
+        const target = parseCloudConfig(renderTargetCloudInit(caTarget({ userCa: MFA })));
+        expect(file(target, `${AUTHORIZED_CAS_DIR}/ops-sec`)?.content).toBe(
+            `cert-authority,principals="sec",verify-required ${ca} jumpgate-ca-sec\n`,
+        );
+        expect(file(target, `${AUTHORIZED_CAS_DIR}/ops-admin`)?.content).toBe(
+            `cert-authority,principals="admin" ${ca} jumpgate-ca-admin\n`,
+        );
+    });
+
+    it("an MFA role's account on a target takes FIDO certificates only, each verified; other accounts are as before", () => {
+        const drop = sshdOf(parseCloudConfig(renderTargetCloudInit(caTarget({ userCa: MFA }))));
+        expect(drop).toMatch(
+            /^Match User ops-sec\n {4}PubkeyAcceptedAlgorithms sk-ssh-ed25519-cert-v01@openssh.com\n {4}PubkeyAuthOptions verify-required$/m,
+        );
+        expect(drop.match(/^Match /gm)).toHaveLength(1);
+        // A target the role does not reach has no account for it, and no Match block.
+        const other = sshdOf(parseCloudConfig(renderTargetCloudInit(caTarget({ userCa: MFA, name: "app-2" }))));
+        expect(other).not.toContain("Match User");
+    });
+
+    it("the bastion checks a KRL that user data installs empty; targets have none", () => {
+        const bastion = parseCloudConfig(renderBastionCloudInit(caBastion()));
+        expect(file(bastion, REVOKED_KEYS_PATH)).toMatchObject({ content: "", permissions: "0644" });
+        expect(sshdOf(bastion)).toContain(`RevokedKeys ${REVOKED_KEYS_PATH}`);
+        const target = parseCloudConfig(renderTargetCloudInit(caTarget()));
+        expect(file(target, REVOKED_KEYS_PATH)).toBeUndefined();
+        expect(sshdOf(target)).not.toContain("RevokedKeys");
+    });
+});
 
 describe("documents with a user CA", () => {
     it("hold no operator key: only CA keys, as cert-authority lines in root-owned files, and the host key", () => {
