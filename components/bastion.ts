@@ -78,63 +78,9 @@ export class Bastion extends pulumi.ComponentResource {
         const region = aws.config.region;
         if (!region) throw new Error("aws:region is not set; fix: pulumi config set aws:region eu-central-1");
 
-        const role = new aws.iam.Role(
-            `${name}-role`,
-            {
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-                    ],
-                }),
-                tags,
-            },
-            parent,
-        );
-        new aws.iam.RolePolicyAttachment(
-            `${name}-ssm`,
-            {
-                role: role.name,
-                policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            },
-            parent,
-        );
-        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+        const { role, profile } = ssmInstanceProfile(name, tags, parent);
         if (args.audit) shipOwnAuditStream(name, role, args.audit, this);
-
-        const userData = pulumi.secret(
-            pulumi
-                .all([
-                    args.operatorPublicKeys,
-                    args.targets ?? [],
-                    args.hostKey.publicKeyOpenssh,
-                    args.hostKey.privateKeyOpenssh,
-                    args.hopAddresses ?? [],
-                    args.userCa,
-                    args.audit?.logGroupName,
-                ])
-                .apply(
-                    ([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
-                        renderBastionCloudInit({
-                            os,
-                            cryptoProfile: args.cryptoProfile ?? "compatible",
-                            sshPort: args.sshPort ?? 22,
-                            jumpUser: args.jumpUser ?? "jump",
-                            operatorPublicKeys,
-                            hostKey: { publicKeyOpenssh, privateKeyOpenssh },
-                            targets,
-                            hopAddresses,
-                            fail2ban: args.fail2ban,
-                            upgrades: args.upgrades ?? {},
-                            ssmAgentRegion: region,
-                            audit: args.auditRecords ?? { stack: pulumi.getStack(), host: name },
-                            ...(userCa === undefined ? {} : { userCa }),
-                            ...(group === undefined
-                                ? {}
-                                : { auditShipping: { region, logGroupName: group, logStreamName: args.audit!.host } }),
-                        }),
-                ),
-        );
+        const userData = bastionUserData(name, args, os, region);
 
         const image = args.images.for(arch);
         const roleTags = {
@@ -166,19 +112,88 @@ export class Bastion extends pulumi.ComponentResource {
             },
         );
 
-        if ((args.hop ?? 0) === 0) {
-            // The address outlives the instance: a rebuilt bastion keeps its IP (and, via Keys, its host key).
-            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: roleTags }, parent);
-            new aws.ec2.EipAssociation(
-                `${name}-eip`,
-                { allocationId: eip.allocationId, instanceId: instance.id },
-                parent,
-            );
-            this.publicIp = eip.publicIp;
-        }
+        // The address outlives the instance: a rebuilt bastion keeps its IP (and, via Keys, its host key).
+        if ((args.hop ?? 0) === 0) this.publicIp = elasticIp(name, instance, roleTags, parent);
 
         this.instanceId = instance.id;
         this.privateIp = instance.privateIp;
         this.registerOutputs({ instanceId: this.instanceId, publicIp: this.publicIp, privateIp: this.privateIp });
     }
+}
+
+/** The instance role: Session Manager (the break-glass path) and nothing else unless audit adds to it. */
+function ssmInstanceProfile(
+    name: string,
+    tags: Record<string, string>,
+    parent: pulumi.CustomResourceOptions,
+): { role: aws.iam.Role; profile: aws.iam.InstanceProfile } {
+    const role = new aws.iam.Role(
+        `${name}-role`,
+        {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags,
+        },
+        parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+        `${name}-ssm`,
+        {
+            role: role.name,
+            policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        },
+        parent,
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+    return { role, profile };
+}
+
+/** The hop's cloud-init, a secret: it carries the host's private key. */
+function bastionUserData(name: string, args: BastionArgs, os: OsName, region: string): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi
+            .all([
+                args.operatorPublicKeys,
+                args.targets ?? [],
+                args.hostKey.publicKeyOpenssh,
+                args.hostKey.privateKeyOpenssh,
+                args.hopAddresses ?? [],
+                args.userCa,
+                args.audit?.logGroupName,
+            ])
+            .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
+                renderBastionCloudInit({
+                    os,
+                    cryptoProfile: args.cryptoProfile ?? "compatible",
+                    sshPort: args.sshPort ?? 22,
+                    jumpUser: args.jumpUser ?? "jump",
+                    operatorPublicKeys,
+                    hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                    targets,
+                    hopAddresses,
+                    fail2ban: args.fail2ban,
+                    upgrades: args.upgrades ?? {},
+                    ssmAgentRegion: region,
+                    audit: args.auditRecords ?? { stack: pulumi.getStack(), host: name },
+                    ...(userCa === undefined ? {} : { userCa }),
+                    ...(group === undefined
+                        ? {}
+                        : { auditShipping: { region, logGroupName: group, logStreamName: args.audit!.host } }),
+                }),
+            ),
+    );
+}
+
+/** The outer hop's Elastic IP, associated with its instance; returns the public address. */
+function elasticIp(
+    name: string,
+    instance: aws.ec2.Instance,
+    tags: Record<string, string>,
+    parent: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
+    const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags }, parent);
+    new aws.ec2.EipAssociation(`${name}-eip`, { allocationId: eip.allocationId, instanceId: instance.id }, parent);
+    return eip.publicIp;
 }

@@ -3,7 +3,7 @@
 // commands).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
+import { AuditSettings, FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
 import { AuditTrail } from "./auditTrail";
@@ -62,6 +62,49 @@ export interface RoleSshConfig {
     sshConfigProxyCommand: string;
 }
 
+/** A host's fixed place: its subnet and its private address there. */
+type FixedAddress = ReturnType<typeof fixedAddress>;
+
+/** Team access: which CA key each role's hosts trust, and what each role reaches. */
+interface TeamCa {
+    access: AccessSettings;
+    /** Only with `userCa: kms`: one KMS key per role. */
+    kmsCa?: UserCaKms;
+    roleCaKeys: pulumi.Output<Record<string, string>>;
+    roles: ReturnType<typeof roleReach>;
+}
+
+/** Where every host sits, known before any instance exists. */
+interface HostPlacement {
+    targets: FixedAddress[];
+    /** Inner bastion hops (every hop after the outer one). */
+    innerHops: FixedAddress[];
+    /** Where hop `k`'s connections to the next host come from. */
+    hopSource: (k: number) => pulumi.Output<string>;
+    targetIp: (name: string) => pulumi.Output<string>;
+}
+
+/** What the last hop may forward to: every target's SSH port and each declared tunnel. */
+interface ForwardEndpoints {
+    targets: pulumi.Output<TargetEndpoint>[];
+    tunnels: pulumi.Output<TargetEndpoint>[];
+}
+
+/** Everything the hosts of a stack are built from. */
+interface HostContext {
+    name: string;
+    s: JumpgateSettings;
+    tags: Record<string, string>;
+    parent: { parent: pulumi.Resource };
+    network: NetworkLayout;
+    keys: Keys;
+    ca?: TeamCa;
+    placement: HostPlacement;
+    sshAccess: SshAccess;
+    images: HostImages;
+    auditGroup?: { logGroupName: pulumi.Output<string>; logGroupArn: pulumi.Output<string> };
+}
+
 export class Jumpgate extends pulumi.ComponentResource {
     readonly bastionPublicIp: pulumi.Output<string>;
     /** Target name to private IP. */
@@ -99,211 +142,16 @@ export class Jumpgate extends pulumi.ComponentResource {
         super("jumpgate:index:Jumpgate", name, {}, opts);
         const s = args.settings;
         const tags = { ...s.tags, "jumpgate:stack": s.stack, ManagedBy: "pulumi", Project: "jumpgate" };
-        const parent = { parent: this };
-        const chained = s.bastions.length > 1;
-
-        const network: NetworkLayout =
-            s.network.kind === "new"
-                ? new Network(
-                      name,
-                      {
-                          vpcCidr: s.network.vpcCidr,
-                          azCount: s.network.azCount,
-                          natGateways: s.network.natGateways,
-                          flowLogRetentionDays: s.network.flowLogRetentionDays,
-                          managementSubnets: chained,
-                          tags,
-                      },
-                      parent,
-                  )
-                : existingNetwork(s.network.vpcId, s.network.publicSubnetIds, s.network.privateSubnetIds, parent);
-
-        const keys = new Keys(
-            name,
-            {
-                hostNames: [...s.bastions.map((b) => b.name), ...s.targets.map((t) => t.name)],
-                operatorPublicKeys: s.operatorPublicKeys,
-                userCa: s.access?.userCa,
-            },
-            parent,
-        );
-        // Team access: hosts know each role's CA key and the roles, never the operators.
-        const access = s.access;
-        const kmsCa =
-            access?.userCa === "kms"
-                ? new UserCaKms(
-                      name,
-                      {
-                          stack: s.stack,
-                          roles: access.roles.map((r) => ({ name: r.name, signers: roleSigners(access, r.name) })),
-                          requireMfa: access.kmsRequireMfa,
-                          tags,
-                      },
-                      parent,
-                  )
-                : undefined;
-        const stackCaKey = keys.userCaPublicKey;
-        const roleCaKeys: pulumi.Output<Record<string, string>> | undefined =
-            access === undefined
-                ? undefined
-                : kmsCa
-                  ? pulumi.all(kmsCa.publicKeys)
-                  : stackCaKey!.apply((k) => Object.fromEntries(access.roles.map((r) => [r.name, k])));
-        const roles = access === undefined ? undefined : roleReach(access, s.tunnels);
-        const userCaFor = (extraReach: string[]): pulumi.Output<UserCaAccess> | undefined =>
-            roleCaKeys?.apply((caKeys) => ({
-                roles: roles!.map((r) => ({ ...r, reach: [...r.reach, ...extraReach], caPublicKey: caKeys[r.name]! })),
-            }));
-
-        // Fixed addresses, round-robin over the subnets: known before any instance exists.
-        const targetPlacements = s.targets.map((t, i) => fixedAddress(network.privateSubnets, i, `target ${t.name}`));
-        // Inner hops go into management subnets (an existing VPC's private subnets), after the targets there.
-        const innerSubnets = network.managementSubnets.length > 0 ? network.managementSubnets : network.privateSubnets;
-        const innerOffset = network.managementSubnets.length > 0 ? 0 : s.targets.length;
-        const innerPlacements = s.bastions
-            .slice(1)
-            .map((b, k) => fixedAddress(innerSubnets, innerOffset + k, `bastion hop ${b.name}`));
-
-        // Where each hop's connections to the next come from, known before any instance exists: the outer
-        // hop's address is picked by AWS at launch inside its public subnet, so the subnet stands for it
-        // (the target and hop security groups still admit only the hop itself); inner hops have fixed ones.
-        const hopSource = (k: number): pulumi.Output<string> =>
-            k === 0 ? network.publicSubnets[0]!.cidrBlock : innerPlacements[k - 1]!.privateIp;
-
-        const targetIp = (name: string) => targetPlacements[s.targets.findIndex((t) => t.name === name)]!.privateIp;
-        const sshAccess = new SshAccess(
-            name,
-            {
-                vpcId: network.vpcId,
-                allowedCidrs: s.allowedCidrs,
-                sshPort: s.sshPort,
-                hops: s.bastions.map((b) => b.name),
-                tunnels: s.tunnels.map((t) => ({ name: t.name, targetIp: targetIp(t.target), port: t.remotePort })),
-                tags,
-            },
-            parent,
-        );
-
-        // What the last hop may forward to: every target's SSH port and each declared tunnel.
-        const endpoint = (name: string, ip: pulumi.Output<string>, port: number) =>
-            ip.apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
-        const targetEndpoints = s.targets.map((t, i) =>
-            endpoint(t.name, targetPlacements[i]!.privateIp, TARGET_SSH_PORT),
-        );
-        const tunnelEndpoints = s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, targetIp(t.target), t.remotePort));
-
-        // The audit trail: every host ships to one group; the outer hop's heartbeat proves the shipper runs.
-        const audit =
-            s.audit === undefined
-                ? undefined
-                : new AuditTrail(
-                      name,
-                      { stack: s.stack, settings: s.audit, heartbeatHost: s.bastions[0]!.name, tags },
-                      parent,
-                  );
-        const auditGroup = audit && { logGroupName: audit.logGroupName, logGroupArn: audit.logGroupArn };
-
-        // One image per architecture for every host of the OS, pinned in config or recorded at first deploy.
-        const images = new HostImages(name, s.os, s.amiIds, this);
-
-        const targets = new Targets(
-            name,
-            {
-                targets: s.targets,
-                placements: targetPlacements,
-                securityGroupId: sshAccess.targetSecurityGroupId,
-                hostKeys: keys.hostKeys,
-                operatorPublicKeys: keys.operatorPublicKeys,
-                userCa: userCaFor([]),
-                hopAddresses: pulumi.all([hopSource(s.bastions.length - 1)]),
-                os: s.os,
-                images,
-                cryptoProfile: s.cryptoProfile,
-                loginUser: s.loginUser,
-                rootVolumeSizeGb: s.rootVolumeSizeGb,
-                fail2ban: s.fail2ban,
-                upgrades: s.upgrades,
-                bootAfter: network.routing,
-                tags,
-                ...(auditGroup === undefined ? {} : { audit: auditGroup }),
-            },
-            parent,
-        );
-
-        const hops = s.bastions.map((hop, k) => {
-            const isLast = k === s.bastions.length - 1;
-            const next = s.bastions[k + 1];
-            const forwardTo = isLast
-                ? pulumi.all([...targetEndpoints, ...tunnelEndpoints])
-                : pulumi.all([endpoint(next!.name, innerPlacements[k]!.privateIp, TARGET_SSH_PORT)]);
-            return new Bastion(
-                `${name}-${hop.name}`,
-                {
-                    hop: k,
-                    subnetId: k === 0 ? network.publicSubnets[0]!.id : innerPlacements[k - 1]!.subnetId,
-                    privateIp: k === 0 ? undefined : innerPlacements[k - 1]!.privateIp,
-                    securityGroupId: sshAccess.hopSecurityGroupIds[hop.name]!,
-                    hostKey: keys.hostKeys[hop.name]!,
-                    operatorPublicKeys: keys.operatorPublicKeys,
-                    // Inner hops of a chain let every role on to the next hop; the last narrows per role.
-                    userCa: userCaFor(isLast ? [] : [next!.name]),
-                    targets: forwardTo,
-                    hopAddresses: k === 0 ? [] : pulumi.all([hopSource(k - 1)]),
-                    os: s.os,
-                    images,
-                    cryptoProfile: s.cryptoProfile,
-                    instanceType: hop.instanceType,
-                    rootVolumeSizeGb: s.rootVolumeSizeGb,
-                    sshPort: k === 0 ? s.sshPort : TARGET_SSH_PORT,
-                    jumpUser: s.jumpUser,
-                    fail2ban: s.fail2ban,
-                    upgrades: s.upgrades,
-                    auditRecords: { stack: pulumi.getStack(), host: hop.name },
-                    bootAfter: network.routing,
-                    tags: { ...tags, "jumpgate:bastion": hop.name },
-                    ...(auditGroup === undefined ? {} : { audit: { ...auditGroup, host: hop.name } }),
-                },
-                parent,
-            );
-        });
-        const outer = hops[0]!;
-        const bastionPublicIp = outer.publicIp!;
-
-        const hopAddresses = hops.map((h, k) => (k === 0 ? bastionPublicIp : h.privateIp));
-        const inventory: pulumi.Output<SshClientInventory> = pulumi
-            .all([
-                pulumi.all(hopAddresses),
-                pulumi.all(s.bastions.map((b) => keys.hostKeys[b.name]!.publicKeyOpenssh)),
-                pulumi.all(targetEndpoints),
-                pulumi.all(s.targets.map((t) => keys.hostKeys[t.name]!.publicKeyOpenssh)),
-                pulumi.all(s.tunnels.map((t) => targetIp(t.target))),
-            ])
-            .apply(([hopIps, hopKeys, eps, targetKeys, tunnelIps]) => ({
-                stack: s.stack,
-                bastions: s.bastions.map((b, k) => ({
-                    name: b.name,
-                    hostName: hopIps[k]!,
-                    port: k === 0 ? s.sshPort : TARGET_SSH_PORT,
-                    user: s.jumpUser,
-                    hostPublicKey: hopKeys[k]!,
-                })),
-                targets: eps.map((e, i) => ({
-                    name: e.name,
-                    hostName: e.privateIp,
-                    port: e.port,
-                    user: s.loginUser,
-                    hostPublicKey: targetKeys[i]!,
-                })),
-                tunnels: s.tunnels.map((t, i) => ({
-                    name: t.name,
-                    targetHost: tunnelIps[i]!,
-                    remotePort: t.remotePort,
-                    localPort: t.localPort,
-                })),
-                identityFile: s.identityFile,
-                knownHostsFile: defaultKnownHostsFile(s.stack),
-                controlMaster: s.controlMaster,
-            }));
+        const { hosts, audit } = this.hostFoundations(name, s, tags);
+        const { keys, ca, placement } = hosts;
+        const endpoints = forwardEndpoints(s, placement);
+        const targets = privateTargets(hosts);
+        const hops = s.bastions.map((_, k) => bastionHop(hosts, k, endpoints));
+        const bastionPublicIp = hops[0]!.publicIp!;
+        const inventory = clientInventory(s, keys, placement, endpoints, [
+            bastionPublicIp,
+            ...hops.slice(1).map((h) => h.privateIp),
+        ]);
 
         this.bastionPublicIp = bastionPublicIp;
         // Instance addresses as AWS reports them (equal to the planned ones).
@@ -315,35 +163,17 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.knownHosts = inventory.apply(renderKnownHosts);
         this.sshCommands = inventory.apply(renderSshCommands);
         this.privateKeyOpenssh = keys.operatorPrivateKeyOpenssh;
-        if (s.access !== undefined) {
-            this.userCa = s.access.userCa;
-            this.userCaPublicKeys = roleCaKeys;
-            this.userCaKmsKeyArns = kmsCa && pulumi.all(kmsCa.keyArns);
-            revokedKeysAssociation(name, s.access, roleCaKeys!, hops, tags, parent);
+        if (ca !== undefined) {
+            this.userCa = ca.access.userCa;
+            this.userCaPublicKeys = ca.roleCaKeys;
+            this.userCaKmsKeyArns = ca.kmsCa && pulumi.all(ca.kmsCa.keyArns);
+            revokedKeysAssociation(name, ca.access, ca.roleCaKeys, hops, tags, hosts.parent);
             this.userCaPublicKey = keys.userCaPublicKey;
             this.userCaPrivateKeyOpenssh = keys.userCaPrivateKeyOpenssh;
-            this.operatorPrincipals = operatorPrincipals(s.access);
-            this.roleAccounts = Object.fromEntries(
-                s.access.roles.map((r) => [r.name, targetAccount(s.loginUser, r.name)]),
-            );
-            this.roleMfa = Object.fromEntries(
-                s.access.roles.flatMap((r) => (r.mfa === undefined ? [] : [[r.name, r.mfa] as const])),
-            );
-            const accounts = this.roleAccounts;
-            this.roleSshConfigs = inventory.apply((inv) =>
-                Object.fromEntries(
-                    roles!.map((r): [string, RoleSshConfig] => {
-                        const view = { role: { name: r.name, account: accounts[r.name]!, reach: r.reach } };
-                        return [
-                            r.name,
-                            {
-                                sshConfig: renderSshConfig(inv, "proxyjump", view),
-                                sshConfigProxyCommand: renderSshConfig(inv, "proxycommand", view),
-                            },
-                        ];
-                    }),
-                ),
-            );
+            this.operatorPrincipals = operatorPrincipals(ca.access);
+            this.roleAccounts = roleAccounts(s.loginUser, ca.access);
+            this.roleMfa = roleMfa(ca.access);
+            this.roleSshConfigs = roleSshConfigs(ca.roles, this.roleAccounts, inventory);
         }
         if (audit !== undefined) {
             this.auditLogGroupName = audit.logGroupName;
@@ -358,6 +188,312 @@ export class Jumpgate extends pulumi.ComponentResource {
             knownHosts: this.knownHosts,
         });
     }
+
+    /** What the hosts are built from: network, keys, team CA, addresses, security groups, audit trail, images. */
+    private hostFoundations(
+        name: string,
+        s: JumpgateSettings,
+        tags: Record<string, string>,
+    ): { hosts: HostContext; audit?: AuditTrail } {
+        const parent = { parent: this };
+        const network = stackNetwork(name, s, tags, parent);
+        const keys = hostAndOperatorKeys(name, s, parent);
+        const ca = s.access && teamCa(name, s, s.access, keys, tags, parent);
+        const placement = placeHosts(s, network);
+        const sshAccess = securityGroups(name, s, network, placement, tags, parent);
+        const audit = s.audit && auditTrail(name, s, s.audit, tags, parent);
+        // One image per architecture for every host of the OS, pinned in config or recorded at first deploy.
+        const images = new HostImages(name, s.os, s.amiIds, this);
+        const auditGroup = audit && { logGroupName: audit.logGroupName, logGroupArn: audit.logGroupArn };
+        return {
+            hosts: { name, s, tags, parent, network, keys, ca, placement, sshAccess, images, auditGroup },
+            audit,
+        };
+    }
+}
+
+/** A new VPC, or the configured existing one. */
+function stackNetwork(
+    name: string,
+    s: JumpgateSettings,
+    tags: Record<string, string>,
+    parent: { parent: pulumi.Resource },
+): NetworkLayout {
+    if (s.network.kind !== "new")
+        return existingNetwork(s.network.vpcId, s.network.publicSubnetIds, s.network.privateSubnetIds, parent);
+    return new Network(
+        name,
+        {
+            vpcCidr: s.network.vpcCidr,
+            azCount: s.network.azCount,
+            natGateways: s.network.natGateways,
+            flowLogRetentionDays: s.network.flowLogRetentionDays,
+            managementSubnets: s.bastions.length > 1,
+            tags,
+        },
+        parent,
+    );
+}
+
+/** Every host's SSH key, and the operator key or the stack's user CA. */
+function hostAndOperatorKeys(name: string, s: JumpgateSettings, parent: { parent: pulumi.Resource }): Keys {
+    return new Keys(
+        name,
+        {
+            hostNames: [...s.bastions.map((b) => b.name), ...s.targets.map((t) => t.name)],
+            operatorPublicKeys: s.operatorPublicKeys,
+            userCa: s.access?.userCa,
+        },
+        parent,
+    );
+}
+
+/** The audit trail: every host ships to one group; the outer hop's heartbeat proves the shipper runs. */
+function auditTrail(
+    name: string,
+    s: JumpgateSettings,
+    settings: AuditSettings,
+    tags: Record<string, string>,
+    parent: { parent: pulumi.Resource },
+): AuditTrail {
+    return new AuditTrail(name, { stack: s.stack, settings, heartbeatHost: s.bastions[0]!.name, tags }, parent);
+}
+
+/** Team access: hosts know each role's CA key and the roles, never the operators. */
+function teamCa(
+    name: string,
+    s: JumpgateSettings,
+    access: AccessSettings,
+    keys: Keys,
+    tags: Record<string, string>,
+    parent: { parent: pulumi.Resource },
+): TeamCa {
+    const kmsCa =
+        access.userCa === "kms"
+            ? new UserCaKms(
+                  name,
+                  {
+                      stack: s.stack,
+                      roles: access.roles.map((r) => ({ name: r.name, signers: roleSigners(access, r.name) })),
+                      requireMfa: access.kmsRequireMfa,
+                      tags,
+                  },
+                  parent,
+              )
+            : undefined;
+    // With the stack CA one key signs for every role.
+    const roleCaKeys = kmsCa
+        ? pulumi.all(kmsCa.publicKeys)
+        : keys.userCaPublicKey!.apply((k) => Object.fromEntries(access.roles.map((r) => [r.name, k])));
+    return { access, kmsCa, roleCaKeys, roles: roleReach(access, s.tunnels) };
+}
+
+/** The CA lines a host trusts: each role with its reach, plus `extraReach` (the next hop of a chain). */
+function userCaFor(ca: TeamCa | undefined, extraReach: string[]): pulumi.Output<UserCaAccess> | undefined {
+    return ca?.roleCaKeys.apply((caKeys) => ({
+        roles: ca.roles.map((r) => ({ ...r, reach: [...r.reach, ...extraReach], caPublicKey: caKeys[r.name]! })),
+    }));
+}
+
+/** Fixed addresses, round-robin over the subnets: known before any instance exists. */
+function placeHosts(s: JumpgateSettings, network: NetworkLayout): HostPlacement {
+    const targets = s.targets.map((t, i) => fixedAddress(network.privateSubnets, i, `target ${t.name}`));
+    // Inner hops go into management subnets (an existing VPC's private subnets), after the targets there.
+    const innerSubnets = network.managementSubnets.length > 0 ? network.managementSubnets : network.privateSubnets;
+    const innerOffset = network.managementSubnets.length > 0 ? 0 : s.targets.length;
+    const innerHops = s.bastions
+        .slice(1)
+        .map((b, k) => fixedAddress(innerSubnets, innerOffset + k, `bastion hop ${b.name}`));
+    return {
+        targets,
+        innerHops,
+        // The outer hop's address is picked by AWS at launch inside its public subnet, so the subnet stands
+        // for it (the target and hop security groups still admit only the hop itself); inner hops have fixed ones.
+        hopSource: (k) => (k === 0 ? network.publicSubnets[0]!.cidrBlock : innerHops[k - 1]!.privateIp),
+        targetIp: (name) => targets[s.targets.findIndex((t) => t.name === name)]!.privateIp,
+    };
+}
+
+function securityGroups(
+    name: string,
+    s: JumpgateSettings,
+    network: NetworkLayout,
+    placement: HostPlacement,
+    tags: Record<string, string>,
+    parent: { parent: pulumi.Resource },
+): SshAccess {
+    return new SshAccess(
+        name,
+        {
+            vpcId: network.vpcId,
+            allowedCidrs: s.allowedCidrs,
+            sshPort: s.sshPort,
+            hops: s.bastions.map((b) => b.name),
+            tunnels: s.tunnels.map((t) => ({
+                name: t.name,
+                targetIp: placement.targetIp(t.target),
+                port: t.remotePort,
+            })),
+            tags,
+        },
+        parent,
+    );
+}
+
+function endpoint(name: string, ip: pulumi.Output<string>, port: number): pulumi.Output<TargetEndpoint> {
+    return ip.apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
+}
+
+function forwardEndpoints(s: JumpgateSettings, placement: HostPlacement): ForwardEndpoints {
+    return {
+        targets: s.targets.map((t, i) => endpoint(t.name, placement.targets[i]!.privateIp, TARGET_SSH_PORT)),
+        tunnels: s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, placement.targetIp(t.target), t.remotePort)),
+    };
+}
+
+/** The private targets, reachable only from the last hop. */
+function privateTargets(h: HostContext): Targets {
+    const { s } = h;
+    return new Targets(
+        h.name,
+        {
+            targets: s.targets,
+            placements: h.placement.targets,
+            securityGroupId: h.sshAccess.targetSecurityGroupId,
+            hostKeys: h.keys.hostKeys,
+            operatorPublicKeys: h.keys.operatorPublicKeys,
+            userCa: userCaFor(h.ca, []),
+            hopAddresses: pulumi.all([h.placement.hopSource(s.bastions.length - 1)]),
+            os: s.os,
+            images: h.images,
+            cryptoProfile: s.cryptoProfile,
+            loginUser: s.loginUser,
+            rootVolumeSizeGb: s.rootVolumeSizeGb,
+            fail2ban: s.fail2ban,
+            upgrades: s.upgrades,
+            bootAfter: h.network.routing,
+            tags: h.tags,
+            ...(h.auditGroup === undefined ? {} : { audit: h.auditGroup }),
+        },
+        h.parent,
+    );
+}
+
+/** Hop `k` of the bastion chain: the outer one in the public subnet, inner ones at fixed addresses. */
+function bastionHop(h: HostContext, k: number, endpoints: ForwardEndpoints): Bastion {
+    const { s, placement } = h;
+    const hop = s.bastions[k]!;
+    const isLast = k === s.bastions.length - 1;
+    const next = s.bastions[k + 1];
+    const inner = k === 0 ? undefined : placement.innerHops[k - 1]!;
+    const forwardTo = isLast
+        ? pulumi.all([...endpoints.targets, ...endpoints.tunnels])
+        : pulumi.all([endpoint(next!.name, placement.innerHops[k]!.privateIp, TARGET_SSH_PORT)]);
+    return new Bastion(
+        `${h.name}-${hop.name}`,
+        {
+            hop: k,
+            subnetId: inner === undefined ? h.network.publicSubnets[0]!.id : inner.subnetId,
+            privateIp: inner?.privateIp,
+            securityGroupId: h.sshAccess.hopSecurityGroupIds[hop.name]!,
+            hostKey: h.keys.hostKeys[hop.name]!,
+            operatorPublicKeys: h.keys.operatorPublicKeys,
+            // Inner hops of a chain let every role on to the next hop; the last narrows per role.
+            userCa: userCaFor(h.ca, isLast ? [] : [next!.name]),
+            targets: forwardTo,
+            hopAddresses: k === 0 ? [] : pulumi.all([placement.hopSource(k - 1)]),
+            os: s.os,
+            images: h.images,
+            cryptoProfile: s.cryptoProfile,
+            instanceType: hop.instanceType,
+            rootVolumeSizeGb: s.rootVolumeSizeGb,
+            sshPort: k === 0 ? s.sshPort : TARGET_SSH_PORT,
+            jumpUser: s.jumpUser,
+            fail2ban: s.fail2ban,
+            upgrades: s.upgrades,
+            auditRecords: { stack: pulumi.getStack(), host: hop.name },
+            bootAfter: h.network.routing,
+            tags: { ...h.tags, "jumpgate:bastion": hop.name },
+            ...(h.auditGroup === undefined ? {} : { audit: { ...h.auditGroup, host: hop.name } }),
+        },
+        h.parent,
+    );
+}
+
+/** What the client config is rendered from: each hop's address and pinned key, targets and tunnels. */
+function clientInventory(
+    s: JumpgateSettings,
+    keys: Keys,
+    placement: HostPlacement,
+    endpoints: ForwardEndpoints,
+    hopAddresses: pulumi.Output<string>[],
+): pulumi.Output<SshClientInventory> {
+    return pulumi
+        .all([
+            pulumi.all(hopAddresses),
+            pulumi.all(s.bastions.map((b) => keys.hostKeys[b.name]!.publicKeyOpenssh)),
+            pulumi.all(endpoints.targets),
+            pulumi.all(s.targets.map((t) => keys.hostKeys[t.name]!.publicKeyOpenssh)),
+            pulumi.all(s.tunnels.map((t) => placement.targetIp(t.target))),
+        ])
+        .apply(([hopIps, hopKeys, eps, targetKeys, tunnelIps]) => ({
+            stack: s.stack,
+            bastions: s.bastions.map((b, k) => ({
+                name: b.name,
+                hostName: hopIps[k]!,
+                port: k === 0 ? s.sshPort : TARGET_SSH_PORT,
+                user: s.jumpUser,
+                hostPublicKey: hopKeys[k]!,
+            })),
+            targets: eps.map((e, i) => ({
+                name: e.name,
+                hostName: e.privateIp,
+                port: e.port,
+                user: s.loginUser,
+                hostPublicKey: targetKeys[i]!,
+            })),
+            tunnels: s.tunnels.map((t, i) => ({
+                name: t.name,
+                targetHost: tunnelIps[i]!,
+                remotePort: t.remotePort,
+                localPort: t.localPort,
+            })),
+            identityFile: s.identityFile,
+            knownHostsFile: defaultKnownHostsFile(s.stack),
+            controlMaster: s.controlMaster,
+        }));
+}
+
+/** The account each role logs in as on the targets. */
+function roleAccounts(loginUser: string, access: AccessSettings): Record<string, string> {
+    return Object.fromEntries(access.roles.map((r) => [r.name, targetAccount(loginUser, r.name)]));
+}
+
+/** Role → `fido2` for the roles whose logins need a PIN-verified FIDO key. */
+function roleMfa(access: AccessSettings): Record<string, "fido2"> {
+    return Object.fromEntries(access.roles.flatMap((r) => (r.mfa === undefined ? [] : [[r.name, r.mfa] as const])));
+}
+
+/** Each role's own client config: its account, its certificate, only what it reaches. */
+function roleSshConfigs(
+    roles: TeamCa["roles"],
+    accounts: Record<string, string>,
+    inventory: pulumi.Output<SshClientInventory>,
+): pulumi.Output<Record<string, RoleSshConfig>> {
+    return inventory.apply((inv) =>
+        Object.fromEntries(
+            roles.map((r): [string, RoleSshConfig] => {
+                const view = { role: { name: r.name, account: accounts[r.name]!, reach: r.reach } };
+                return [
+                    r.name,
+                    {
+                        sshConfig: renderSshConfig(inv, "proxyjump", view),
+                        sshConfigProxyCommand: renderSshConfig(inv, "proxycommand", view),
+                    },
+                ];
+            }),
+        ),
+    );
 }
 
 /**

@@ -35,6 +35,38 @@ const UPDATE_PORTS = [80, 443];
 /** Port the targets' and inner hops' sshd listens on. */
 export const TARGET_SSH_PORT = 22;
 
+/** What every rule is built with: the component's name, tags and parent. */
+interface RuleScope {
+    name: string;
+    tags: Record<string, string>;
+    parent: pulumi.CustomResourceOptions;
+}
+
+/** One TCP port, in or out of a group, to or from a CIDR or another group: one resource per rule. */
+function sshRule(
+    scope: RuleScope,
+    kind: "in" | "out",
+    ruleName: string,
+    groupId: pulumi.Input<string>,
+    description: string,
+    port: number,
+    peer: { cidr?: pulumi.Input<string>; groupId?: pulumi.Input<string> },
+): aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule {
+    const ruleArgs = {
+        securityGroupId: groupId,
+        description,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: peer.cidr,
+        referencedSecurityGroupId: peer.groupId,
+        tags: scope.tags,
+    };
+    return kind === "in"
+        ? new aws.vpc.SecurityGroupIngressRule(ruleName, ruleArgs, scope.parent)
+        : new aws.vpc.SecurityGroupEgressRule(ruleName, ruleArgs, scope.parent);
+}
+
 export class SshAccess extends pulumi.ComponentResource {
     /** The outer bastion's group. */
     readonly bastionSecurityGroupId: pulumi.Output<string>;
@@ -44,136 +76,172 @@ export class SshAccess extends pulumi.ComponentResource {
 
     constructor(name: string, args: SshAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jumpgate:network:SshAccess", name, {}, opts);
-        const sshPort = args.sshPort ?? 22;
         const hops = args.hops ?? ["bastion"];
-        const tags = args.tags ?? {};
-        const parent = { parent: this };
-        const rule = (
-            kind: "in" | "out",
-            ruleName: string,
-            groupId: pulumi.Input<string>,
-            description: string,
-            port: number,
-            peer: { cidr?: pulumi.Input<string>; groupId?: pulumi.Input<string> },
-        ) => {
-            const ruleArgs = {
-                securityGroupId: groupId,
-                description,
-                ipProtocol: "tcp",
-                fromPort: port,
-                toPort: port,
-                cidrIpv4: peer.cidr,
-                referencedSecurityGroupId: peer.groupId,
-                tags,
-            };
-            return kind === "in"
-                ? new aws.vpc.SecurityGroupIngressRule(ruleName, ruleArgs, parent)
-                : new aws.vpc.SecurityGroupEgressRule(ruleName, ruleArgs, parent);
-        };
-
-        const hopGroups = hops.map(
-            (hop, k) =>
-                new aws.ec2.SecurityGroup(
-                    `${name}-${hop}`,
-                    {
-                        vpcId: args.vpcId,
-                        description:
-                            k === 0
-                                ? "jumpgate bastion: SSH in from allowed CIDRs, SSH out to the next hop only"
-                                : `jumpgate inner bastion ${hop}: SSH in from ${hops[k - 1]} only, SSH out to the next hop only`,
-                        tags: { ...tags, Name: `${name}-${hop}` },
-                    },
-                    parent,
-                ),
-        );
-        const targetSecurityGroup = new aws.ec2.SecurityGroup(
+        const scope: RuleScope = { name, tags: args.tags ?? {}, parent: { parent: this } };
+        const hopGroups = hops.map((_, k) => hopGroup(scope, args.vpcId, hops, k));
+        const targetGroup = new aws.ec2.SecurityGroup(
             `${name}-targets`,
             {
                 vpcId: args.vpcId,
                 description: "jumpgate targets: SSH in from the bastion only",
-                tags: { ...tags, Name: `${name}-targets` },
+                tags: { ...scope.tags, Name: `${name}-targets` },
             },
-            parent,
+            scope.parent,
         );
 
-        const outer = hops[0]!;
-        args.allowedCidrs.forEach((cidr, i) => {
-            if (parseCidr(cidr).version !== 4)
-                throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
-            rule("in", `${name}-${outer}-ssh-in-${i}`, hopGroups[0]!.id, `SSH from allowed CIDR ${cidr}`, sshPort, {
-                cidr,
-            });
-        });
-        hops.forEach((hop, k) => {
-            const next = hops[k + 1];
-            if (next) {
-                rule(
-                    "out",
-                    `${name}-${hop}-ssh-to-${next}`,
-                    hopGroups[k]!.id,
-                    `SSH to the next hop (${next}) only`,
-                    TARGET_SSH_PORT,
-                    { groupId: hopGroups[k + 1]!.id },
-                );
-                rule(
-                    "in",
-                    `${name}-${next}-ssh-from-${hop}`,
-                    hopGroups[k + 1]!.id,
-                    `SSH from the previous hop (${hop}) only`,
-                    TARGET_SSH_PORT,
-                    { groupId: hopGroups[k]!.id },
-                );
-            }
-        });
-        const last = hops[hops.length - 1]!;
-        const lastGroup = hopGroups[hops.length - 1]!;
-        // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
-        rule("out", `${name}-${last}-ssh-to-targets`, lastGroup.id, "SSH to the targets group only", TARGET_SSH_PORT, {
-            groupId: targetSecurityGroup.id,
-        });
-        rule(
-            "in",
-            `${name}-targets-ssh-from-${last}`,
-            targetSecurityGroup.id,
-            `SSH from the ${last} group only`,
-            TARGET_SSH_PORT,
-            { groupId: lastGroup.id },
-        );
-        for (const t of args.tunnels ?? []) {
-            rule(
-                "out",
-                `${name}-${last}-tunnel-${t.name}`,
-                lastGroup.id,
-                `Tunnel ${t.name}: port ${t.port} of one target`,
-                t.port,
-                { cidr: pulumi.output(t.targetIp).apply((ip) => `${ip}/32`) },
-            );
-            rule(
-                "in",
-                `${name}-targets-tunnel-${t.name}`,
-                targetSecurityGroup.id,
-                `Tunnel ${t.name}: port ${t.port} from the bastion only`,
-                t.port,
-                { groupId: lastGroup.id },
-            );
-        }
-        for (const [role, group] of [
-            ...hops.map((h, k) => [h, hopGroups[k]!] as const),
-            ["targets", targetSecurityGroup] as const,
-        ]) {
-            for (const port of UPDATE_PORTS) {
-                rule("out", `${name}-${role}-updates-${port}`, group.id, `Package updates over port ${port}`, port, {
-                    cidr: "0.0.0.0/0",
-                });
-            }
-        }
+        allowedCidrRules(scope, hops[0]!, hopGroups[0]!, args.allowedCidrs, args.sshPort ?? 22);
+        chainRules(scope, hops, hopGroups);
+        targetRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, targetGroup, args.tunnels ?? []);
+        updateRules(scope, [...hops.map((h, k) => [h, hopGroups[k]!] as const), ["targets", targetGroup]]);
 
         this.bastionSecurityGroupId = hopGroups[0]!.id;
         this.hopSecurityGroupIds = Object.fromEntries(hops.map((h, k) => [h, hopGroups[k]!.id]));
-        this.targetSecurityGroupId = targetSecurityGroup.id;
+        this.targetSecurityGroupId = targetGroup.id;
         this.registerOutputs({
             bastionSecurityGroupId: this.bastionSecurityGroupId,
             targetSecurityGroupId: this.targetSecurityGroupId,
         });
+    }
+}
+
+/** Hop `k`'s group (rules are separate resources). */
+function hopGroup(scope: RuleScope, vpcId: pulumi.Input<string>, hops: string[], k: number): aws.ec2.SecurityGroup {
+    const hop = hops[k]!;
+    return new aws.ec2.SecurityGroup(
+        `${scope.name}-${hop}`,
+        {
+            vpcId,
+            description:
+                k === 0
+                    ? "jumpgate bastion: SSH in from allowed CIDRs, SSH out to the next hop only"
+                    : `jumpgate inner bastion ${hop}: SSH in from ${hops[k - 1]} only, SSH out to the next hop only`,
+            tags: { ...scope.tags, Name: `${scope.name}-${hop}` },
+        },
+        scope.parent,
+    );
+}
+
+/** The outer hop's SSH port, open to each allowed CIDR (IPv4 only: the network has no IPv6). */
+function allowedCidrRules(
+    scope: RuleScope,
+    outer: string,
+    outerGroup: aws.ec2.SecurityGroup,
+    allowedCidrs: string[],
+    sshPort: number,
+): void {
+    allowedCidrs.forEach((cidr, i) => {
+        if (parseCidr(cidr).version !== 4)
+            throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
+        sshRule(
+            scope,
+            "in",
+            `${scope.name}-${outer}-ssh-in-${i}`,
+            outerGroup.id,
+            `SSH from allowed CIDR ${cidr}`,
+            sshPort,
+            {
+                cidr,
+            },
+        );
+    });
+}
+
+/** Each hop of a chain may open SSH only to the next, which accepts it only from that hop. */
+function chainRules(scope: RuleScope, hops: string[], hopGroups: aws.ec2.SecurityGroup[]): void {
+    hops.forEach((hop, k) => {
+        const next = hops[k + 1];
+        if (next) {
+            sshRule(
+                scope,
+                "out",
+                `${scope.name}-${hop}-ssh-to-${next}`,
+                hopGroups[k]!.id,
+                `SSH to the next hop (${next}) only`,
+                TARGET_SSH_PORT,
+                { groupId: hopGroups[k + 1]!.id },
+            );
+            sshRule(
+                scope,
+                "in",
+                `${scope.name}-${next}-ssh-from-${hop}`,
+                hopGroups[k + 1]!.id,
+                `SSH from the previous hop (${hop}) only`,
+                TARGET_SSH_PORT,
+                { groupId: hopGroups[k]!.id },
+            );
+        }
+    });
+}
+
+/** The last hop reaches the targets' SSH port by group, and each tunnel's one port of one target. */
+function targetRules(
+    scope: RuleScope,
+    last: string,
+    lastGroup: aws.ec2.SecurityGroup,
+    targetGroup: aws.ec2.SecurityGroup,
+    tunnels: TunnelRule[],
+): void {
+    const name = scope.name;
+    // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
+    sshRule(
+        scope,
+        "out",
+        `${name}-${last}-ssh-to-targets`,
+        lastGroup.id,
+        "SSH to the targets group only",
+        TARGET_SSH_PORT,
+        {
+            groupId: targetGroup.id,
+        },
+    );
+    sshRule(
+        scope,
+        "in",
+        `${name}-targets-ssh-from-${last}`,
+        targetGroup.id,
+        `SSH from the ${last} group only`,
+        TARGET_SSH_PORT,
+        {
+            groupId: lastGroup.id,
+        },
+    );
+    for (const t of tunnels) {
+        sshRule(
+            scope,
+            "out",
+            `${name}-${last}-tunnel-${t.name}`,
+            lastGroup.id,
+            `Tunnel ${t.name}: port ${t.port} of one target`,
+            t.port,
+            { cidr: pulumi.output(t.targetIp).apply((ip) => `${ip}/32`) },
+        );
+        sshRule(
+            scope,
+            "in",
+            `${name}-targets-tunnel-${t.name}`,
+            targetGroup.id,
+            `Tunnel ${t.name}: port ${t.port} from the bastion only`,
+            t.port,
+            { groupId: lastGroup.id },
+        );
+    }
+}
+
+/** Every host may reach the package mirrors (through the IGW or NAT), and nothing else on the internet. */
+function updateRules(scope: RuleScope, groups: (readonly [string, aws.ec2.SecurityGroup])[]): void {
+    for (const [role, group] of groups) {
+        for (const port of UPDATE_PORTS) {
+            sshRule(
+                scope,
+                "out",
+                `${scope.name}-${role}-updates-${port}`,
+                group.id,
+                `Package updates over port ${port}`,
+                port,
+                {
+                    cidr: "0.0.0.0/0",
+                },
+            );
+        }
     }
 }
