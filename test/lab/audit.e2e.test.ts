@@ -251,7 +251,14 @@ describe.runIf(gate)("lab: the audit records of a scripted day", () => {
         labExec(bastion(), "systemctl", ["restart", "jumpgate-audit.service"]);
         await sleep(3_000);
         const before = events(labHostRecords(bastion(), day.start));
-        expect(before).toHaveLength(events(records).length);
+        // No record twice; every record of the day still there. A record may be new since the day was read
+        // (a forward closed inside a multiplexed session is written up to a minute later), so no exact count.
+        const key = (r: AuditRecord) => JSON.stringify(r);
+        const extra = before.filter((r) => !events(records).some((d) => key(d) === key(r)));
+        if (extra.length > 0)
+            console.log(`audit lab: records written since the day was read: ${extra.map(key).join(" ")}`);
+        expect(new Set(before.map(key)).size).toBe(before.length);
+        expect(before.map(key)).toEqual(expect.arrayContaining(events(records).map(key)));
         const op = ops[5]!;
         const ssh = (args: string[]) =>
             runIn(state.clientNs, "ssh", ["-F", op.config, "-o", "BatchMode=yes", ...args], {
