@@ -184,7 +184,8 @@ function sshdPath(): string {
     return spawnSync("sh", ["-c", "command -v sshd"], { encoding: "utf8" }).stdout.trim();
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 nobody listens on now. */
+export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const s = createServer();
         s.once("error", reject);
@@ -204,7 +205,8 @@ function canConnect(port: number): Promise<boolean> {
     });
 }
 
-async function waitForPort(port: number, sshd: ChildProcess, log: () => string): Promise<void> {
+/** Waits until `sshd` listens on `port`; fails with its log when it exits or 10 s pass. */
+export async function waitForPort(port: number, sshd: ChildProcess, log: () => string): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
         if (sshd.exitCode !== null) throw new Error(`sshd exited early:\n${log()}`);

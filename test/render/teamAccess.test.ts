@@ -3,6 +3,7 @@
 // only to that role's targets and log in only as that role's account, and with one CA key per role (kms)
 // refuses a certificate one role's key issued for another role's principal.
 import { ETC_OVERLAY_SCRIPT } from "../helpers/nsEtc";
+import { freePort, runAsync, waitForPort } from "../helpers/certSshd";
 import { debian13Root as debian13RootDir } from "../helpers/debian13";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
@@ -315,45 +316,6 @@ describe.runIf(haveSshd).each(SSHDS)("sshd -t / -T with a user CA: $label", (und
 });
 
 // ---- a real sshd: certificates per role ----
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const s = createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as { port: number }).port;
-            s.close(() => resolve(port));
-        });
-    });
-}
-
-async function waitForPort(port: number, p: ChildProcess, log: () => string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-        if (p.exitCode !== null) throw new Error(`sshd exited early:\n${log()}`);
-        const up = await new Promise<boolean>((resolve) => {
-            const c = connect({ host: "127.0.0.1", port });
-            c.once("connect", () => (c.destroy(), resolve(true)));
-            c.once("error", () => resolve(false));
-        });
-        if (up) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`sshd did not listen on ${port}:\n${log()}`);
-}
-
-function runAsync(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => p.kill("SIGKILL"), 20_000);
-        p.once("error", (e) => (clearTimeout(timer), reject(e)));
-        p.once("close", (status) => (clearTimeout(timer), resolve({ status, stdout, stderr })));
-    });
-}
 
 /** The stack CA (one key for every role), and the kms CA's shape: one key per role. */
 const CA_MODES = SSHDS.flatMap((u) => [
