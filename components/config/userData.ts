@@ -6,9 +6,6 @@ import { hostAt } from "../net/cidr";
 import { planSubnets, targetPlacement } from "./network";
 import { ConfigProblem, JumpgateSettings } from "./types";
 
-/** As long as a real `ssh-ed25519` CA line, so the user-data size check counts each role's key. */
-const CA_PUBLIC_KEY_STAND_IN = `ssh-ed25519 ${"A".repeat(68)}`;
-
 /** Target addresses as the program will place them; in an existing VPC the widest IPv4 text (an upper bound). */
 function plannedTargetAddresses(s: JumpgateSettings, management: boolean): string[] {
     const net = s.network;
@@ -37,9 +34,8 @@ export function userDataProblems(s: JumpgateSettings, management: boolean): Conf
         upgrades: s.upgrades,
         ssmAgentRegion: LONGEST_REGION_STAND_IN,
         cryptoProfile: s.cryptoProfile,
-        userCa: s.access && {
-            roles: roleReach(s.access, s.tunnels).map((r) => ({ ...r, caPublicKey: CA_PUBLIC_KEY_STAND_IN })),
-        },
+        // bastionUserDataBytes puts a key of the real size in place of each role's CA key.
+        userCa: s.access && { roles: roleReach(s.access, s.tunnels).map((r) => ({ ...r, caPublicKey: "" })) },
         auditShipping: s.audit && {
             region: LONGEST_REGION_STAND_IN,
             logGroupName: auditLogGroupName(s.stack),
