@@ -1,29 +1,19 @@
-// Entry point for `pulumi up`: read and validate config, build, export. The logic lives in components/.
-import { jumpgateProgram } from "./components/program";
-
-const outputs = jumpgateProgram();
-
-export const bastionPublicIp = outputs.bastionPublicIp;
-export const targets = outputs.targets;
-export const sshConfig = outputs.sshConfig;
-export const sshConfigProxyCommand = outputs.sshConfigProxyCommand;
-export const knownHosts = outputs.knownHosts;
-/** A secret; present only when jumpgate generated the operator key. */
-export const privateKeyOpenssh = outputs.privateKeyOpenssh;
-export const sshCommands = outputs.sshCommands;
-/** Team access (with `operators`): which CA signs certificates, `kms` or `stack`. */
-export const userCa = outputs.userCa;
-/** Team access: each role's CA public key, the only one hosts accept for that role's principal; public data. */
-export const userCaPublicKeys = outputs.userCaPublicKeys;
-/** Team access with the kms CA: each role's KMS key ARN, which `jumpgate-ssh login` signs with. */
-export const userCaKmsKeyArns = outputs.userCaKmsKeyArns;
-/** Team access with the stack CA: the one CA public key hosts trust for every role; public data. */
-export const userCaPublicKey = outputs.userCaPublicKey;
-/** Team access: a secret; whoever reads it signs certificates for any role (login --ca stack --ca-key-file). */
-export const userCaPrivateKeyOpenssh = outputs.userCaPrivateKeyOpenssh;
-/** Team access: each operator's certificate principals (their role); public data. */
-export const operatorPrincipals = outputs.operatorPrincipals;
-/** Team access: the account each role logs in as on the targets (`<loginUser>-<role>`). */
-export const roleAccounts = outputs.roleAccounts;
-/** Team access: each role's client config; `npx jumpgate-ssh install --operator <name>` installs its role's. */
-export const roleSshConfigs = outputs.roleSshConfigs;
+// The jumpgate library: import it into any Pulumi program (`import { Jumpgate } from "jumpgate"`), or
+// use it from Python, Go, C# or YAML as a source-based plugin (`pulumi package add`). Only exports:
+// loading this module creates nothing, so the plugin host and programs can import it freely.
+export { Jumpgate, RoleSshConfig } from "./components/jumpgate";
+export {
+    BastionHopArgs,
+    CryptoProfile,
+    HostArgs,
+    HostOs,
+    JumpgateArgs,
+    NatGateways,
+    NetworkArgs,
+    OperatorArgs,
+    RevokedCertificatesArgs,
+    RoleArgs,
+    TunnelArgs,
+    UserCa,
+} from "./components/jumpgateArgs";
+export { JumpgateArgsError } from "./components/jumpgateSettings";

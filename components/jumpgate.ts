@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditSettings, FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
+import { JumpgateArgs } from "./jumpgateArgs";
+import { settingsFromArgs } from "./jumpgateSettings";
 import { AuditTrail } from "./auditTrail";
 import { Keys } from "./keys";
 import {
@@ -32,11 +34,6 @@ import {
     SshCertificateView,
     SshClientInventory,
 } from "./render/sshConfig";
-
-export interface JumpgateArgs {
-    /** Validated settings (see `readSettings`). Required. */
-    settings: JumpgateSettings;
-}
 
 /** The `index`-th fixed address of a subnet list, round-robin, checked to fit. */
 function fixedAddress(
@@ -138,9 +135,13 @@ export class Jumpgate extends pulumi.ComponentResource {
     /** Audit trail: the SNS topic the alarms notify. */
     readonly auditAlarmTopicArn?: pulumi.Output<string>;
 
+    /**
+     * Checks every argument first (all problems at once, nothing created); arguments that are outputs of
+     * other resources are checked when they resolve.
+     */
     constructor(name: string, args: JumpgateArgs, opts?: pulumi.ComponentResourceOptions) {
+        const s = settingsFromArgs(name, args, args.environment ?? pulumi.getStack());
         super("jumpgate:index:Jumpgate", name, {}, opts);
-        const s = args.settings;
         const tags = { ...s.tags, "jumpgate:stack": s.stack, ManagedBy: "pulumi", Project: "jumpgate" };
         const { hosts, audit } = this.hostFoundations(name, s, tags);
         const { keys, ca, placement } = hosts;
@@ -219,8 +220,7 @@ function stackNetwork(
     tags: Record<string, string>,
     parent: { parent: pulumi.Resource },
 ): NetworkLayout {
-    if (s.network.kind !== "new")
-        return existingNetwork(s.network.vpcId, s.network.publicSubnetIds, s.network.privateSubnetIds, parent);
+    if (s.network.kind !== "new") return existingNetwork(s.network, parent);
     return new Network(
         name,
         {

@@ -280,18 +280,21 @@ function flowLogWritePolicy(arn: string): string {
 
 /** An existing VPC: looks up each subnet (for its CIDR) and checks it belongs to the VPC. */
 export function existingNetwork(
-    vpcId: string,
-    publicSubnetIds: string[],
-    privateSubnetIds: string[],
+    ids: {
+        vpcId: pulumi.Input<string>;
+        publicSubnetIds: pulumi.Input<string>[];
+        privateSubnetIds: pulumi.Input<string>[];
+    },
     opts: pulumi.InvokeOutputOptions,
 ): NetworkLayout {
-    const ref = (id: string, key: string): SubnetRef => {
+    const vpcId = pulumi.output(ids.vpcId);
+    const ref = (id: pulumi.Input<string>, key: string): SubnetRef => {
         const s = aws.ec2.getSubnetOutput({ id }, opts);
-        const checked = s.apply((subnet) => {
-            if (subnet.vpcId !== vpcId) {
+        const checked = pulumi.all([s, vpcId]).apply(([subnet, expected]) => {
+            if (subnet.vpcId !== expected) {
                 throw new Error(
-                    `${key} contains ${id}, which is in ${subnet.vpcId}, not existingVpc.vpcId ${vpcId}; ` +
-                        `fix: pulumi config set --path 'existingVpc.vpcId' ${subnet.vpcId}`,
+                    `${key} contains ${subnet.id}, which is in ${subnet.vpcId}, not the VPC ${expected}; ` +
+                        `fix: list subnets of ${expected} (stack config: pulumi config set --path 'existingVpc.vpcId' ${subnet.vpcId})`,
                 );
             }
             return subnet;
@@ -299,9 +302,9 @@ export function existingNetwork(
         return { id: checked.id, cidrBlock: checked.cidrBlock };
     };
     return {
-        vpcId: pulumi.output(vpcId),
-        publicSubnets: publicSubnetIds.map((id) => ref(id, "existingVpc.publicSubnetIds")),
-        privateSubnets: privateSubnetIds.map((id) => ref(id, "existingVpc.privateSubnetIds")),
+        vpcId,
+        publicSubnets: ids.publicSubnetIds.map((id) => ref(id, "the public subnets")),
+        privateSubnets: ids.privateSubnetIds.map((id) => ref(id, "the private subnets")),
         managementSubnets: [],
         routing: [],
     };

@@ -3,6 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, JumpgateSettings, readSettings } from "./config";
 import { Jumpgate } from "./jumpgate";
+import { JumpgateArgs } from "./jumpgateArgs";
+import { argsOfConfig } from "./jumpgateSettings";
 
 /** Keys set in the `jumpgate:` namespace of a config map whose keys are `namespace:key`. */
 export function jumpgateKeys(config: Record<string, unknown>): string[] {
@@ -22,9 +24,16 @@ export function loadSettings(): JumpgateSettings {
     }
 }
 
+/** The component's arguments from this stack's config, validated with config messages first. */
+export function loadArgs(): JumpgateArgs {
+    loadSettings();
+    const config = new pulumi.Config("jumpgate");
+    return argsOfConfig((key) => config.get(key));
+}
+
 /** Builds the stack and returns its outputs (names are a contract with users and CI). */
-export function jumpgateProgram(settings: JumpgateSettings = loadSettings()) {
-    const jumpgate = new Jumpgate(settings.stack, { settings });
+export function jumpgateProgram(args: JumpgateArgs = loadArgs()) {
+    const jumpgate = new Jumpgate(pulumi.getStack(), args);
     return {
         bastionPublicIp: jumpgate.bastionPublicIp,
         targets: jumpgate.targets,

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { readSettings } from "../components/config";
+import { DEFAULTS, readSettings } from "../components/config";
 import { jumpgateKeys, jumpgateProgram } from "../components/program";
 import { SimCall, SimResource, SimulatedAws, SimulatedAwsOptions } from "./simulatedAws";
 
@@ -25,6 +25,13 @@ export interface OfflineRunOptions {
      * Without an entry a Stash is new and records its input, as on a first `pulumi up`.
      */
     stashed?: Record<string, unknown>;
+    /**
+     * Another program to run instead of the standalone one (an example, or a test's own use of the
+     * library): it returns its stack outputs. Its config is not pre-validated here; it validates itself.
+     */
+    program?: () => Record<string, unknown>;
+    /** The project name of `program` (URNs and `pulumi.getProject()`). Defaults to `jumpgate`. */
+    project?: string;
 }
 
 /** Pulumi's built-in Stash: its output is the input it was created with, until it is replaced. */
@@ -94,13 +101,16 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const config = engineConfig(options.config);
     // Validate first, outside the runtime: a failed run leaves the mock runtime unusable for the next
     // run in the same process. The program validates again itself, exactly as under `pulumi up`.
-    const settings = readSettings((key) => config[`${PROJECT}:${key}`], options.stack, jumpgateKeys(config));
+    const settings =
+        options.program === undefined
+            ? readSettings((key) => config[`${PROJECT}:${key}`], options.stack, jumpgateKeys(config))
+            : undefined;
     const region = config["aws:region"] ?? "us-east-1";
     const sim = new SimulatedAws({
         stack: options.stack,
         region,
         keys: options.keys ?? "deterministic",
-        elasticIpQuota: settings.elasticIpQuota,
+        elasticIpQuota: settings?.elasticIpQuota ?? DEFAULTS.elasticIpQuota,
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
         newestImage: options.newestImage,
     });
@@ -117,7 +127,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         },
     };
     pulumi.runtime.setAllConfig(config);
-    await pulumi.runtime.setMocks(engine, PROJECT, options.stack, false);
+    await pulumi.runtime.setMocks(engine, options.project ?? PROJECT, options.stack, false);
 
     const parents = new Map<string, string | undefined>();
     const dependsOn = new Map<string, string[]>();
@@ -156,7 +166,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 return undefined;
             });
             try {
-                const outs = jumpgateProgram();
+                const outs = (options.program ?? jumpgateProgram)();
                 for (const [name, value] of Object.entries(outs)) {
                     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value as pulumi.Output<unknown>))) {
                         secretOutputs.push(name);

@@ -4,7 +4,7 @@ import { ACCEPTED_USER_KEY_TYPES } from "../render/crypto";
 import { AccessSettings, readAccess } from "../accessConfig";
 import { Cidr, cidrProblem, isAnywhere, overlaps, parseCidr } from "../net/cidr";
 import { ConfigReader, ReportProblem, set, setPath } from "./reader";
-import { DEFAULTS, TargetSettings } from "./types";
+import { DEFAULTS } from "./types";
 
 /** `allowSshFromAnywhere`, `allowedCidrs` (required) and `sshPort`: the bastion's SSH ingress. */
 export function readIngress(r: ConfigReader): {
@@ -125,7 +125,7 @@ export function readAccounts(r: ConfigReader): { jumpUser: string; loginUser: st
 export function readNamedAccess(
     r: ConfigReader,
     loginUser: string,
-    targets: readonly TargetSettings[],
+    targets: readonly { name: string }[],
 ): AccessSettings | undefined {
     return readAccess(
         {

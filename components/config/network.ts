@@ -105,14 +105,24 @@ function checkVpcCidr(vpcCidr: string, azCount: number, management: boolean, pro
 }
 
 /** `existingVpc`: the VPC and its public and private subnets, by ID. */
+/** Why `id` is not a VPC ID, or undefined. */
+export function vpcIdProblem(id: string): string | undefined {
+    return /^vpc-[0-9a-f]{8,17}$/.test(id) ? undefined : "must be a VPC ID (vpc-...)";
+}
+
+/** Why `id` is not a subnet ID, or undefined. */
+export function subnetIdProblem(id: string): string | undefined {
+    return /^subnet-[0-9a-f]{8,17}$/.test(id) ? undefined : "must be a subnet ID (subnet-...)";
+}
+
 function readExistingVpc(value: unknown, problem: ReportProblem): ExistingNetworkSettings {
     const v = (value ?? {}) as { vpcId?: unknown; publicSubnetIds?: unknown; privateSubnetIds?: unknown };
     const vpcId = typeof v.vpcId === "string" ? v.vpcId : "";
-    if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) {
+    if (vpcIdProblem(vpcId) !== undefined) {
         problem(
             "existingVpc.vpcId",
             JSON.stringify(v.vpcId),
-            "must be a VPC ID (vpc-...)",
+            vpcIdProblem(vpcId)!,
             setPath("existingVpc.vpcId", "vpc-0123456789abcdef0"),
         );
     }
@@ -133,7 +143,7 @@ function readExistingVpc(value: unknown, problem: ReportProblem): ExistingNetwor
             continue;
         }
         list.forEach((id: unknown, i) => {
-            if (typeof id !== "string" || !/^subnet-[0-9a-f]{8,17}$/.test(id)) {
+            if (typeof id !== "string" || subnetIdProblem(id) !== undefined) {
                 problem(
                     `${path}[${i}]`,
                     JSON.stringify(id),

@@ -6,6 +6,7 @@ import { iamNameProblems, isChain, readBastions, readRawBastions } from "./chain
 import { readSshClient } from "./client";
 import { readFail2ban, readUpgrades } from "./hardening";
 import { readBastionInstanceType, readImage, readRootVolumeSizeGb, readTargets } from "./hosts";
+import { readExistingHosts } from "./existingHosts";
 import { elasticIpProblems, packageRouteProblems, readNetwork } from "./network";
 import { ConfigReader } from "./reader";
 import { readTags, tagProblems } from "./tags";
@@ -52,7 +53,8 @@ function readSections(
     const tunnels = readTunnels(r, targets);
     const operatorPublicKeys = readOperatorPublicKeys(r);
     const accounts = readAccounts(r);
-    const access = readNamedAccess(r, accounts.loginUser, targets);
+    const existingHosts = readExistingHosts(r, network, accounts.loginUser, { targets, bastions });
+    const access = readNamedAccess(r, accounts.loginUser, [...targets, ...existingHosts]);
     const client = readSshClient(r, stack);
     const rootVolumeSizeGb = readRootVolumeSizeGb(r);
     const fail2ban = readFail2ban(r);
@@ -75,6 +77,7 @@ function readSections(
         bastionInstanceType,
         bastions,
         targets,
+        existingHosts,
         tunnels,
         operatorPublicKeys,
         ...(access === undefined ? {} : { access }),

@@ -1,4 +1,5 @@
 // Types, defaults and the error every config reader reports into.
+import type { Input } from "@pulumi/pulumi";
 import { Fail2banSettings, OsName, UpgradeSettings } from "../render/model";
 import { CryptoProfile } from "../render/crypto";
 import { AccessSettings } from "../accessConfig";
@@ -37,11 +38,25 @@ export interface NewNetworkSettings {
     flowLogRetentionDays: number;
 }
 
+/** Values that may be outputs of the user's own resources (a library user's VPC); config gives strings. */
 export interface ExistingNetworkSettings {
     kind: "existing";
-    vpcId: string;
-    publicSubnetIds: string[];
-    privateSubnetIds: string[];
+    vpcId: Input<string>;
+    publicSubnetIds: Input<string>[];
+    privateSubnetIds: Input<string>[];
+}
+
+/** A host jumpgate reaches through the last hop but does not build (it adds one ingress rule to its group). */
+export interface ExistingHostSettings {
+    name: string;
+    privateIp: Input<string>;
+    /** The host's security group; jumpgate adds an ingress rule from the last hop's group, nothing else. */
+    securityGroupId: Input<string>;
+    /** The account operators log in as (the host's own; jumpgate does not manage it). */
+    loginUser: string;
+    sshPort: number;
+    /** Pinned in known_hosts when known; without it the client entry is labelled unpinned. */
+    hostPublicKey?: Input<string>;
 }
 
 /** The validated configuration of one stack. */
@@ -57,6 +72,8 @@ export interface JumpgateSettings {
     /** The bastion chain, outermost first; one hop named `bastion` by default. */
     bastions: BastionHopSettings[];
     targets: TargetSettings[];
+    /** Hosts of an existing VPC that jumpgate reaches but does not build. */
+    existingHosts: ExistingHostSettings[];
     tunnels: TunnelSettings[];
     operatorPublicKeys: string[];
     /** Named operators and roles; when set, hosts trust the stack's user CA instead of operatorPublicKeys. */
@@ -137,6 +154,7 @@ export const CONFIG_KEYS: readonly string[] = [
     "cryptoProfile",
     "bastionInstanceType",
     "targets",
+    "existingHosts",
     "bastions",
     "tunnels",
     "operatorPublicKeys",

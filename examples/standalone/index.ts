@@ -1,0 +1,30 @@
+// The standalone program (the root Pulumi.yaml runs it): stack config -> Jumpgate arguments -> outputs.
+// The logic lives in components/; config is validated with config messages before anything is created.
+import { jumpgateProgram } from "../../components/program";
+
+const outputs = jumpgateProgram();
+
+export const bastionPublicIp = outputs.bastionPublicIp;
+export const targets = outputs.targets;
+export const sshConfig = outputs.sshConfig;
+export const sshConfigProxyCommand = outputs.sshConfigProxyCommand;
+export const knownHosts = outputs.knownHosts;
+/** A secret; present only when jumpgate generated the operator key. */
+export const privateKeyOpenssh = outputs.privateKeyOpenssh;
+export const sshCommands = outputs.sshCommands;
+/** Team access (with `operators`): which CA signs certificates, `kms` or `stack`. */
+export const userCa = outputs.userCa;
+/** Team access: each role's CA public key, the only one hosts accept for that role's principal; public data. */
+export const userCaPublicKeys = outputs.userCaPublicKeys;
+/** Team access with the kms CA: each role's KMS key ARN, which `jumpgate-ssh login` signs with. */
+export const userCaKmsKeyArns = outputs.userCaKmsKeyArns;
+/** Team access with the stack CA: the one CA public key hosts trust for every role; public data. */
+export const userCaPublicKey = outputs.userCaPublicKey;
+/** Team access: a secret; whoever reads it signs certificates for any role (login --ca stack --ca-key-file). */
+export const userCaPrivateKeyOpenssh = outputs.userCaPrivateKeyOpenssh;
+/** Team access: each operator's certificate principals (their role); public data. */
+export const operatorPrincipals = outputs.operatorPrincipals;
+/** Team access: the account each role logs in as on the targets (`<loginUser>-<role>`). */
+export const roleAccounts = outputs.roleAccounts;
+/** Team access: each role's client config; `npx jumpgate-ssh install --operator <name>` installs its role's. */
+export const roleSshConfigs = outputs.roleSshConfigs;
