@@ -63,7 +63,17 @@ export class Targets extends pulumi.ComponentResource {
     readonly instanceIds: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: TargetsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:targets:Targets", name, {}, opts);
+        // Typed `jumpgate:targets:Targets` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:Targets",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:targets:Targets" }],
+            },
+        );
         const os = args.os ?? DEFAULT_OS;
         const tags = args.tags ?? {};
         const parent = { parent: this };
