@@ -3,7 +3,7 @@
 // test stands in for the engine: it reads the port the plugin prints and asks it for its schema over
 // gRPC on loopback, which must be the committed schema.json.
 import { ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -16,7 +16,17 @@ let plugin: ChildProcess;
 let port: number;
 let stderr = "";
 
+/** The file the plugin host loads: package.json's main (a build output once the package ships compiled). */
+function packageEntry(): string {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { main?: string };
+    return path.resolve(REPO_ROOT, pkg.main ?? "index.js");
+}
+
 beforeAll(async () => {
+    if (!existsSync(packageEntry()))
+        throw new Error(
+            `${packageEntry()} (package.json main) does not exist: build the package first (\`npm run build\`)`,
+        );
     plugin = spawn(process.execPath, [RUN_PLUGIN, REPO_ROOT], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     plugin.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     port = await new Promise<number>((resolve, reject) => {
