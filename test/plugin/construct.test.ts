@@ -1,13 +1,14 @@
 // The plugin's `construct`, in-process under the mock runtime: what a Python or YAML program's
-// `Jumpgate(...)` turns into on the plugin side. The inputs are shaped as the provider server hands them
-// over (deserializeInputs): plain values for plain arguments, Outputs for values that come from the
-// consumer's own resources (here an existing VPC's ids), nothing for unset arguments.
+// `Jumpgate(...)` turns into on the plugin side. The consumer's arguments are written in the wire format an
+// SDK sends (output values for the IDs of the consumer's own resources, an existing VPC) and decoded by the
+// provider server's own deserializeInputs, so construct sees exactly what the plugin host would give it.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OfflineRun, runOffline } from "../../offline/run";
 import { jumpgateProvider } from "../../scripts/pluginSchema";
@@ -20,7 +21,16 @@ const VPC = "vpc-0c0ffee0c0ffee000";
 const PUBLIC = "subnet-0aaaaaaaaaaaaaaa1";
 const PRIVATE = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"];
 
-/** A consumer's arguments as the plugin receives them; the VPC ids are outputs of the consumer's resources. */
+/** An output value on the wire: what an SDK sends for an Output when the engine takes output values. */
+function outputValue(value: string, fromResource: string): Record<string, unknown> {
+    return {
+        [pulumi.runtime.specialSigKey]: pulumi.runtime.specialOutputValueSig,
+        value,
+        dependencies: [`urn:pulumi:plugin::consumer::${fromResource}`],
+    };
+}
+
+/** A consumer's arguments on the wire; the VPC and subnet IDs are outputs of the consumer's resources. */
 function consumerInputs(): Record<string, unknown> {
     return {
         environment: "prod",
@@ -28,9 +38,9 @@ function consumerInputs(): Record<string, unknown> {
         sshPort: 2222,
         os: "debian-12",
         network: {
-            vpcId: pulumi.output(VPC),
-            publicSubnetIds: [pulumi.output(PUBLIC)],
-            privateSubnetIds: PRIVATE.map((id) => pulumi.output(id)),
+            vpcId: outputValue(VPC, "aws:ec2/vpc:Vpc::main"),
+            publicSubnetIds: [outputValue(PUBLIC, "aws:ec2/subnet:Subnet::public")],
+            privateSubnetIds: PRIVATE.map((id, i) => outputValue(id, `aws:ec2/subnet:Subnet::private-${i}`)),
         },
         hosts: [{ name: "app-1" }, { name: "db-1", instanceType: "t4g.small" }],
         tunnels: [{ name: "pg", target: "db-1", remotePort: 5432, localPort: 15432 }],
@@ -38,7 +48,18 @@ function consumerInputs(): Record<string, unknown> {
     };
 }
 
+/** The provider server's own input decoding (internal to @pulumi/pulumi, so not in its typings). */
+const { deserializeInputs } = require("@pulumi/pulumi/provider/server") as {
+    deserializeInputs: (inputs: Struct, dependencies: Map<string, unknown>) => Promise<Record<string, unknown>>;
+};
+
+/** The arguments as the plugin's construct receives them. */
+function received(wire: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return deserializeInputs(Struct.fromJavaScript(wire as Parameters<typeof Struct.fromJavaScript>[0]), new Map());
+}
+
 let provider: ComponentProvider;
+let inputs: Record<string, unknown>;
 let schema: PackageSchema;
 let run: OfflineRun;
 
@@ -57,7 +78,10 @@ beforeAll(async () => {
             [PRIVATE[1]!]: { vpcId: VPC, cidrBlock: "172.31.32.0/20" },
         },
         program: () => {
-            const constructed = provider.construct("edge", TOKEN, consumerInputs(), {});
+            const constructed = received(consumerInputs()).then((decoded) => {
+                inputs = decoded;
+                return provider.construct("edge", TOKEN, decoded, {});
+            });
             // Each output on its own, as the provider server serializes them: secrets stay per output.
             const state = Object.fromEntries(
                 outputNames.map((k) => [k, pulumi.output(constructed.then((r) => r.state[k]))]),
@@ -68,6 +92,14 @@ beforeAll(async () => {
 }, 240_000);
 
 describe("construct jumpgate:index:Jumpgate", () => {
+    it("receives plain arguments as values and the consumer's resource IDs as outputs", () => {
+        expect(inputs.allowedCidrs).toEqual(["203.0.113.0/24"]);
+        expect(inputs.sshPort).toBe(2222);
+        const network = inputs.network as Record<string, unknown>;
+        expect(pulumi.Output.isInstance(network.vpcId)).toBe(true);
+        expect((network.privateSubnetIds as unknown[]).every((id) => pulumi.Output.isInstance(id))).toBe(true);
+    });
+
     it("registers the component under the consumer's stack with the plugin's type token", () => {
         // The mock runtime names the stack in the type chain of a top-level resource; the engine does not.
         expect(run.outputs.urn).toMatch(
@@ -134,7 +166,7 @@ describe("construct jumpgate:index:Jumpgate", () => {
 describe("construct with an output where the schema says plain", () => {
     it("refuses it by argument name before creating anything", async () => {
         // The provider server wraps a top-level input that depends on other resources in an Output.
-        const inputs = { ...consumerInputs(), allowedCidrs: pulumi.output(["203.0.113.0/24"]) };
+        const inputs = { ...(await received(consumerInputs())), allowedCidrs: pulumi.output(["203.0.113.0/24"]) };
         await expect(provider.construct("late", TOKEN, inputs, {})).rejects.toThrow(
             /allowedCidrs = \(not set\): must be a plain value, not an output/,
         );
