@@ -34,6 +34,7 @@ describe("schema.json", () => {
 
     it("hosts Jumpgate under the package name's token, with its arguments and outputs", () => {
         expect(providerIdentity("jumpgate")).toEqual({ name: "jumpgate" });
+        expect(providerIdentity("@acme/jumpgate")).toEqual({ name: "jumpgate", namespace: "acme" });
         expect(Object.keys(committed.resources!)).toEqual([TOKEN]);
         const jumpgate = committed.resources![TOKEN]!;
         expect(Object.keys(jumpgate.inputProperties!)).toEqual(expect.arrayContaining(["allowedCidrs", "network"]));
