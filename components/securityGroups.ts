@@ -75,7 +75,17 @@ export class SshAccess extends pulumi.ComponentResource {
     readonly targetSecurityGroupId: pulumi.Output<string>;
 
     constructor(name: string, args: SshAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:network:SshAccess", name, {}, opts);
+        // Typed `jumpgate:network:SshAccess` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:SshAccess",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:network:SshAccess" }],
+            },
+        );
         const hops = args.hops ?? ["bastion"];
         const scope: RuleScope = { name, tags: args.tags ?? {}, parent: { parent: this } };
         const hopGroups = hops.map((_, k) => hopGroup(scope, args.vpcId, hops, k));

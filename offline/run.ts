@@ -45,6 +45,8 @@ export interface PlannedResource extends SimResource {
     dependsOn: string[];
     /** Input names in its `ignoreChanges` option: Pulumi keeps their prior value on update and replace. */
     ignoreChanges: string[];
+    /** `type::name` of each alias in its `aliases` option: earlier identities Pulumi keeps its state under. */
+    aliases: string[];
 }
 
 export interface OfflineRun {
@@ -96,6 +98,17 @@ function simulatedExistingSubnets(raw: string | undefined): SimulatedAwsOptions[
     );
 }
 
+/** `type::name` of the object aliases (a URN alias names no type here: the program uses none). */
+function aliasKeys(type: string, name: string, aliases: pulumi.ResourceOptions["aliases"]): string[] {
+    return (aliases ?? []).flatMap((a) => {
+        if (typeof a === "string" || pulumi.Output.isInstance(a)) return [];
+        const alias = a as pulumi.Alias;
+        const aliasType = typeof alias.type === "string" ? alias.type : type;
+        const aliasName = typeof alias.name === "string" ? alias.name : name;
+        return [resourceKey(aliasType, aliasName)];
+    });
+}
+
 /** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
     const config = engineConfig(options.config, options.project ?? PROJECT);
@@ -132,6 +145,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const parents = new Map<string, string | undefined>();
     const dependsOn = new Map<string, string[]>();
     const ignoreChanges = new Map<string, string[]>();
+    const aliases = new Map<string, string[]>();
     // Constructor order is deterministic; the order registrations reach the engine is not.
     const order = new Map<string, number>();
 
@@ -157,6 +171,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
 
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
                 ignoreChanges.set(key, args.opts.ignoreChanges ?? []);
+                aliases.set(key, aliasKeys(args.type, args.name, args.opts.aliases));
                 const explicit = args.opts.dependsOn;
                 const list = Array.isArray(explicit) ? explicit : explicit ? [explicit] : [];
                 dependsOn.set(
@@ -207,6 +222,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 parent: parents.get(key) ?? r.parent,
                 dependsOn: dependsOn.get(key) ?? [],
                 ignoreChanges: ignoreChanges.get(key) ?? [],
+                aliases: aliases.get(key) ?? [],
             };
         });
     return {
