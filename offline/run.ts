@@ -109,6 +109,15 @@ function aliasKeys(type: string, name: string, aliases: pulumi.ResourceOptions["
     });
 }
 
+/**
+ * The account's Elastic IP quota as the stack config states it (`jumpgate:elasticIpQuota`, also when the
+ * standalone program runs as a program directory), else AWS's default.
+ */
+function configuredQuota(config: Record<string, string>): number {
+    const quota = Number(config[`${PROJECT}:elasticIpQuota`]);
+    return Number.isInteger(quota) && quota > 0 ? quota : DEFAULTS.elasticIpQuota;
+}
+
 /** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
     const config = engineConfig(options.config, options.project ?? PROJECT);
@@ -123,7 +132,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         stack: options.stack,
         region,
         keys: options.keys ?? "deterministic",
-        elasticIpQuota: settings?.elasticIpQuota ?? DEFAULTS.elasticIpQuota,
+        elasticIpQuota: settings?.elasticIpQuota ?? configuredQuota(config),
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
         newestImage: options.newestImage,
     });
