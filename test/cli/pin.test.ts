@@ -142,4 +142,12 @@ describe.runIf(haveTools)("jumpgate-ssh pin through a real bastion sshd", () => 
         expect(readFileSync(pinnedFile(), "utf8")).toContain(ALIAS);
         expect((await ssh()).status).toBe(0);
     }, 60_000);
+
+    it("uninstall keeps the operator's pins and says so", () => {
+        const r = cli(home, ["uninstall", "--stack", STACK]);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain(`kept ${pinnedFile()}`);
+        expect(readFileSync(pinnedFile(), "utf8")).toContain(ALIAS);
+        expect(existsSync(join(home, ".ssh", "config.d", `jumpgate-${STACK}.conf`))).toBe(false);
+    });
 });
