@@ -1,8 +1,9 @@
 // Who may talk to whom: the outer bastion accepts SSH only from the allowed CIDRs; each hop of a
 // bastion chain accepts SSH only from the hop before it and may open SSH only to the next; targets
 // accept SSH only from the last hop's group (a group reference, never a CIDR). Declared tunnels add
-// exactly one port from the last hop to one target. One resource per rule, so each rule shows up,
-// diffs and can be reviewed on its own.
+// exactly one port from the last hop to one target. An existing host's own group gets one rule (SSH
+// from the last hop's group) and nothing else. One resource per rule, so each rule shows up, diffs and
+// can be reviewed on its own.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "./net/cidr";
@@ -12,6 +13,16 @@ export interface TunnelRule {
     name: string;
     /** The target's private address. */
     targetIp: pulumi.Input<string>;
+    port: number;
+}
+
+/** A host jumpgate does not build, as the security groups see it. */
+export interface ExistingHostRule {
+    name: string;
+    privateIp: pulumi.Input<string>;
+    /** The host's own group (not jumpgate's): it gets one ingress rule from the last hop. */
+    securityGroupId: pulumi.Input<string>;
+    /** Port the host's sshd listens on. */
     port: number;
 }
 
@@ -26,6 +37,8 @@ export interface SshAccessArgs {
     hops?: string[];
     /** Ports opened from the last hop to single targets. Defaults to none. */
     tunnels?: TunnelRule[];
+    /** Existing hosts the last hop reaches. Defaults to none. */
+    existingHosts?: ExistingHostRule[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
@@ -102,6 +115,7 @@ export class SshAccess extends pulumi.ComponentResource {
         allowedCidrRules(scope, hops[0]!, hopGroups[0]!, args.allowedCidrs, args.sshPort ?? 22);
         chainRules(scope, hops, hopGroups);
         targetRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, targetGroup, args.tunnels ?? []);
+        existingHostRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, args.existingHosts ?? []);
         updateRules(scope, [...hops.map((h, k) => [h, hopGroups[k]!] as const), ["targets", targetGroup]]);
 
         this.bastionSecurityGroupId = hopGroups[0]!.id;
@@ -235,6 +249,71 @@ function targetRules(
             { groupId: lastGroup.id },
         );
     }
+}
+
+/**
+ * The last hop may open SSH to each existing host's address and port, and the host's own group admits
+ * it from the last hop's group: the one rule jumpgate adds to a group it does not own. Hosts sharing a
+ * group and port share that rule (EC2 refuses a second identical one); that is known only for group IDs
+ * given as plain strings.
+ */
+function existingHostRules(
+    scope: RuleScope,
+    last: string,
+    lastGroup: aws.ec2.SecurityGroup,
+    hosts: ExistingHostRule[],
+): void {
+    const opened = new Set<string>();
+    // One output object passed for several hosts (e.g. `group.id`) is one group, known before it resolves.
+    const outputIds = new Map<object, number>();
+    const groupKey = (id: pulumi.Input<string>) =>
+        typeof id === "string" ? id : `output#${outputIds.get(id) ?? outputIds.set(id, outputIds.size).size - 1}`;
+    for (const h of hosts) {
+        sshRule(
+            scope,
+            "out",
+            `${scope.name}-${last}-ssh-to-${h.name}`,
+            lastGroup.id,
+            `SSH to existing host ${h.name} only`,
+            h.port,
+            { cidr: pulumi.output(h.privateIp).apply((ip) => `${ip}/32`) },
+        );
+        const shared = `${groupKey(h.securityGroupId)}:${h.port}`;
+        if (opened.has(shared)) continue;
+        opened.add(shared);
+        sshRule(
+            scope,
+            "in",
+            `${scope.name}-${h.name}-ssh-from-${last}`,
+            typeof h.securityGroupId === "string" ? h.securityGroupId : unsharedGroupId(h, hosts),
+            `jumpgate ${scope.name}: SSH from its ${last} hop group only`,
+            h.port,
+            { groupId: lastGroup.id },
+        );
+    }
+}
+
+/**
+ * A group ID given as an output, checked when it resolves: two hosts with the same group and port would
+ * need one shared rule, which cannot be decided before the IDs are known, and EC2 refuses the second.
+ */
+function unsharedGroupId(h: ExistingHostRule, hosts: ExistingHostRule[]): pulumi.Output<string> {
+    return pulumi.all(hosts.map((x) => pulumi.output(x.securityGroupId))).apply((ids) => {
+        const i = hosts.indexOf(h);
+        // The same output object given twice already shares this host's rule.
+        const other = hosts.findIndex(
+            (x, j) => j !== i && ids[j] === ids[i] && x.port === h.port && x.securityGroupId !== h.securityGroupId,
+        );
+        if (other >= 0) {
+            throw new Error(
+                `existing hosts ${hosts[other]!.name} and ${h.name} have the same security group ${ids[i]} and SSH port ` +
+                    `${h.port}, and ${h.name}'s is an output: EC2 takes that ingress rule only once, and which hosts share ` +
+                    `it must be known before outputs resolve. Give both hosts the same securityGroupId value (one output ` +
+                    `object, e.g. group.id, or one plain string): jumpgate then adds one rule for them.`,
+            );
+        }
+        return ids[i]!;
+    });
 }
 
 /** Every host may reach the package mirrors (through the IGW or NAT), and nothing else on the internet. */
