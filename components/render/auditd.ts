@@ -26,14 +26,14 @@ export const FIRST_LOGIN_UID = 1000;
 
 /** A key names each group, so `ausearch -k` and a log query find its records. */
 export const AUDIT_KEYS = {
-    identity: "jumpgate-identity",
-    sudoers: "jumpgate-sudoers",
-    sshd: "jumpgate-sshd-config",
-    audit: "jumpgate-audit-config",
-    privileged: "jumpgate-privileged",
-    setid: "jumpgate-setid",
-    time: "jumpgate-time",
-    modules: "jumpgate-modules",
+    identity: "identity",
+    sudoers: "sudoers",
+    sshd: "sshd-config",
+    audit: "audit-config",
+    privileged: "privileged",
+    setid: "setid",
+    time: "time-change",
+    modules: "modules",
 } as const;
 
 /** A write or attribute change (`-p wa`) of a file, or of anything under a directory. */
@@ -65,29 +65,22 @@ const BY_A_PERSON = `-F auid>=${FIRST_LOGIN_UID} -F auid!=unset`;
 export function renderAuditRules(): string {
     const k = AUDIT_KEYS;
     return [
-        "## Managed by jumpgate. Loaded at boot by augenrules (audit-rules.service).",
-        "## Identity files",
+        "## Managed by jumpgate (see its README, host hardening).",
         ...["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"].map((p) => watch(p, k.identity)),
         watch("/etc/sudoers", k.sudoers),
         watch("/etc/sudoers.d", k.sudoers),
-        "## sshd configuration, the user CA keys it trusts and the revoked keys",
         watch("/etc/ssh/sshd_config", k.sshd),
         watch("/etc/ssh/sshd_config.d", k.sshd),
         watch(AUTHORIZED_CAS_DIR, k.sshd),
         watch(REVOKED_KEYS_PATH, k.sshd),
-        "## The audit configuration",
         watch("/etc/audit", k.audit),
-        "## Programs run as root by a person (sudo, su, setuid-root binaries), and other set-id changes",
         ...syscalls(`-S execve -F euid=0 ${BY_A_PERSON}`, k.privileged),
         ...syscalls(`-S execve -C uid!=euid ${BY_A_PERSON}`, k.setid),
         ...syscalls(`-S execve -C gid!=egid ${BY_A_PERSON}`, k.setid),
-        "## Time changes",
         ...syscalls("-S adjtimex,settimeofday,clock_settime", k.time),
         watch("/etc/localtime", k.time),
-        "## Kernel modules",
         ...syscalls("-S init_module,finit_module,delete_module", k.modules),
         `-w /usr/bin/kmod -p x -k ${k.modules}`,
-        "## Immutable until reboot",
         "-e 2",
         "",
     ].join("\n");
@@ -100,7 +93,6 @@ export function renderAuditRules(): string {
  */
 export function renderAuditSyslogPlugin(): string {
     return [
-        "# Managed by jumpgate: every audit record to the journal (shipped with the audit trail).",
         "active = yes",
         "direction = out",
         `path = ${AUDISP_SYSLOG}`,
@@ -143,5 +135,4 @@ export function auditdFiles(): CloudConfigFile[] {
  * After packages: auditd may have started before apt unpacked audisp-syslog; SIGHUP makes it re-read its
  * plugins. Nothing to do where auditd does not run (a container).
  */
-export const AUDITD_RELOAD_COMMAND =
-    "if systemctl is-active --quiet auditd.service; then systemctl kill --signal=HUP auditd.service; fi";
+export const AUDITD_RELOAD_COMMAND = "if systemctl -q is-active auditd; then systemctl kill -s HUP auditd; fi";

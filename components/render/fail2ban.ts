@@ -122,7 +122,6 @@ export const FAIL2BAN_SANDBOX_DROPIN_PATH = "/etc/systemd/system/fail2ban.servic
  */
 export function renderFail2banSandbox(): string {
     return [
-        "# Managed by jumpgate: fail2ban within what it needs (journal read, nft, its db and log).",
         "[Service]",
         "CapabilityBoundingSet=CAP_NET_ADMIN",
         "AmbientCapabilities=",
