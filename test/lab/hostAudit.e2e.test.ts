@@ -21,7 +21,7 @@ import { runIn, waitFor } from "../../lab/exec";
 import { labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
 import { ensureLabRoot } from "../../lab/rootfs";
-import { bannedBy, programLabPlan, tearDownLab } from "../helpers/labFixture";
+import { bannedBy, fail2banLog, programLabPlan, tearDownLab } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 import { journalAndShipped } from "./auditDay";
 
@@ -166,5 +166,12 @@ describe.runIf(gate)("lab: auditd and the sandboxed units on a booted Debian 13 
         await waitFor(`fail2ban to ban ${hostile.ip}`, 20_000, isBanned, 250);
         const set = on("nft", ["list", "set", "inet", "f2b-table", "addr-set-sshd"]).stdout;
         expect(set).toContain(hostile.ip);
+        // Its own log (which recidive and the audit builder read) is still written.
+        expect(fail2banLog(bastion())).toContain(`Ban ${hostile.ip}`);
+        // And the server really runs confined: its view of /etc is read-only.
+        const pid = on("systemctl", ["show", "-p", "MainPID", "--value", "fail2ban.service"]).stdout.trim();
+        const write = on("nsenter", ["-t", pid, "-m", "touch", "/etc/jumpgate-sandbox-probe"]);
+        expect(write.status).not.toBe(0);
+        expect(write.stderr).toMatch(/Read-only file system/);
     }, 90_000);
 });
