@@ -71,6 +71,9 @@ describe.runIf(gate)("lab: auditd and the sandboxed units on a booted Debian 13 
         expect(assembled).toContain("-w /etc/ssh/sshd_config.d -p wa -k sshd-config");
         expect(on("cat", [AUDIT_SYSLOG_PLUGIN_PATH]).stdout).toMatch(/^active = yes$/m);
         expect(on("test", ["-x", AUDISP_SYSLOG]).status).toBe(0);
+        // What the install costs the first boot (apt's own record of the transaction).
+        console.log(on("grep", ["-A4", "auditd", "/var/log/apt/history.log"]).stdout);
+        console.log(on("cloud-init", ["analyze", "blame"]).stdout.split("\n").slice(0, 6).join("\n"));
     });
 
     it("enables the audit units for the next boot, and they skip themselves where the kernel refuses audit", () => {
