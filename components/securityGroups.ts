@@ -1,11 +1,14 @@
-// Who may talk to whom: the outer bastion accepts SSH only from the allowed CIDRs; each hop of a
-// bastion chain accepts SSH only from the hop before it and may open SSH only to the next; targets
-// accept SSH only from the last hop's group (a group reference, never a CIDR). Declared tunnels add
-// exactly one port from the last hop to one target. One resource per rule, so each rule shows up,
-// diffs and can be reviewed on its own.
+// Who may talk to whom, as security groups: one rule per flow of the stack's flow model (net/flows.ts),
+// which each host's own firewall is rendered from too. The outer bastion accepts SSH only from the
+// allowed CIDRs; each hop of a bastion chain accepts SSH only from the hop before it and may open SSH
+// only to the next; targets accept SSH only from the last hop's group (a group reference, never a
+// CIDR). Declared tunnels add exactly one port from the last hop to one target. One resource per rule,
+// so each rule shows up, diffs and can be reviewed on its own.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr } from "./net/cidr";
+import { allowedFlows, Flow, TARGETS_GROUP } from "./net/flows";
+
+export { TARGET_SSH_PORT } from "./net/flows";
 
 /** A declared tunnel as the security groups see it. */
 export interface TunnelRule {
@@ -13,6 +16,8 @@ export interface TunnelRule {
     /** The target's private address. */
     targetIp: pulumi.Input<string>;
     port: number;
+    /** The target's name: its own firewall opens the port; the targets group opens it on every target. Defaults to none. */
+    target?: string;
 }
 
 export interface SshAccessArgs {
@@ -29,11 +34,6 @@ export interface SshAccessArgs {
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
-
-/** Ports hosts may reach on the internet (through the IGW or NAT): package mirrors. */
-const UPDATE_PORTS = [80, 443];
-/** Port the targets' and inner hops' sshd listens on. */
-export const TARGET_SSH_PORT = 22;
 
 /** What every rule is built with: the component's name, tags and parent. */
 interface RuleScope {
@@ -89,10 +89,18 @@ export class SshAccess extends pulumi.ComponentResource {
             scope.parent,
         );
 
-        allowedCidrRules(scope, hops[0]!, hopGroups[0]!, args.allowedCidrs, args.sshPort ?? 22);
-        chainRules(scope, hops, hopGroups);
-        targetRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, targetGroup, args.tunnels ?? []);
-        updateRules(scope, [...hops.map((h, k) => [h, hopGroups[k]!] as const), ["targets", targetGroup]]);
+        const groups = new Map<string, aws.ec2.SecurityGroup>([
+            ...hops.map((h, k) => [h, hopGroups[k]!] as const),
+            [TARGETS_GROUP, targetGroup],
+        ]);
+        const tunnelIps = new Map((args.tunnels ?? []).map((t) => [t.name, t.targetIp]));
+        const flows = allowedFlows({
+            allowedCidrs: args.allowedCidrs,
+            sshPort: args.sshPort ?? 22,
+            hops,
+            tunnels: args.tunnels ?? [],
+        });
+        for (const f of flows) flowRule(scope, f, groups, tunnelIps);
 
         this.bastionSecurityGroupId = hopGroups[0]!.id;
         this.hopSecurityGroupIds = Object.fromEntries(hops.map((h, k) => [h, hopGroups[k]!.id]));
@@ -121,127 +129,31 @@ function hopGroup(scope: RuleScope, vpcId: pulumi.Input<string>, hops: string[],
     );
 }
 
-/** The outer hop's SSH port, open to each allowed CIDR (IPv4 only: the network has no IPv6). */
-function allowedCidrRules(
+/** The rule of one flow: its group's, to or from a CIDR or another group. */
+function flowRule(
     scope: RuleScope,
-    outer: string,
-    outerGroup: aws.ec2.SecurityGroup,
-    allowedCidrs: string[],
-    sshPort: number,
+    f: Flow,
+    groups: Map<string, aws.ec2.SecurityGroup>,
+    tunnelIps: Map<string, pulumi.Input<string>>,
 ): void {
-    allowedCidrs.forEach((cidr, i) => {
-        if (parseCidr(cidr).version !== 4)
-            throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
-        sshRule(
-            scope,
-            "in",
-            `${scope.name}-${outer}-ssh-in-${i}`,
-            outerGroup.id,
-            `SSH from allowed CIDR ${cidr}`,
-            sshPort,
-            {
-                cidr,
-            },
-        );
-    });
-}
-
-/** Each hop of a chain may open SSH only to the next, which accepts it only from that hop. */
-function chainRules(scope: RuleScope, hops: string[], hopGroups: aws.ec2.SecurityGroup[]): void {
-    hops.forEach((hop, k) => {
-        const next = hops[k + 1];
-        if (next) {
-            sshRule(
-                scope,
-                "out",
-                `${scope.name}-${hop}-ssh-to-${next}`,
-                hopGroups[k]!.id,
-                `SSH to the next hop (${next}) only`,
-                TARGET_SSH_PORT,
-                { groupId: hopGroups[k + 1]!.id },
-            );
-            sshRule(
-                scope,
-                "in",
-                `${scope.name}-${next}-ssh-from-${hop}`,
-                hopGroups[k + 1]!.id,
-                `SSH from the previous hop (${hop}) only`,
-                TARGET_SSH_PORT,
-                { groupId: hopGroups[k]!.id },
-            );
+    const groupOf = (name: string) => {
+        const group = groups.get(name);
+        if (!group) throw new Error(`flow ${f.ruleName} names no group ${name}`);
+        return group.id;
+    };
+    const peer = ((): { cidr?: pulumi.Input<string>; groupId?: pulumi.Input<string> } => {
+        switch (f.peer.kind) {
+            case "cidr":
+                return { cidr: f.peer.cidr };
+            case "hop":
+                return { groupId: groupOf(f.peer.hop) };
+            case "targets":
+                return { groupId: groupOf(TARGETS_GROUP) };
+            case "tunnel":
+                return { cidr: pulumi.output(tunnelIps.get(f.peer.tunnel)!).apply((ip) => `${ip}/32`) };
+            case "internet":
+                return { cidr: "0.0.0.0/0" };
         }
-    });
-}
-
-/** The last hop reaches the targets' SSH port by group, and each tunnel's one port of one target. */
-function targetRules(
-    scope: RuleScope,
-    last: string,
-    lastGroup: aws.ec2.SecurityGroup,
-    targetGroup: aws.ec2.SecurityGroup,
-    tunnels: TunnelRule[],
-): void {
-    const name = scope.name;
-    // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
-    sshRule(
-        scope,
-        "out",
-        `${name}-${last}-ssh-to-targets`,
-        lastGroup.id,
-        "SSH to the targets group only",
-        TARGET_SSH_PORT,
-        {
-            groupId: targetGroup.id,
-        },
-    );
-    sshRule(
-        scope,
-        "in",
-        `${name}-targets-ssh-from-${last}`,
-        targetGroup.id,
-        `SSH from the ${last} group only`,
-        TARGET_SSH_PORT,
-        {
-            groupId: lastGroup.id,
-        },
-    );
-    for (const t of tunnels) {
-        sshRule(
-            scope,
-            "out",
-            `${name}-${last}-tunnel-${t.name}`,
-            lastGroup.id,
-            `Tunnel ${t.name}: port ${t.port} of one target`,
-            t.port,
-            { cidr: pulumi.output(t.targetIp).apply((ip) => `${ip}/32`) },
-        );
-        sshRule(
-            scope,
-            "in",
-            `${name}-targets-tunnel-${t.name}`,
-            targetGroup.id,
-            `Tunnel ${t.name}: port ${t.port} from the bastion only`,
-            t.port,
-            { groupId: lastGroup.id },
-        );
-    }
-}
-
-/** Every host may reach the package mirrors (through the IGW or NAT), and nothing else on the internet. */
-function updateRules(scope: RuleScope, groups: (readonly [string, aws.ec2.SecurityGroup])[]): void {
-    for (const [role, group] of groups) {
-        for (const port of UPDATE_PORTS) {
-            sshRule(
-                scope,
-                "out",
-                `${scope.name}-${role}-updates-${port}`,
-                group.id,
-                `Package updates over port ${port}`,
-                port,
-                {
-                    cidr: "0.0.0.0/0",
-                },
-            );
-        }
-    }
+    })();
+    sshRule(scope, f.direction, `${scope.name}-${f.ruleName}`, groupOf(f.group), f.description, f.port, peer);
 }

@@ -1,0 +1,161 @@
+// Who may talk to whom, once, as plain data: the security groups (securityGroups.ts) create one rule per
+// flow, and each host's own firewall (render/hostFirewall.ts) is rendered from the flows of its group,
+// with the peers resolved to addresses. Pure: no Pulumi, so both sides and the tests read the same list.
+import { parseCidr } from "./cidr";
+
+/** Port the targets' and inner hops' sshd listens on. */
+export const TARGET_SSH_PORT = 22;
+/** Ports hosts may reach on the internet (through the IGW or NAT): package mirrors and AWS endpoints. */
+export const UPDATE_PORTS: readonly number[] = [80, 443];
+/** The group every target is in. */
+export const TARGETS_GROUP = "targets";
+
+/** The other end of a flow, before any address exists. */
+export type FlowPeer =
+    | { kind: "cidr"; cidr: string }
+    /** A bastion hop (its group; on a host, its address). */
+    | { kind: "hop"; hop: string }
+    /** Every target (the targets group; on a host, each target's address). */
+    | { kind: "targets" }
+    /** One declared tunnel's target. */
+    | { kind: "tunnel"; tunnel: string }
+    /** Anything on the internet (through the IGW or NAT). */
+    | { kind: "internet" };
+
+/** One allowed TCP flow, seen from the group it belongs to. */
+export interface Flow {
+    /** The group the rule belongs to: a hop name or `targets`. */
+    group: string;
+    direction: "in" | "out";
+    port: number;
+    peer: FlowPeer;
+    /** The security group rule's resource name after `<component name>-` (stable: renaming replaces the rule). */
+    ruleName: string;
+    /** EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes). */
+    description: string;
+    /**
+     * A security group is per group, so a tunnel's port is open on every target; a host's own firewall
+     * opens it only on the target it names.
+     */
+    onlyOn?: string;
+}
+
+export interface FlowSettings {
+    /** IPv4 CIDRs allowed to reach the outer hop's SSH port. */
+    allowedCidrs: readonly string[];
+    /** The outer hop's SSH port (inner hops and targets use 22). */
+    sshPort: number;
+    /** Bastion hop names, outermost first. */
+    hops: readonly string[];
+    /** Declared tunnels: one port of one target, from the last hop. */
+    tunnels: readonly {
+        name: string;
+        port: number;
+        /** The target's name (hosts open the port only there). */ target?: string;
+    }[];
+}
+
+/**
+ * Every allowed flow of a stack: SSH in to the outer hop from the allowed CIDRs; along the chain, each hop
+ * to the next only; the last hop to the targets' SSH port and each tunnel's one port; every host out to
+ * the internet on the update ports. Anything not listed is dropped by both the groups and the hosts.
+ */
+export function allowedFlows(s: FlowSettings): Flow[] {
+    const hops = s.hops.length > 0 ? s.hops : ["bastion"];
+    const outer = hops[0]!;
+    const last = hops[hops.length - 1]!;
+    const flows: Flow[] = s.allowedCidrs.map((cidr, i) => {
+        if (parseCidr(cidr).version !== 4)
+            throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
+        const peer: FlowPeer = { kind: "cidr", cidr };
+        return flow(outer, "in", s.sshPort, peer, `${outer}-ssh-in-${i}`, `SSH from allowed CIDR ${cidr}`);
+    });
+    hops.slice(0, -1).forEach((hop, k) => {
+        const next = hops[k + 1]!;
+        flows.push(
+            flow(
+                hop,
+                "out",
+                TARGET_SSH_PORT,
+                { kind: "hop", hop: next },
+                `${hop}-ssh-to-${next}`,
+                `SSH to the next hop (${next}) only`,
+            ),
+            flow(
+                next,
+                "in",
+                TARGET_SSH_PORT,
+                { kind: "hop", hop },
+                `${next}-ssh-from-${hop}`,
+                `SSH from the previous hop (${hop}) only`,
+            ),
+        );
+    });
+    const lastHop: FlowPeer = { kind: "hop", hop: last };
+    flows.push(
+        flow(
+            last,
+            "out",
+            TARGET_SSH_PORT,
+            { kind: "targets" },
+            `${last}-ssh-to-targets`,
+            "SSH to the targets group only",
+        ),
+        flow(
+            TARGETS_GROUP,
+            "in",
+            TARGET_SSH_PORT,
+            lastHop,
+            `targets-ssh-from-${last}`,
+            `SSH from the ${last} group only`,
+        ),
+    );
+    for (const t of s.tunnels) {
+        const only = `Tunnel ${t.name}: port ${t.port}`;
+        flows.push(
+            flow(
+                last,
+                "out",
+                t.port,
+                { kind: "tunnel", tunnel: t.name },
+                `${last}-tunnel-${t.name}`,
+                `${only} of one target`,
+            ),
+            {
+                ...flow(
+                    TARGETS_GROUP,
+                    "in",
+                    t.port,
+                    lastHop,
+                    `targets-tunnel-${t.name}`,
+                    `${only} from the bastion only`,
+                ),
+                ...(t.target === undefined ? {} : { onlyOn: t.target }),
+            },
+        );
+    }
+    for (const group of [...hops, TARGETS_GROUP])
+        for (const port of UPDATE_PORTS)
+            flows.push(
+                flow(
+                    group,
+                    "out",
+                    port,
+                    { kind: "internet" },
+                    `${group}-updates-${port}`,
+                    `Package updates over port ${port}`,
+                ),
+            );
+    return flows;
+}
+
+function flow(
+    group: string,
+    direction: Flow["direction"],
+    port: number,
+    peer: FlowPeer,
+    ruleName: string,
+    description: string,
+): Flow {
+    return { group, direction, port, peer, ruleName, description };
+}
