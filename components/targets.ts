@@ -10,7 +10,7 @@ import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderTargetCloudInit } from "./render/cloudInit";
-import { Fail2banSettings, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
+import { Fail2banSettings, HostFirewallSpec, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
 import { EC2_ASSUME_ROLE, HostAuditShipping, shipOwnAuditStream } from "./auditShipping";
 
 /** Where one target goes. */
@@ -34,6 +34,8 @@ export interface TargetsArgs {
     userCa?: pulumi.Input<UserCaAccess | undefined>;
     /** Address or subnet CIDR of the last bastion hop, from which every SSH connection arrives. Required. */
     hopAddresses: pulumi.Input<string[]>;
+    /** Each target's own firewall, by target name (the targets group's flows, with addresses). Defaults to none. */
+    firewalls?: Record<string, pulumi.Input<HostFirewallSpec>>;
     /** Operating system. Defaults to `debian-13`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
@@ -92,6 +94,7 @@ export class Targets extends pulumi.ComponentResource {
                         args.hopAddresses,
                         args.userCa,
                         args.audit?.logGroupName,
+                        args.firewalls?.[target.name],
                     ])
                     .apply(
                         ([
@@ -102,6 +105,7 @@ export class Targets extends pulumi.ComponentResource {
                             hopAddresses,
                             userCa,
                             group,
+                            firewall,
                         ]) =>
                             renderTargetCloudInit({
                                 os,
@@ -118,6 +122,7 @@ export class Targets extends pulumi.ComponentResource {
                                 ...(group === undefined
                                     ? {}
                                     : { auditShipping: { region, logGroupName: group, logStreamName: target.name } }),
+                                ...(firewall === undefined ? {} : { firewall }),
                             }),
                     ),
             );

@@ -1,7 +1,7 @@
 // Who may talk to whom, once, as plain data: the security groups (securityGroups.ts) create one rule per
 // flow, and each host's own firewall (render/hostFirewall.ts) is rendered from the flows of its group,
 // with the peers resolved to addresses. Pure: no Pulumi, so both sides and the tests read the same list.
-import { parseCidr } from "./cidr";
+import { hostAt, parseCidr } from "./cidr";
 
 /** Port the targets' and inner hops' sshd listens on. */
 export const TARGET_SSH_PORT = 22;
@@ -158,4 +158,66 @@ function flow(
     description: string,
 ): Flow {
     return { group, direction, port, peer, ruleName, description };
+}
+
+/** Where each group's members are, as the hosts see their connections. */
+export interface FlowAddresses {
+    /** Each hop's address (the outer hop's connections come from its public subnet's CIDR: AWS picks its address). */
+    hops: Record<string, string>;
+    /** Each target's private address, by name. */
+    targets: Record<string, string>;
+    /** Each tunnel's target address, by tunnel name. */
+    tunnels: Record<string, string>;
+}
+
+/** The TCP part of one host's own firewall: the flows of its group, peers resolved to addresses. */
+export interface HostFlows {
+    tcpIn: { port: number; from: string[]; why: string }[];
+    tcpOut: { port: number; to: string[]; why: string }[];
+    /** Internet ports (root and apt only on the host). */
+    updatePorts: number[];
+}
+
+/**
+ * The flows of `group` as host `host` (a hop name, or a target's name in the targets group) applies them:
+ * each peer group becomes its members' addresses; a tunnel's port opens only on its own target.
+ */
+export function hostFlows(flows: readonly Flow[], group: string, host: string, at: FlowAddresses): HostFlows {
+    const lookup = (table: Record<string, string>, key: string, what: string): string => {
+        const address = table[key];
+        if (address === undefined) throw new Error(`host firewall of ${host}: no address for ${what} ${key}`);
+        return address;
+    };
+    const addresses = (peer: FlowPeer): string[] => {
+        switch (peer.kind) {
+            case "cidr":
+                return [peer.cidr];
+            case "hop":
+                return [lookup(at.hops, peer.hop, "hop")];
+            case "targets":
+                return Object.values(at.targets);
+            case "tunnel":
+                return [lookup(at.tunnels, peer.tunnel, "tunnel")];
+            case "internet":
+                return [];
+        }
+    };
+    const mine = flows.filter((f) => f.group === group && (f.onlyOn === undefined || f.onlyOn === host));
+    const tcp = mine.filter((f) => f.peer.kind !== "internet");
+    return {
+        tcpIn: tcp
+            .filter((f) => f.direction === "in")
+            .map((f) => ({ port: f.port, from: addresses(f.peer), why: f.description })),
+        tcpOut: tcp
+            .filter((f) => f.direction === "out")
+            .map((f) => ({ port: f.port, to: addresses(f.peer), why: f.description })),
+        updatePorts: mine.filter((f) => f.peer.kind === "internet" && f.direction === "out").map((f) => f.port),
+    };
+}
+
+/** The Amazon DNS server of a VPC: its primary CIDR's base address plus two. */
+export function vpcResolverAddress(vpcCidr: string): string {
+    const cidr = parseCidr(vpcCidr);
+    if (cidr.version !== 4) throw new Error(`VPC CIDR ${vpcCidr} is not IPv4`);
+    return hostAt(cidr, 2);
 }

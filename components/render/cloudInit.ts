@@ -8,9 +8,11 @@ import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
 import { AUDIT_START_COMMAND, auditFiles } from "./auditHost";
 import { assertAcceptedUserKeys } from "./crypto";
 import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
+import { HOST_FIREWALL_START, hostFirewallFiles } from "./hostFirewall";
 import type {
     AuditShipping,
     BastionHostSpec,
+    HostFirewallSpec,
     OsName,
     RoleAccess,
     SshKeyPair,
@@ -143,6 +145,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
                 ? ssmAgentBaseUrl(spec.ssmAgentRegion)
                 : undefined,
         auditShipping: spec.auditShipping,
+        firewall: spec.firewall,
     });
 }
 
@@ -179,6 +182,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
         auditShipping: spec.auditShipping,
+        firewall: spec.firewall,
     });
 }
 
@@ -240,6 +244,8 @@ interface HostParts {
     ssmAgentBaseUrl?: string;
     /** Install AWS's signed CloudWatch agent and ship the audit trail. */
     auditShipping?: AuditShipping;
+    /** The host's own nftables firewall (its rulesets and unit, started first in runcmd). */
+    firewall?: HostFirewallSpec;
 }
 
 /** The agent's configuration, installer and unit (after the packages: the installer needs curl and gpgv). */
@@ -275,6 +281,7 @@ function document(p: HostParts): string {
         { path: BANNER_PATH, content: BANNER_TEXT, owner: "root:root", permissions: "0644" },
         ...p.accessFiles,
         ...(p.auditFiles ?? []),
+        ...(p.firewall === undefined ? [] : hostFirewallFiles(p.firewall)),
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
@@ -328,6 +335,8 @@ function document(p: HostParts): string {
         // curl fetches the SSM and CloudWatch agents (gpgv, which checks them, comes with apt).
         packages: needsCurl ? [...PACKAGES, "curl"] : [...PACKAGES],
         runcmd: [
+            // First: the host firewall (from the second boot on it loads before the network, see hostFirewall.ts).
+            ...(p.firewall === undefined ? [] : [[...HOST_FIREWALL_START]]),
             ...sshServiceCommands(p.os),
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
