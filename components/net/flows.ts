@@ -172,8 +172,8 @@ export interface FlowAddresses {
 
 /** The TCP part of one host's own firewall: the flows of its group, peers resolved to addresses. */
 export interface HostFlows {
-    tcpIn: { port: number; from: string[]; why: string }[];
-    tcpOut: { port: number; to: string[]; why: string }[];
+    tcpIn: { port: number; from: string[] }[];
+    tcpOut: { port: number; to: string[] }[];
     /** Internet ports (root and apt only on the host). */
     updatePorts: number[];
 }
@@ -205,12 +205,8 @@ export function hostFlows(flows: readonly Flow[], group: string, host: string, a
     const mine = flows.filter((f) => f.group === group && (f.onlyOn === undefined || f.onlyOn === host));
     const tcp = mine.filter((f) => f.peer.kind !== "internet");
     return {
-        tcpIn: tcp
-            .filter((f) => f.direction === "in")
-            .map((f) => ({ port: f.port, from: addresses(f.peer), why: f.description })),
-        tcpOut: tcp
-            .filter((f) => f.direction === "out")
-            .map((f) => ({ port: f.port, to: addresses(f.peer), why: f.description })),
+        tcpIn: tcp.filter((f) => f.direction === "in").map((f) => ({ port: f.port, from: addresses(f.peer) })),
+        tcpOut: tcp.filter((f) => f.direction === "out").map((f) => ({ port: f.port, to: addresses(f.peer) })),
         updatePorts: mine.filter((f) => f.peer.kind === "internet" && f.direction === "out").map((f) => f.port),
     };
 }

@@ -17,8 +17,6 @@ import type { HostFirewallSpec } from "./model";
 /** The host firewall's table (the lab's security-group stand-in is `inet jumpgate-sg`, fail2ban's `inet f2b-table`). */
 export const HOST_FIREWALL_TABLE = "jumpgate-host";
 export const HOST_FIREWALL_PATH = "/etc/jumpgate/host-firewall.nft";
-/** What is loaded when the ruleset above does not: the SSH flows only (see renderHostFirewallFallback). */
-export const HOST_FIREWALL_FALLBACK_PATH = "/etc/jumpgate/host-firewall-fallback.nft";
 export const HOST_FIREWALL_UNIT = "jumpgate-firewall.service";
 export const HOST_FIREWALL_UNIT_PATH = `/etc/systemd/system/${HOST_FIREWALL_UNIT}`;
 /** Amazon's DNS server at a link-local address (Nitro instances), besides the VPC's base + 2. */
@@ -34,7 +32,7 @@ export const APT_SANDBOX_USER = "_apt";
 export const HOST_FIREWALL_START: readonly string[] = [
     "sh",
     "-c",
-    `systemctl daemon-reload && systemctl enable ${HOST_FIREWALL_UNIT} && systemctl start ${HOST_FIREWALL_UNIT}`,
+    `systemctl daemon-reload && systemctl enable --now ${HOST_FIREWALL_UNIT}`,
 ];
 
 const ADDRESS = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
@@ -46,54 +44,91 @@ function assertSpec(spec: HostFirewallSpec): void {
     const addresses = [...spec.tcpIn.flatMap((r) => r.from), ...spec.tcpOut.flatMap((r) => r.to), spec.vpcResolver];
     for (const a of addresses)
         if (!ADDRESS.test(a)) throw new Error(`host firewall: '${a}' is not an IPv4 address or CIDR`);
-    for (const r of [...spec.tcpIn, ...spec.tcpOut])
-        if (/["\\]/.test(r.why)) throw new Error(`host firewall: comment '${r.why}' contains a quote`);
 }
 
-function comment(text: string): string {
-    return ` comment "${text.slice(0, 120)}"`;
+function ipValue(ip: string): number {
+    return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function ipText(n: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/**
+ * An nft set of `peers`: CIDRs as given, single addresses sorted, and runs of consecutive ones as
+ * `first-last` ranges (exactly the same addresses). Targets sit at consecutive addresses of each subnet,
+ * so a last hop's thousand targets take a few ranges, not 14 KB of user data.
+ */
+export function nftAddressSet(peers: readonly string[]): string {
+    const cidrs = [...new Set(peers.filter((p) => p.includes("/")))];
+    const ips = [...new Set(peers.filter((p) => !p.includes("/")).map(ipValue))].sort((a, b) => a - b);
+    const runs: string[] = [];
+    for (let i = 0; i < ips.length;) {
+        let j = i;
+        while (j + 1 < ips.length && ips[j + 1] === ips[j]! + 1) j++;
+        runs.push(j === i ? ipText(ips[i]!) : `${ipText(ips[i]!)}-${ipText(ips[j]!)}`);
+        i = j + 1;
+    }
+    return `{ ${[...cidrs, ...runs].join(", ")} }`;
 }
 
 /** The model's TCP flows: SSH in from the allowed sources, SSH and tunnels out to the next hop or targets. */
 function modelRules(spec: HostFirewallSpec): { input: string[]; output: string[] } {
-    const set = (xs: readonly string[]) => `{ ${[...new Set(xs)].join(", ")} }`;
+    const set = nftAddressSet;
     return {
         input: spec.tcpIn
             .filter((r) => r.from.length > 0)
-            .map((r) => `ip saddr ${set(r.from)} tcp dport ${r.port} accept${comment(r.why)}`),
+            .map((r) => `ip saddr ${set(r.from)} tcp dport ${r.port} accept`),
         output: spec.tcpOut
             .filter((r) => r.to.length > 0)
-            .map((r) => `ip daddr ${set(r.to)} tcp dport ${r.port} accept${comment(r.why)}`),
+            .map((r) => `ip daddr ${set(r.to)} tcp dport ${r.port} accept`),
     };
 }
 
-/** One `nft -f` script: creates the table if absent, then replaces it whole (atomic: one transaction). */
-function ruleset(title: string, input: string[], output: string[]): string {
-    const chain = (name: string, hook: string, rules: string[]) => [
-        `    chain ${name} {`,
-        `        type filter hook ${hook} priority filter; policy drop;`,
-        ...rules.map((r) => `        ${r}`),
-        "    }",
+/** Marks the rules the SSH-only fallback leaves out (the unit deletes the lines that end with it). */
+export const NOT_IN_FALLBACK = "#no-fallback";
+
+/**
+ * The host's ruleset, one `nft -f` script: creates the table if absent, then replaces it whole (one
+ * transaction: atomic). In: replies (path-MTU ICMP errors, fragmentation-needed and packet-too-big, are
+ * `related` to the connection they concern and pass with it; no other ICMP), loopback, the SSH (and
+ * tunnel) ports from the model's sources. Out: replies, loopback, the model's SSH and tunnel destinations, DNS to the VPC's resolver,
+ * NTP to Amazon Time Sync, instance metadata for root only, the update ports for root and `_apt`.
+ * Compact (no rule comments): every byte counts against EC2's 16 KiB of user data.
+ */
+export function renderHostFirewall(spec: HostFirewallSpec): string {
+    assertSpec(spec);
+    const model = modelRules(spec);
+    const extra = (rules: string[]) => rules.map((r) => `${r} ${NOT_IN_FALLBACK}`);
+    const updates =
+        spec.updatePorts.length === 0
+            ? []
+            : [`tcp dport { ${spec.updatePorts.join(", ")} } meta skuid { 0, ${APT_SANDBOX_USER} } accept`];
+    const chain = (name: string, rules: string[]) => [
+        `chain ${name} {`,
+        ` type filter hook ${name} priority filter; policy drop;`,
+        ...rules.map((r) => ` ${r}`),
+        "}",
     ];
     const t = HOST_FIREWALL_TABLE;
     return [
-        `# ${title} Managed by jumpgate.`,
         `table inet ${t}`,
         `delete table inet ${t}`,
         `table inet ${t} {`,
-        ...chain("input", "input", [
+        ...chain("input", ["ct state established,related accept", 'iif "lo" accept', ...model.input, "counter drop"]),
+        ...chain("forward", []),
+        ...chain("output", [
             "ct state established,related accept",
-            'iifname "lo" accept',
-            ...input,
-            `counter drop${comment("not in the flow model")}`,
-        ]),
-        "    # The host routes nothing.",
-        ...chain("forward", "forward", ["counter drop"]),
-        ...chain("output", "output", [
-            "ct state established,related accept",
-            'oifname "lo" accept',
-            ...output,
-            `counter drop${comment("not in the flow model")}`,
+            'oif "lo" accept',
+            ...model.output,
+            ...extra([
+                `ip daddr { ${spec.vpcResolver}, ${AMAZON_DNS_LINK_LOCAL} } meta l4proto { tcp, udp } th dport 53 accept`,
+                `ip daddr ${AMAZON_TIME_SYNC} udp dport 123 accept`,
+                `ip daddr ${IMDS_ADDRESS} tcp dport 80 meta skuid 0 accept`,
+                "ip daddr 169.254.0.0/16 drop",
+                ...updates,
+            ]),
+            "counter drop",
         ]),
         "}",
         "",
@@ -101,50 +136,13 @@ function ruleset(title: string, input: string[], output: string[]): string {
 }
 
 /**
- * The host's ruleset. In: replies, loopback, path-MTU ICMP, the SSH (and tunnel) ports from the model's
- * sources. Out: replies, loopback, the model's SSH and tunnel destinations, DNS to the VPC's resolver,
- * NTP to Amazon Time Sync, instance metadata for root only, and the update ports for root and `_apt`.
+ * The SSH-only fallback, loaded when the ruleset does not load: the same table with the model's SSH
+ * flows only (in from the allowed sources, out to the next hop or the targets), so the operator still
+ * gets through the chain while everything else stays dropped, and the unit fails for all to see. Fail
+ * closed except SSH rather than keep no firewall: a host whose firewall silently disappears looks
+ * exactly like a protected one. Derived on the host from the ruleset itself, by this command.
  */
-export function renderHostFirewall(spec: HostFirewallSpec): string {
-    assertSpec(spec);
-    const model = modelRules(spec);
-    const resolvers = [spec.vpcResolver, AMAZON_DNS_LINK_LOCAL].join(", ");
-    const updates =
-        spec.updatePorts.length === 0
-            ? []
-            : [
-                  `tcp dport { ${spec.updatePorts.join(", ")} } meta skuid { 0, "${APT_SANDBOX_USER}" } accept` +
-                      comment("updates and AWS endpoints: root and apt only"),
-              ];
-    return ruleset(
-        "The host's own firewall, from the stack's flow model (net/flows.ts).",
-        [
-            `icmp type destination-unreachable icmp code frag-needed accept${comment("path MTU discovery")}`,
-            `icmpv6 type packet-too-big accept${comment("path MTU discovery")}`,
-            ...model.input,
-        ],
-        [
-            ...model.output,
-            `ip daddr { ${resolvers} } meta l4proto { tcp, udp } th dport 53 accept${comment("DNS: the VPC resolver")}`,
-            `ip daddr ${AMAZON_TIME_SYNC} udp dport 123 accept${comment("NTP: Amazon Time Sync")}`,
-            `ip daddr ${IMDS_ADDRESS} tcp dport 80 meta skuid 0 accept${comment("instance metadata: root only")}`,
-            `ip daddr 169.254.0.0/16 counter drop${comment("no other link-local service")}`,
-            ...updates,
-        ],
-    );
-}
-
-/**
- * Loaded when the full ruleset does not load: the same table with the model's SSH flows only (in from
- * the allowed sources, out to the next hop or the targets), so the operator still gets through the chain
- * while everything else stays dropped, and the unit fails for all to see. Fail closed except SSH rather
- * than keep no firewall: a host whose firewall silently disappears looks exactly like a protected one.
- */
-export function renderHostFirewallFallback(spec: HostFirewallSpec): string {
-    assertSpec(spec);
-    const model = modelRules(spec);
-    return ruleset("FALLBACK: the host firewall did not load; SSH flows only.", model.input, model.output);
-}
+export const FALLBACK_COMMAND = `sed '/ ${NOT_IN_FALLBACK}$/d' ${HOST_FIREWALL_PATH}`;
 
 /**
  * Loads the ruleset once `nft -c` accepts it, else the fallback, and then fails. From sysinit.target,
@@ -152,34 +150,25 @@ export function renderHostFirewallFallback(spec: HostFirewallSpec): string {
  * Only its own table: never `flush ruleset`, which would drop fail2ban's table too.
  */
 export function renderHostFirewallUnit(): string {
-    const load = [
-        `nft -c -f ${HOST_FIREWALL_PATH} && nft -f ${HOST_FIREWALL_PATH} && exit 0`,
-        `echo jumpgate: ${HOST_FIREWALL_PATH} did not load, loading the SSH-only ${HOST_FIREWALL_FALLBACK_PATH} >&2`,
-        `nft -f ${HOST_FIREWALL_FALLBACK_PATH}`,
-        "exit 1",
-    ].join("; ");
+    const f = HOST_FIREWALL_PATH;
     return [
         "[Unit]",
-        "Description=jumpgate host firewall (nftables table inet jumpgate-host)",
+        "Description=jumpgate host firewall",
         "DefaultDependencies=no",
         "Wants=network-pre.target",
-        "Before=network-pre.target shutdown.target",
-        "Conflicts=shutdown.target",
-        "",
+        "Before=network-pre.target",
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
-        "StandardInput=null",
-        `ExecStart=/bin/sh -c '${load}'`,
-        `ExecReload=/bin/sh -c '${load}'`,
-        "",
+        // `$$`: systemd's literal dollar (sed's end of line).
+        `ExecStart=/bin/sh -c "nft -cf ${f} && nft -f ${f} && exit 0; ${FALLBACK_COMMAND.replace("$", "$$$$")} | nft -f -; exit 1"`,
         "[Install]",
         "WantedBy=sysinit.target",
         "",
     ].join("\n");
 }
 
-/** The files cloud-init writes (init stage, before sshd starts): both rulesets and the unit. */
+/** The files cloud-init writes (init stage, before sshd starts): the ruleset and its unit. */
 export function hostFirewallFiles(spec: HostFirewallSpec): CloudConfigFile[] {
     const file = (path: string, content: string, permissions: string): CloudConfigFile => ({
         path,
@@ -189,7 +178,6 @@ export function hostFirewallFiles(spec: HostFirewallSpec): CloudConfigFile[] {
     });
     return [
         file(HOST_FIREWALL_PATH, renderHostFirewall(spec), "0600"),
-        file(HOST_FIREWALL_FALLBACK_PATH, renderHostFirewallFallback(spec), "0600"),
         file(HOST_FIREWALL_UNIT_PATH, renderHostFirewallUnit(), "0644"),
     ];
 }

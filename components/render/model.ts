@@ -68,9 +68,9 @@ export interface UserCaAccess {
 /** A host's own firewall (hostFirewall.ts): its group's flows (net/flows.ts) with addresses resolved. */
 export interface HostFirewallSpec {
     /** Ports accepted in, each from its peers. */
-    tcpIn: { port: number; from: string[]; why: string }[];
+    tcpIn: { port: number; from: string[] }[];
     /** Ports the host may connect to, each at its peers. */
-    tcpOut: { port: number; to: string[]; why: string }[];
+    tcpOut: { port: number; to: string[] }[];
     /** Ports open to any address for root and apt's download user only (updates, AWS endpoints). */
     updatePorts: number[];
     /** The VPC's DNS server (its primary CIDR's base + 2); Amazon's link-local one is always allowed too. */

@@ -8,11 +8,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fileAt, parseCloudConfig } from "../../components/render/cloudConfig";
 import {
-    HOST_FIREWALL_FALLBACK_PATH,
+    FALLBACK_COMMAND,
     HOST_FIREWALL_PATH,
     HOST_FIREWALL_START,
     HOST_FIREWALL_TABLE,
     HOST_FIREWALL_UNIT_PATH,
+    nftAddressSet,
     renderHostFirewall,
 } from "../../components/render/hostFirewall";
 import { decodeUserData } from "../../components/render/userDataSize";
@@ -42,6 +43,20 @@ interface RenderedHost {
     lab: LabHost;
 }
 
+/** The SSH-only fallback as the unit derives it on the host: its own command, run on the rendered file. */
+function fallbackOf(ruleset: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "jg-hostfw-fb-"));
+    try {
+        const file = join(dir, "host-firewall.nft");
+        writeFileSync(file, ruleset);
+        const sed = spawnSync("sh", ["-c", FALLBACK_COMMAND.replace(HOST_FIREWALL_PATH, file)], { encoding: "utf8" });
+        if (sed.status !== 0) throw new Error(sed.stderr);
+        return sed.stdout;
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 async function renderedHosts(config: Record<string, unknown>): Promise<{ run: OfflineRun; hosts: RenderedHost[] }> {
     const run = await plan(config, "fw");
     const lab = labPlanFromRun(run, { ...BASE_CONFIG, ...config });
@@ -51,7 +66,7 @@ async function renderedHosts(config: Record<string, unknown>): Promise<{ run: Of
             name: h.name,
             doc,
             ruleset: fileAt(doc, HOST_FIREWALL_PATH),
-            fallback: fileAt(doc, HOST_FIREWALL_FALLBACK_PATH),
+            fallback: fallbackOf(fileAt(doc, HOST_FIREWALL_PATH)),
             lab: h,
         };
     });
@@ -60,15 +75,24 @@ async function renderedHosts(config: Record<string, unknown>): Promise<{ run: Of
 
 /** The `tcp dport` rules of one chain: port → addresses (the `ip saddr`/`ip daddr` set). */
 function tcpRules(ruleset: string, chain: "input" | "output"): Map<number, string[]> {
-    const body = new RegExp(`chain ${chain} \\{([\\s\\S]*?)\\n    \\}`).exec(ruleset)?.[1] ?? "";
+    const body = new RegExp(`chain ${chain} \\{([\\s\\S]*?)\\n\\}`).exec(ruleset)?.[1] ?? "";
     const rules = new Map<number, string[]>();
     for (const m of body.matchAll(/ip [sd]addr \{ ([^}]*) \} tcp dport (\d+) accept/g))
-        rules.set(Number(m[2]), [...(rules.get(Number(m[2])) ?? []), ...m[1]!.split(", ")]);
+        rules.set(Number(m[2]), [...(rules.get(Number(m[2])) ?? []), ...m[1]!.split(", ").flatMap(expandRange)]);
     return rules;
 }
 
+const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+/** `a-b` as the addresses it holds (nft's range syntax). */
+function expandRange(element: string): string[] {
+    const [from, to] = element.split("-");
+    if (to === undefined) return [element];
+    return Array.from({ length: toInt(to) - toInt(from!) + 1 }, (_, i) => toIp(toInt(from!) + i));
+}
+
 function ipInCidr(ip: string, cidr: string): boolean {
-    const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
     const [base, len = "32"] = cidr.split("/");
     const size = 2 ** (32 - Number(len));
     return Math.floor(toInt(ip) / size) === Math.floor(toInt(base!) / size);
@@ -87,11 +111,9 @@ describe.each(Object.entries(STACKS))("the host firewall of %s", (_, config) => 
             expect(h.ruleset).not.toMatch(/flush ruleset/);
             expect(fileAt(h.doc, HOST_FIREWALL_UNIT_PATH)).toContain("WantedBy=sysinit.target");
             expect(h.doc.runcmd?.[0]).toEqual([...HOST_FIREWALL_START]);
-            for (const path of [HOST_FIREWALL_PATH, HOST_FIREWALL_FALLBACK_PATH]) {
-                const file = h.doc.write_files.find((f) => f.path === path)!;
-                expect(file.defer, path).toBeUndefined();
-                expect(file.permissions).toBe("0600");
-            }
+            const file = h.doc.write_files.find((f) => f.path === HOST_FIREWALL_PATH)!;
+            expect(file.defer).toBeUndefined();
+            expect(file.permissions).toBe("0600");
         }
     });
 
@@ -128,14 +150,15 @@ describe.each(Object.entries(STACKS))("the host firewall of %s", (_, config) => 
 
     it("sends 80/443 only for root and apt, instance metadata only for root, DNS and NTP only to Amazon's", () => {
         for (const h of hosts) {
-            expect(h.ruleset).toMatch(/^\s+tcp dport \{ 80, 443 \} meta skuid \{ 0, "_apt" \} accept/m);
+            expect(h.ruleset).toMatch(/^\s+tcp dport \{ 80, 443 \} meta skuid \{ 0, _apt \} accept/m);
             expect(h.ruleset).toMatch(/^\s+ip daddr 169\.254\.169\.254 tcp dport 80 meta skuid 0 accept/m);
             expect(h.ruleset).toMatch(
                 /ip daddr \{ 10\.42\.0\.2, 169\.254\.169\.253 \} meta l4proto \{ tcp, udp \} th dport 53/,
             );
             expect(h.ruleset).toMatch(/ip daddr 169\.254\.169\.123 udp dport 123 accept/);
             // The fallback keeps only the SSH flows.
-            expect(h.fallback).not.toMatch(/dport (53|80|123)\b|skuid/);
+            expect(h.fallback).not.toMatch(/dport (53|80|123)\b|skuid|icmp/);
+            expect(h.fallback).toMatch(/policy drop;[\s\S]*policy drop;[\s\S]*policy drop;/);
             expect(tcpRules(h.fallback, "input")).toEqual(tcpRules(h.ruleset, "input"));
             expect(tcpRules(h.fallback, "output")).toEqual(tcpRules(h.ruleset, "output"));
         }
@@ -202,11 +225,21 @@ describe("what each host lets through", () => {
         expect(ruleset).toContain("ip daddr { 172.20.0.2, 169.254.169.253 }");
     }, 60_000);
 
+    it("writes runs of consecutive addresses as ranges holding exactly them, so a thousand targets stay small", () => {
+        expect(nftAddressSet(["10.0.0.3", "10.0.0.1", "10.1.0.0/16", "10.0.0.2", "10.0.0.9", "10.0.0.2"])).toBe(
+            "{ 10.1.0.0/16, 10.0.0.1-10.0.0.3, 10.0.0.9 }",
+        );
+        expect(nftAddressSet(["10.0.0.255", "10.0.1.0"])).toBe("{ 10.0.0.255-10.0.1.0 }");
+        const thousand = Array.from({ length: 1000 }, (_, i) => toIp(toInt("10.42.128.10") + i));
+        expect(nftAddressSet(thousand)).toBe("{ 10.42.128.10-10.42.131.241 }");
+        expect(expandRange("10.42.128.10-10.42.131.241")).toEqual(thousand);
+    });
+
     it("refuses an address or port nft would read as something else", () => {
         const spec = { tcpIn: [], tcpOut: [], updatePorts: [80], vpcResolver: "10.0.0.2" };
-        expect(() =>
-            renderHostFirewall({ ...spec, tcpIn: [{ port: 22, from: ["0.0.0.0/0; drop"], why: "x" }] }),
-        ).toThrow(/is not an IPv4 address/);
+        expect(() => renderHostFirewall({ ...spec, tcpIn: [{ port: 22, from: ["0.0.0.0/0; drop"] }] })).toThrow(
+            /is not an IPv4 address/,
+        );
         expect(() => renderHostFirewall({ ...spec, updatePorts: [0] })).toThrow(/invalid port 0/);
     });
 });
