@@ -45,7 +45,7 @@ describe.runIf(gate)("lab: each host's own firewall (nftables, inet jumpgate-hos
     /** A connect from inside host `name`, as root or as `user`. */
     const probe = (name: string, ip: string, port: number, user?: string): string => {
         const [cmd, ...args] = connectScript(ip, port);
-        const argv = user === undefined ? [cmd!, ...args] : ["runuser", "-u", user, "--", cmd!, ...args];
+        const argv = user === undefined ? [cmd!, ...args] : ["sudo", "-u", user, cmd!, ...args];
         return labExec(host(name), argv[0]!, argv.slice(1), { check: false, timeoutMs: 20_000 }).stdout.trim();
     };
     const ssh = (alias: string, command: string) =>
@@ -188,10 +188,14 @@ describe.runIf(gate)("lab: each host's own firewall (nftables, inet jumpgate-hos
 
     it("a ruleset that does not load leaves the SSH-only fallback: the chain still works, nothing else leaves", () => {
         const sh = (script: string) => labExec(host("app-1"), "sh", ["-c", script], { check: false });
-        sh(`cp ${HOST_FIREWALL_PATH} /root/fw.bak && echo 'chain broken {' >> ${HOST_FIREWALL_PATH}`);
+        const journal = () =>
+            labExec(host("app-1"), "journalctl", ["-u", HOST_FIREWALL_UNIT, "-o", "cat", "--no-pager"]);
+        // A rule nft cannot load on this host (an unknown user, as when a package is missing).
+        sh(`cp ${HOST_FIREWALL_PATH} /root/fw.bak && sed -i 's/_apt/_jumpgate_nosuchuser/' ${HOST_FIREWALL_PATH}`);
         try {
             expect(sh(`systemctl restart ${HOST_FIREWALL_UNIT}`).status).not.toBe(0);
             expect(unitState("app-1")).toBe("failed");
+            expect(journal().stdout).toContain("did not load, loading the SSH-only");
             const table = hostTable("app-1").stdout;
             expect(table).toMatch(/policy drop;/);
             expect(table).not.toMatch(/skuid|dport 53/);
