@@ -335,7 +335,6 @@ function securityGroups(
             hops: s.bastions.map((b) => b.name),
             tunnels: s.tunnels.map((t) => ({
                 name: t.name,
-                target: t.target,
                 targetIp: placement.targetIp(t.target),
                 port: t.remotePort,
             })),
@@ -351,7 +350,7 @@ function stackFlows(s: JumpgateSettings): Flow[] {
         allowedCidrs: s.allowedCidrs,
         sshPort: s.sshPort,
         hops: s.bastions.map((b) => b.name),
-        tunnels: s.tunnels.map((t) => ({ name: t.name, target: t.target, port: t.remotePort })),
+        tunnels: s.tunnels.map((t) => ({ name: t.name, port: t.remotePort })),
     });
 }
 

@@ -16,8 +16,6 @@ export interface TunnelRule {
     /** The target's private address. */
     targetIp: pulumi.Input<string>;
     port: number;
-    /** The target's name: its own firewall opens the port; the targets group opens it on every target. Defaults to none. */
-    target?: string;
 }
 
 export interface SshAccessArgs {

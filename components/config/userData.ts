@@ -29,7 +29,7 @@ function lastHopFirewall(s: JumpgateSettings, targetIps: string[]): HostFirewall
         allowedCidrs: s.allowedCidrs,
         sshPort: s.sshPort,
         hops,
-        tunnels: s.tunnels.map((t) => ({ name: t.name, target: t.target, port: t.remotePort })),
+        tunnels: s.tunnels.map((t) => ({ name: t.name, port: t.remotePort })),
     });
     const addresses = {
         hops: Object.fromEntries(hops.map((h) => [h, widest])),

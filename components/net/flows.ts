@@ -33,11 +33,6 @@ export interface Flow {
     ruleName: string;
     /** EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes). */
     description: string;
-    /**
-     * A security group is per group, so a tunnel's port is open on every target; a host's own firewall
-     * opens it only on the target it names.
-     */
-    onlyOn?: string;
 }
 
 export interface FlowSettings {
@@ -51,7 +46,6 @@ export interface FlowSettings {
     tunnels: readonly {
         name: string;
         port: number;
-        /** The target's name (hosts open the port only there). */ target?: string;
     }[];
 }
 
@@ -121,17 +115,7 @@ export function allowedFlows(s: FlowSettings): Flow[] {
                 `${last}-tunnel-${t.name}`,
                 `${only} of one target`,
             ),
-            {
-                ...flow(
-                    TARGETS_GROUP,
-                    "in",
-                    t.port,
-                    lastHop,
-                    `targets-tunnel-${t.name}`,
-                    `${only} from the bastion only`,
-                ),
-                ...(t.target === undefined ? {} : { onlyOn: t.target }),
-            },
+            flow(TARGETS_GROUP, "in", t.port, lastHop, `targets-tunnel-${t.name}`, `${only} from the bastion only`),
         );
     }
     for (const group of [...hops, TARGETS_GROUP])
@@ -172,7 +156,8 @@ export interface FlowAddresses {
 
 /** The TCP part of one host's own firewall: the flows of its group, peers resolved to addresses. */
 export interface HostFlows {
-    tcpIn: { port: number; from: string[] }[];
+    /** `port` undefined: every TCP port. */
+    tcpIn: { port?: number; from: string[] }[];
     tcpOut: { port: number; to: string[] }[];
     /** Internet ports (root and apt only on the host). */
     updatePorts: number[];
@@ -180,7 +165,10 @@ export interface HostFlows {
 
 /**
  * The flows of `group` as host `host` (a hop name, or a target's name in the targets group) applies them:
- * each peer group becomes its members' addresses; a tunnel's port opens only on its own target.
+ * each peer group becomes its members' addresses. A target accepts the last hop on every TCP port (its
+ * SSH and any tunnel's): the tunnels then change without changing the targets' user data, which would
+ * replace them; the last hop's own firewall, its PermitOpen and the security groups open only the
+ * model's ports.
  */
 export function hostFlows(flows: readonly Flow[], group: string, host: string, at: FlowAddresses): HostFlows {
     const lookup = (table: Record<string, string>, key: string, what: string): string => {
@@ -202,10 +190,11 @@ export function hostFlows(flows: readonly Flow[], group: string, host: string, a
                 return [];
         }
     };
-    const mine = flows.filter((f) => f.group === group && (f.onlyOn === undefined || f.onlyOn === host));
+    const mine = flows.filter((f) => f.group === group);
     const tcp = mine.filter((f) => f.peer.kind !== "internet");
+    const tcpIn = tcp.filter((f) => f.direction === "in").map((f) => ({ port: f.port, from: addresses(f.peer) }));
     return {
-        tcpIn: tcp.filter((f) => f.direction === "in").map((f) => ({ port: f.port, from: addresses(f.peer) })),
+        tcpIn: group === TARGETS_GROUP ? [{ from: [...new Set(tcpIn.flatMap((r) => r.from))] }] : tcpIn,
         tcpOut: tcp.filter((f) => f.direction === "out").map((f) => ({ port: f.port, to: addresses(f.peer) })),
         updatePorts: mine.filter((f) => f.peer.kind === "internet" && f.direction === "out").map((f) => f.port),
     };

@@ -38,7 +38,8 @@ export const HOST_FIREWALL_START: readonly string[] = [
 const ADDRESS = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 
 function assertSpec(spec: HostFirewallSpec): void {
-    const ports = [...spec.tcpIn, ...spec.tcpOut].map((r) => r.port).concat(spec.updatePorts);
+    const ports = [...spec.tcpIn, ...spec.tcpOut].flatMap((r) => (r.port === undefined ? [] : [r.port]));
+    ports.push(...spec.updatePorts);
     for (const p of ports)
         if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`host firewall: invalid port ${p}`);
     const addresses = [...spec.tcpIn.flatMap((r) => r.from), ...spec.tcpOut.flatMap((r) => r.to), spec.vpcResolver];
@@ -78,7 +79,10 @@ function modelRules(spec: HostFirewallSpec): { input: string[]; output: string[]
     return {
         input: spec.tcpIn
             .filter((r) => r.from.length > 0)
-            .map((r) => `ip saddr ${set(r.from)} tcp dport ${r.port} accept`),
+            .map(
+                (r) =>
+                    `ip saddr ${set(r.from)} ${r.port === undefined ? "meta l4proto tcp" : `tcp dport ${r.port}`} accept`,
+            ),
         output: spec.tcpOut
             .filter((r) => r.to.length > 0)
             .map((r) => `ip daddr ${set(r.to)} tcp dport ${r.port} accept`),

@@ -67,8 +67,8 @@ export interface UserCaAccess {
 
 /** A host's own firewall (hostFirewall.ts): its group's flows (net/flows.ts) with addresses resolved. */
 export interface HostFirewallSpec {
-    /** Ports accepted in, each from its peers. */
-    tcpIn: { port: number; from: string[] }[];
+    /** Ports accepted in, each from its peers (`port` undefined: every TCP port). */
+    tcpIn: { port?: number; from: string[] }[];
     /** Ports the host may connect to, each at its peers. */
     tcpOut: { port: number; to: string[] }[];
     /** Ports open to any address for root and apt's download user only (updates, AWS endpoints). */

@@ -138,8 +138,8 @@ describe("user data", () => {
                         sshPort: 22,
                         hops: ["bastion"],
                         tunnels: [
-                            { name: "pg", target: "db-1", port: 5432 },
-                            { name: "web", target: "app-1", port: 8080 },
+                            { name: "pg", port: 5432 },
+                            { name: "web", port: 8080 },
                         ],
                     }),
                     "bastion",
