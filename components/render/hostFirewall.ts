@@ -96,7 +96,7 @@ export const NOT_IN_FALLBACK = "#no-fallback";
  * The host's ruleset, one `nft -f` script: creates the table if absent, then replaces it whole (one
  * transaction: atomic). In: replies (path-MTU ICMP errors, fragmentation-needed and packet-too-big, are
  * `related` to the connection they concern and pass with it; no other ICMP), loopback, the SSH (and
- * tunnel) ports from the model's sources. Out: replies, loopback, the model's SSH and tunnel destinations, DNS to the VPC's resolver,
+ * tunnel) ports from the model's sources. Out: replies, loopback, DHCP renewals, the model's SSH and tunnel destinations, DNS to the VPC's resolver,
  * NTP to Amazon Time Sync, instance metadata for root only, the update ports for root and `_apt`.
  * Compact (no rule comments): every byte counts against EC2's 16 KiB of user data.
  */
@@ -124,6 +124,8 @@ export function renderHostFirewall(spec: HostFirewallSpec): string {
         ...chain("output", [
             "ct state established,related accept",
             'oif "lo" accept',
+            // DHCP lease renewals go unicast to the VPC router (kept in the fallback: losing the lease loses the host).
+            "udp sport 68 udp dport 67 accept",
             ...model.output,
             ...extra([
                 `ip daddr { ${spec.vpcResolver}, ${AMAZON_DNS_LINK_LOCAL} } meta l4proto { tcp, udp } th dport 53 accept`,
