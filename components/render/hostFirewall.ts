@@ -96,8 +96,9 @@ export const NOT_IN_FALLBACK = "#no-fallback";
  * The host's ruleset, one `nft -f` script: creates the table if absent, then replaces it whole (one
  * transaction: atomic). In: replies (path-MTU ICMP errors, fragmentation-needed and packet-too-big, are
  * `related` to the connection they concern and pass with it; no other ICMP), loopback, the SSH (and
- * tunnel) ports from the model's sources. Out: replies, loopback, DHCP renewals, the model's SSH and tunnel destinations, DNS to the VPC's resolver,
- * NTP to Amazon Time Sync, instance metadata for root only, the update ports for root and `_apt`.
+ * tunnel) ports from the model's sources. Out: replies, loopback, DHCP renewals, the model's SSH and
+ * tunnel destinations, DNS to the VPC's resolver, NTP to Amazon Time Sync, instance metadata for root
+ * only, the update ports for root and `_apt`.
  * Compact (no rule comments): every byte counts against EC2's 16 KiB of user data.
  */
 export function renderHostFirewall(spec: HostFirewallSpec): string {
