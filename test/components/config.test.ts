@@ -340,7 +340,7 @@ describe("readSettings", () => {
     it("refuses a bastion whose user data would pass EC2's 16 KiB, saying how many targets too many", () => {
         const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `host-${i + 1}` }));
         // Past 16 KiB the document goes gzipped (cloud-init uncompresses it), the CloudWatch agent and the
-        // host firewall included (966 fit, 1031 before the firewall's ruleset and unit).
+        // host firewall included (962 fit, 1031 before the firewall's ruleset and unit).
         expect(settingsFrom({ ...base, targets: targets(950) }).targets).toHaveLength(950);
         const [p] = problemsOf({ ...base, targets: targets(3000) });
         expect(p).toMatchObject({ key: "targets", value: "3000 targets, 0 tunnels" });
