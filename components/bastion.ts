@@ -10,7 +10,14 @@ import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderBastionCloudInit } from "./render/cloudInit";
-import { Fail2banSettings, OsName, TargetEndpoint, UpgradeSettings, UserCaAccess } from "./render/model";
+import {
+    Fail2banSettings,
+    HostFirewallSpec,
+    OsName,
+    TargetEndpoint,
+    UpgradeSettings,
+    UserCaAccess,
+} from "./render/model";
 import { HostAuditShipping, shipOwnAuditStream } from "./auditShipping";
 
 export interface BastionArgs {
@@ -28,6 +35,8 @@ export interface BastionArgs {
     targets?: pulumi.Input<TargetEndpoint[]>;
     /** Inner hops: address or subnet CIDR of the hop in front, from which every SSH connection arrives. Defaults to none (the outer hop faces the internet). */
     hopAddresses?: pulumi.Input<string[]>;
+    /** The host's own firewall (the flows of its security group, with addresses). Defaults to none. */
+    firewall?: pulumi.Input<HostFirewallSpec>;
     /** Operating system. Defaults to `debian-13`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
@@ -172,26 +181,38 @@ function bastionUserData(name: string, args: BastionArgs, os: OsName, region: st
                 args.hopAddresses ?? [],
                 args.userCa,
                 args.audit?.logGroupName,
+                args.firewall,
             ])
-            .apply(([operatorPublicKeys, targets, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
-                renderBastionCloudInit({
-                    os,
-                    cryptoProfile: args.cryptoProfile ?? "compatible",
-                    sshPort: args.sshPort ?? 22,
-                    jumpUser: args.jumpUser ?? "jump",
+            .apply(
+                ([
                     operatorPublicKeys,
-                    hostKey: { publicKeyOpenssh, privateKeyOpenssh },
                     targets,
+                    publicKeyOpenssh,
+                    privateKeyOpenssh,
                     hopAddresses,
-                    fail2ban: args.fail2ban,
-                    upgrades: args.upgrades ?? {},
-                    ssmAgentRegion: region,
-                    audit: args.auditRecords ?? { stack: pulumi.getStack(), host: name },
-                    ...(userCa === undefined ? {} : { userCa }),
-                    ...(group === undefined
-                        ? {}
-                        : { auditShipping: { region, logGroupName: group, logStreamName: args.audit!.host } }),
-                }),
+                    userCa,
+                    group,
+                    firewall,
+                ]) =>
+                    renderBastionCloudInit({
+                        os,
+                        cryptoProfile: args.cryptoProfile ?? "compatible",
+                        sshPort: args.sshPort ?? 22,
+                        jumpUser: args.jumpUser ?? "jump",
+                        operatorPublicKeys,
+                        hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                        targets,
+                        hopAddresses,
+                        fail2ban: args.fail2ban,
+                        upgrades: args.upgrades ?? {},
+                        ssmAgentRegion: region,
+                        audit: args.auditRecords ?? { stack: pulumi.getStack(), host: name },
+                        ...(userCa === undefined ? {} : { userCa }),
+                        ...(group === undefined
+                            ? {}
+                            : { auditShipping: { region, logGroupName: group, logStreamName: args.audit!.host } }),
+                        ...(firewall === undefined ? {} : { firewall }),
+                    }),
             ),
     );
 }

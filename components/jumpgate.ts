@@ -15,9 +15,10 @@ import { UserCaKms } from "./userCaKms";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
 import { SshAccess, TARGET_SSH_PORT } from "./securityGroups";
+import { allowedFlows, Flow, FlowAddresses, hostFlows, TARGETS_GROUP, vpcResolverAddress } from "./net/flows";
 import { Targets } from "./targets";
 import { renderKrl, renderKrlInstallCommands } from "./render/krl";
-import { TargetEndpoint, UserCaAccess } from "./render/model";
+import { HostFirewallSpec, TargetEndpoint, UserCaAccess } from "./render/model";
 import { REVOKED_KEYS_PATH } from "./render/sshd";
 import {
     defaultKnownHostsFile,
@@ -104,6 +105,8 @@ interface HostContext {
     ca?: TeamCa;
     placement: HostPlacement;
     sshAccess: SshAccess;
+    /** Who may talk to whom: the security groups' rules and each host's own firewall. */
+    flows: Flow[];
     images: HostImages;
     auditGroup?: { logGroupName: pulumi.Output<string>; logGroupArn: pulumi.Output<string> };
 }
@@ -222,12 +225,13 @@ export class Jumpgate extends pulumi.ComponentResource {
         const ca = s.access && teamCa(name, s, s.access, keys, tags, parent);
         const placement = placeHosts(s, network);
         const sshAccess = securityGroups(name, s, network, placement, tags, parent);
+        const flows = stackFlows(s);
         const audit = s.audit && auditTrail(name, s, s.audit, tags, parent);
         // One image per architecture for every host of the OS, pinned in config or recorded at first deploy.
         const images = new HostImages(name, s.os, s.amiIds, this);
         const auditGroup = audit && { logGroupName: audit.logGroupName, logGroupArn: audit.logGroupArn };
         return {
-            hosts: { name, s, tags, parent, network, keys, ca, placement, sshAccess, images, auditGroup },
+            hosts: { name, s, tags, parent, network, keys, ca, placement, sshAccess, flows, images, auditGroup },
             audit,
         };
     }
@@ -366,6 +370,43 @@ function securityGroups(
     );
 }
 
+/** The stack's flows, from the same settings as the security groups' (SshAccess builds its rules from them). */
+function stackFlows(s: JumpgateSettings): Flow[] {
+    return allowedFlows({
+        allowedCidrs: s.allowedCidrs,
+        sshPort: s.sshPort,
+        hops: s.bastions.map((b) => b.name),
+        tunnels: s.tunnels.map((t) => ({ name: t.name, port: t.remotePort })),
+        existingHosts: s.existingHosts.map((e) => ({ name: e.name, port: e.sshPort })),
+    });
+}
+
+/** Every group member's address as the hosts see it, known before any instance exists. */
+function flowAddresses(h: HostContext): pulumi.Output<FlowAddresses> {
+    const { s, placement } = h;
+    return pulumi
+        .all([
+            pulumi.all(s.bastions.map((_, k) => placement.hopSource(k))),
+            pulumi.all(placement.targets.map((t) => t.privateIp)),
+            pulumi.all(s.tunnels.map((t) => placement.targetIp(t.target))),
+            pulumi.all(s.existingHosts.map((e) => e.privateIp)),
+        ])
+        .apply(([hops, targets, tunnels, existing]) => ({
+            hops: Object.fromEntries(s.bastions.map((b, k) => [b.name, hops[k]!])),
+            targets: Object.fromEntries(s.targets.map((t, i) => [t.name, targets[i]!])),
+            tunnels: Object.fromEntries(s.tunnels.map((t, i) => [t.name, tunnels[i]!])),
+            existing: Object.fromEntries(s.existingHosts.map((e, i) => [e.name, existing[i]!])),
+        }));
+}
+
+/** Host `host`'s own firewall: its group's flows with addresses, and the VPC's resolver. */
+function hostFirewall(h: HostContext, group: string, host: string): pulumi.Output<HostFirewallSpec> {
+    return pulumi.all([flowAddresses(h), h.network.vpcCidr]).apply(([addresses, vpcCidr]) => ({
+        ...hostFlows(h.flows, group, host, addresses),
+        vpcResolver: vpcResolverAddress(vpcCidr),
+    }));
+}
+
 function endpoint(name: string, ip: pulumi.Input<string>, port: number): pulumi.Output<TargetEndpoint> {
     return pulumi.output(ip).apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
 }
@@ -391,6 +432,7 @@ function privateTargets(h: HostContext): Targets {
             operatorPublicKeys: h.keys.operatorPublicKeys,
             userCa: userCaFor(h.ca, []),
             hopAddresses: pulumi.all([h.placement.hopSource(s.bastions.length - 1)]),
+            firewalls: Object.fromEntries(s.targets.map((t) => [t.name, hostFirewall(h, TARGETS_GROUP, t.name)])),
             os: s.os,
             images: h.images,
             cryptoProfile: s.cryptoProfile,
@@ -429,6 +471,7 @@ function bastionHop(h: HostContext, k: number, endpoints: ForwardEndpoints): Bas
             userCa: userCaFor(h.ca, isLast ? [] : [next!.name]),
             targets: forwardTo,
             hopAddresses: k === 0 ? [] : pulumi.all([placement.hopSource(k - 1)]),
+            firewall: hostFirewall(h, hop.name, hop.name),
             os: s.os,
             images: h.images,
             cryptoProfile: s.cryptoProfile,

@@ -14,6 +14,8 @@ export interface SubnetRef {
 /** What Bastion and Targets are placed into. */
 export interface NetworkLayout {
     vpcId: pulumi.Output<string>;
+    /** The VPC's primary CIDR (its base + 2 is the Amazon DNS server the hosts' firewalls allow). */
+    vpcCidr: pulumi.Output<string>;
     publicSubnets: SubnetRef[];
     privateSubnets: SubnetRef[];
     /** Subnets for inner bastion hops; empty without a chain (an existing VPC uses its private subnets). */
@@ -51,6 +53,7 @@ interface NetworkScope {
 /** A new VPC with public subnets for the bastion and private subnets for targets. */
 export class Network extends pulumi.ComponentResource implements NetworkLayout {
     readonly vpcId: pulumi.Output<string>;
+    readonly vpcCidr: pulumi.Output<string>;
     readonly publicSubnets: SubnetRef[];
     readonly privateSubnets: SubnetRef[];
     readonly managementSubnets: SubnetRef[];
@@ -84,6 +87,7 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
         const logGroup = flowLogs(scope, args.flowLogRetentionDays ?? 90);
 
         this.vpcId = vpc.id;
+        this.vpcCidr = vpc.cidrBlock;
         this.publicSubnets = publicSubnets.map(subnetRef);
         this.privateSubnets = privateSubnets.map(subnetRef);
         this.managementSubnets = managementSubnets.map(subnetRef);
@@ -308,6 +312,7 @@ export function existingNetwork(
     };
     return {
         vpcId,
+        vpcCidr: aws.ec2.getVpcOutput({ id: vpcId }, opts).cidrBlock,
         publicSubnets: ids.publicSubnetIds.map((id) => ref(id, "the public subnets")),
         privateSubnets: ids.privateSubnetIds.map((id) => ref(id, "the private subnets")),
         managementSubnets: [],

@@ -1,12 +1,15 @@
-// Who may talk to whom: the outer bastion accepts SSH only from the allowed CIDRs; each hop of a
-// bastion chain accepts SSH only from the hop before it and may open SSH only to the next; targets
-// accept SSH only from the last hop's group (a group reference, never a CIDR). Declared tunnels add
-// exactly one port from the last hop to one target. An existing host's own group gets one rule (SSH
-// from the last hop's group) and nothing else. One resource per rule, so each rule shows up, diffs and
-// can be reviewed on its own.
+// Who may talk to whom, as security groups: one rule per flow of the stack's flow model (net/flows.ts),
+// which each host's own firewall is rendered from too. The outer bastion accepts SSH only from the
+// allowed CIDRs; each hop of a bastion chain accepts SSH only from the hop before it and may open SSH
+// only to the next; targets accept SSH only from the last hop's group (a group reference, never a
+// CIDR). Declared tunnels add exactly one port from the last hop to one target. An existing host's own
+// group gets one rule (SSH from the last hop's group) and nothing else. One resource per rule, so each
+// rule shows up, diffs and can be reviewed on its own.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr } from "./net/cidr";
+import { allowedFlows, Flow, TARGETS_GROUP } from "./net/flows";
+
+export { TARGET_SSH_PORT } from "./net/flows";
 
 /** A declared tunnel as the security groups see it. */
 export interface TunnelRule {
@@ -42,11 +45,6 @@ export interface SshAccessArgs {
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
-
-/** Ports hosts may reach on the internet (through the IGW or NAT): package mirrors. */
-const UPDATE_PORTS = [80, 443];
-/** Port the targets' and inner hops' sshd listens on. */
-export const TARGET_SSH_PORT = 22;
 
 /** What every rule is built with: the component's name, tags and parent. */
 interface RuleScope {
@@ -112,11 +110,23 @@ export class SshAccess extends pulumi.ComponentResource {
             scope.parent,
         );
 
-        allowedCidrRules(scope, hops[0]!, hopGroups[0]!, args.allowedCidrs, args.sshPort ?? 22);
-        chainRules(scope, hops, hopGroups);
-        targetRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, targetGroup, args.tunnels ?? []);
-        existingHostRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, args.existingHosts ?? []);
-        updateRules(scope, [...hops.map((h, k) => [h, hopGroups[k]!] as const), ["targets", targetGroup]]);
+        const groups = new Map<string, aws.ec2.SecurityGroup>([
+            ...hops.map((h, k) => [h, hopGroups[k]!] as const),
+            [TARGETS_GROUP, targetGroup],
+        ]);
+        const peerIps = new Map<string, pulumi.Input<string>>([
+            ...(args.tunnels ?? []).map((t) => [`tunnel:${t.name}`, t.targetIp] as const),
+            ...(args.existingHosts ?? []).map((h) => [`existing:${h.name}`, h.privateIp] as const),
+        ]);
+        const flows = allowedFlows({
+            allowedCidrs: args.allowedCidrs,
+            sshPort: args.sshPort ?? 22,
+            hops,
+            tunnels: args.tunnels ?? [],
+            existingHosts: (args.existingHosts ?? []).map((h) => ({ name: h.name, port: h.port })),
+        });
+        for (const f of flows) flowRule(scope, f, groups, peerIps);
+        existingHostIngress(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, args.existingHosts ?? []);
 
         this.bastionSecurityGroupId = hopGroups[0]!.id;
         this.hopSecurityGroupIds = Object.fromEntries(hops.map((h, k) => [h, hopGroups[k]!.id]));
@@ -145,119 +155,43 @@ function hopGroup(scope: RuleScope, vpcId: pulumi.Input<string>, hops: string[],
     );
 }
 
-/** The outer hop's SSH port, open to each allowed CIDR (IPv4 only: the network has no IPv6). */
-function allowedCidrRules(
+/** The rule of one flow: its group's, to or from a CIDR or another group. */
+function flowRule(
     scope: RuleScope,
-    outer: string,
-    outerGroup: aws.ec2.SecurityGroup,
-    allowedCidrs: string[],
-    sshPort: number,
+    f: Flow,
+    groups: Map<string, aws.ec2.SecurityGroup>,
+    peerIps: Map<string, pulumi.Input<string>>,
 ): void {
-    allowedCidrs.forEach((cidr, i) => {
-        if (parseCidr(cidr).version !== 4)
-            throw new Error(`allowed CIDR ${cidr} is not IPv4; the bastion has no IPv6 address to reach`);
-        sshRule(
-            scope,
-            "in",
-            `${scope.name}-${outer}-ssh-in-${i}`,
-            outerGroup.id,
-            `SSH from allowed CIDR ${cidr}`,
-            sshPort,
-            {
-                cidr,
-            },
-        );
-    });
-}
-
-/** Each hop of a chain may open SSH only to the next, which accepts it only from that hop. */
-function chainRules(scope: RuleScope, hops: string[], hopGroups: aws.ec2.SecurityGroup[]): void {
-    hops.forEach((hop, k) => {
-        const next = hops[k + 1];
-        if (next) {
-            sshRule(
-                scope,
-                "out",
-                `${scope.name}-${hop}-ssh-to-${next}`,
-                hopGroups[k]!.id,
-                `SSH to the next hop (${next}) only`,
-                TARGET_SSH_PORT,
-                { groupId: hopGroups[k + 1]!.id },
-            );
-            sshRule(
-                scope,
-                "in",
-                `${scope.name}-${next}-ssh-from-${hop}`,
-                hopGroups[k + 1]!.id,
-                `SSH from the previous hop (${hop}) only`,
-                TARGET_SSH_PORT,
-                { groupId: hopGroups[k]!.id },
-            );
+    const groupOf = (name: string) => {
+        const group = groups.get(name);
+        if (!group) throw new Error(`flow ${f.ruleName} names no group ${name}`);
+        return group.id;
+    };
+    const peer = ((): { cidr?: pulumi.Input<string>; groupId?: pulumi.Input<string> } => {
+        switch (f.peer.kind) {
+            case "cidr":
+                return { cidr: f.peer.cidr };
+            case "hop":
+                return { groupId: groupOf(f.peer.hop) };
+            case "targets":
+                return { groupId: groupOf(TARGETS_GROUP) };
+            case "tunnel":
+                return { cidr: pulumi.output(peerIps.get(`tunnel:${f.peer.tunnel}`)!).apply((ip) => `${ip}/32`) };
+            case "existing":
+                return { cidr: pulumi.output(peerIps.get(`existing:${f.peer.host}`)!).apply((ip) => `${ip}/32`) };
+            case "internet":
+                return { cidr: "0.0.0.0/0" };
         }
-    });
-}
-
-/** The last hop reaches the targets' SSH port by group, and each tunnel's one port of one target. */
-function targetRules(
-    scope: RuleScope,
-    last: string,
-    lastGroup: aws.ec2.SecurityGroup,
-    targetGroup: aws.ec2.SecurityGroup,
-    tunnels: TunnelRule[],
-): void {
-    const name = scope.name;
-    // Descriptions: EC2 accepts only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no apostrophes).
-    sshRule(
-        scope,
-        "out",
-        `${name}-${last}-ssh-to-targets`,
-        lastGroup.id,
-        "SSH to the targets group only",
-        TARGET_SSH_PORT,
-        {
-            groupId: targetGroup.id,
-        },
-    );
-    sshRule(
-        scope,
-        "in",
-        `${name}-targets-ssh-from-${last}`,
-        targetGroup.id,
-        `SSH from the ${last} group only`,
-        TARGET_SSH_PORT,
-        {
-            groupId: lastGroup.id,
-        },
-    );
-    for (const t of tunnels) {
-        sshRule(
-            scope,
-            "out",
-            `${name}-${last}-tunnel-${t.name}`,
-            lastGroup.id,
-            `Tunnel ${t.name}: port ${t.port} of one target`,
-            t.port,
-            { cidr: pulumi.output(t.targetIp).apply((ip) => `${ip}/32`) },
-        );
-        sshRule(
-            scope,
-            "in",
-            `${name}-targets-tunnel-${t.name}`,
-            targetGroup.id,
-            `Tunnel ${t.name}: port ${t.port} from the bastion only`,
-            t.port,
-            { groupId: lastGroup.id },
-        );
-    }
+    })();
+    sshRule(scope, f.direction, `${scope.name}-${f.ruleName}`, groupOf(f.group), f.description, f.port, peer);
 }
 
 /**
- * The last hop may open SSH to each existing host's address and port, and the host's own group admits
- * it from the last hop's group: the one rule jumpgate adds to a group it does not own. Hosts sharing a
- * group and port share that rule (EC2 refuses a second identical one); that is known only for group IDs
- * given as plain strings.
+ * Each existing host's own group admits SSH from the last hop's group: the one rule jumpgate adds to a
+ * group it does not own (the last hop's way out to it is a flow). Hosts sharing a group and port share
+ * that rule (EC2 refuses a second identical one).
  */
-function existingHostRules(
+function existingHostIngress(
     scope: RuleScope,
     last: string,
     lastGroup: aws.ec2.SecurityGroup,
@@ -269,15 +203,6 @@ function existingHostRules(
     const groupKey = (id: pulumi.Input<string>) =>
         typeof id === "string" ? id : `output#${outputIds.get(id) ?? outputIds.set(id, outputIds.size).size - 1}`;
     for (const h of hosts) {
-        sshRule(
-            scope,
-            "out",
-            `${scope.name}-${last}-ssh-to-${h.name}`,
-            lastGroup.id,
-            `SSH to existing host ${h.name} only`,
-            h.port,
-            { cidr: pulumi.output(h.privateIp).apply((ip) => `${ip}/32`) },
-        );
         const shared = `${groupKey(h.securityGroupId)}:${h.port}`;
         if (opened.has(shared)) continue;
         opened.add(shared);
@@ -314,23 +239,4 @@ function unsharedGroupId(h: ExistingHostRule, hosts: ExistingHostRule[]): pulumi
         }
         return ids[i]!;
     });
-}
-
-/** Every host may reach the package mirrors (through the IGW or NAT), and nothing else on the internet. */
-function updateRules(scope: RuleScope, groups: (readonly [string, aws.ec2.SecurityGroup])[]): void {
-    for (const [role, group] of groups) {
-        for (const port of UPDATE_PORTS) {
-            sshRule(
-                scope,
-                "out",
-                `${scope.name}-${role}-updates-${port}`,
-                group.id,
-                `Package updates over port ${port}`,
-                port,
-                {
-                    cidr: "0.0.0.0/0",
-                },
-            );
-        }
-    }
 }

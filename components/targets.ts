@@ -10,7 +10,7 @@ import { HostImages, IMAGE_TAG } from "./ami";
 import { hardenedInstanceArgs } from "./instance";
 import { HostKeyOutputs } from "./keys";
 import { renderTargetCloudInit } from "./render/cloudInit";
-import { Fail2banSettings, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
+import { Fail2banSettings, HostFirewallSpec, OsName, UpgradeSettings, UserCaAccess } from "./render/model";
 import { EC2_ASSUME_ROLE, HostAuditShipping, shipOwnAuditStream } from "./auditShipping";
 
 /** Where one target goes. */
@@ -34,6 +34,8 @@ export interface TargetsArgs {
     userCa?: pulumi.Input<UserCaAccess | undefined>;
     /** Address or subnet CIDR of the last bastion hop, from which every SSH connection arrives. Required. */
     hopAddresses: pulumi.Input<string[]>;
+    /** Each target's own firewall, by target name (the targets group's flows, with addresses). Defaults to none. */
+    firewalls?: Record<string, pulumi.Input<HostFirewallSpec>>;
     /** Operating system. Defaults to `debian-13`. */
     os?: OsName;
     /** The image each architecture boots (pinned or recorded), shared with the other hosts of `os`. Required. */
@@ -158,9 +160,19 @@ function targetUserData(target: TargetSettings, placement: TargetPlacement, args
                 args.hopAddresses,
                 args.userCa,
                 args.audit?.logGroupName,
+                args.firewalls?.[target.name],
             ])
             .apply(
-                ([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
+                ([
+                    operatorPublicKeys,
+                    privateIp,
+                    publicKeyOpenssh,
+                    privateKeyOpenssh,
+                    hopAddresses,
+                    userCa,
+                    group,
+                    firewall,
+                ]) =>
                     renderTargetCloudInit({
                         os: args.os ?? DEFAULT_OS,
                         cryptoProfile: args.cryptoProfile ?? "compatible",
@@ -176,6 +188,7 @@ function targetUserData(target: TargetSettings, placement: TargetPlacement, args
                         ...(group === undefined
                             ? {}
                             : { auditShipping: { region, logGroupName: group, logStreamName: target.name } }),
+                        ...(firewall === undefined ? {} : { firewall }),
                     }),
             ),
     );

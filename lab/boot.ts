@@ -152,28 +152,52 @@ export async function bootHost(spec: BootSpec): Promise<BootedHost> {
         ]);
         for (const c of cgroups) mkdirSync(c, { recursive: true });
 
-        // The shell moves itself into the host's cgroups, then becomes nsenter, which becomes nspawn.
-        const script = [
-            "set -e",
-            ...cgroups.map((c) => `echo $$ > ${c}/cgroup.procs`),
-            `exec nsenter --net=/run/netns/${spec.ns} systemd-nspawn "$@"`,
-        ].join("\n");
-        const out = openSync(consoleLog, "a", 0o600);
-        const child = spawn("sh", ["-c", script, "sh", ...nspawnArgs(spec.machine, spec.ns, merged)], {
-            detached: true,
-            stdio: ["ignore", out, out],
-            env: { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
-        });
-        closeSync(out);
-        child.unref();
-        if (child.pid === undefined) throw new Error(`could not start systemd-nspawn for ${spec.machine}`);
-        partial.nspawnPid = child.pid;
+        partial.nspawnPid = launchNspawn(partial);
         partial.leaderPid = await waitForLeader(partial);
         return partial;
     } catch (err) {
         await stopHost(partial);
         throw err;
     }
+}
+
+/**
+ * Starts nspawn on the mounted root from the host's own cgroups: a shell moves itself into them, then
+ * becomes nsenter, which becomes nspawn. Returns nspawn's pid.
+ */
+function launchNspawn(h: BootedHost): number {
+    const script = [
+        "set -e",
+        ...h.cgroups.map((c) => `echo $$ > ${c}/cgroup.procs`),
+        `exec nsenter --net=/run/netns/${h.ns} systemd-nspawn "$@"`,
+    ].join("\n");
+    const out = openSync(h.console, "a", 0o600);
+    const child = spawn("sh", ["-c", script, "sh", ...nspawnArgs(h.machine, h.ns, h.merged)], {
+        detached: true,
+        stdio: ["ignore", out, out],
+        env: { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1" },
+    });
+    closeSync(out);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start systemd-nspawn for ${h.machine}`);
+    return child.pid;
+}
+
+/**
+ * Reboots a booted host as an instance reboots: an orderly poweroff of its systemd, then a new boot of the
+ * same root (the overlay's upper layer, with everything the first boot wrote, stays). cloud-init sees the
+ * same instance-id, so only what the host's own units do happens again. Returns the new boot's handles.
+ */
+export async function rebootHost(h: BootedHost, timeoutMs = 30_000): Promise<BootedHost> {
+    if (pidAlive(h.nspawnPid)) killAll([h.nspawnPid], "SIGTERM");
+    const all = () => [h.nspawnPid, ...cgroupPids(h.cgroups)];
+    if (!(await waitGone(all, timeoutMs))) throw new Error(`${h.machine} did not power off in ${timeoutMs} ms`);
+    rmSync(join(PROPAGATE_DIR, h.machine), { recursive: true, force: true });
+    if (!isMounted(h.merged)) throw new Error(`${h.merged} is no longer mounted; the host cannot boot again`);
+    const next: BootedHost = { ...h, nspawnPid: 0, leaderPid: 0 };
+    next.nspawnPid = launchNspawn(next);
+    next.leaderPid = await waitForLeader(next);
+    return next;
 }
 
 /** Creates `rel` under `upper` with the modes its directories have in `lower` (0755 where new). */

@@ -19,6 +19,7 @@ import {
     execIn,
     hostPssKiB,
     missingBootTools,
+    rebootHost,
     stopHost,
     waitReady,
     type BootedHost,
@@ -154,6 +155,20 @@ function hostDirOf(dir: string, name: string): string {
 export function labExec(host: LabHostState, cmd: string, args: readonly string[], opts: RunOptions = {}): RunResult {
     if (!host.boot) throw new Error(`lab host ${host.name} has not booted`);
     return execIn(host.boot, cmd, args, opts);
+}
+
+/**
+ * Reboots one host of a running lab (an orderly poweroff, then a boot of the same disk, as EC2's reboot)
+ * and waits until its systemd has finished booting; the lab's state records the new boot.
+ */
+export async function labReboot(state: LabState, name: string): Promise<LabHostState> {
+    const host = state.hosts.find((h) => h.name === name);
+    if (!host?.boot) throw new Error(`lab host ${name} has not booted`);
+    host.boot = await rebootHost(host.boot);
+    writeState(state);
+    const ready = waitReady(host.boot);
+    if (!/^(running|degraded)$/.test(ready.system)) throw new Error(`${name} after reboot: system ${ready.system}`);
+    return host;
 }
 
 /** Why a booted host is not usable, from inside it: cloud-init's errors, sshd's own complaint. */

@@ -53,6 +53,11 @@ export interface SimulatedAwsOptions {
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
     /** Security groups that exist before the program runs (an existing host's own): id to VPC. */
     existingSecurityGroups?: Record<string, { vpcId: string }>;
+    /**
+     * VPCs that exist before the program runs: id to primary CIDR. Defaults, for each VPC of
+     * `existingSubnets`, to the /16 that holds its first subnet (a default VPC's shape).
+     */
+    existingVpcs?: Record<string, { cidrBlock: string }>;
     /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
     newestImage?: string;
     /** The account's Elastic IP quota in the region. Defaults to AWS's default, 5. */
@@ -607,6 +612,15 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
         };
     }
 
+    /** An existing VPC's primary CIDR: given, or the /16 of its first existing subnet. */
+    private existingVpcCidr(id: string): string | undefined {
+        const given = this.options.existingVpcs?.[id]?.cidrBlock;
+        if (given) return given;
+        const subnet = [...this.subnets.values()].find((s) => s.vpcId === id);
+        const octets = subnet?.cidrBlock.split(".");
+        return octets && `${octets[0]}.${octets[1]}.0.0/16`;
+    }
+
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         const inputs = (args.inputs ?? {}) as Record<string, unknown>;
         const result = this.invoke(args.token, inputs);
@@ -684,6 +698,12 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
             case "aws:kms/getPublicKey:getPublicKey":
                 return this.kmsPublicKey(String(inputs.keyId));
+            case "aws:ec2/getVpc:getVpc": {
+                const id = String(inputs.id);
+                const cidrBlock = this.existingVpcCidr(id);
+                if (!cidrBlock) throw new Error(`simulated AWS: VPC ${id} does not exist (InvalidVpcID.NotFound)`);
+                return { id, cidrBlock, arn: this.arn("ec2", `vpc/${id}`), enableDnsSupport: true };
+            }
             case "aws:ec2/getSubnet:getSubnet": {
                 const id = String(inputs.id);
                 const subnet = this.subnets.get(id);

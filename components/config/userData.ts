@@ -3,6 +3,8 @@ import { roleReach } from "../accessConfig";
 import { auditLogGroupName } from "../render/auditNames";
 import { bastionUserDataBytes, LONGEST_REGION_STAND_IN, USER_DATA_LIMIT_BYTES } from "../render/userDataSize";
 import { hostAt } from "../net/cidr";
+import { allowedFlows, hostFlows } from "../net/flows";
+import type { HostFirewallSpec } from "../render/model";
 import { planSubnets, targetPlacement } from "./network";
 import { ConfigProblem, JumpgateSettings } from "./types";
 
@@ -17,7 +19,27 @@ function plannedTargetAddresses(s: JumpgateSettings, management: boolean): strin
     });
 }
 
-/** The last hop's user data lists every target and tunnel (PermitOpen); EC2 takes at most 16 KiB of it. */
+/** The last hop's own firewall: its flows with the planned target addresses, the widest text for the rest. */
+function lastHopFirewall(s: JumpgateSettings, targetIps: string[]): HostFirewallSpec {
+    const hops = s.bastions.map((b) => b.name);
+    const last = hops[hops.length - 1]!;
+    const widest = "255.255.255.255";
+    const ipOf = (name: string) => targetIps[s.targets.findIndex((t) => t.name === name)]!;
+    const flows = allowedFlows({
+        allowedCidrs: s.allowedCidrs,
+        sshPort: s.sshPort,
+        hops,
+        tunnels: s.tunnels.map((t) => ({ name: t.name, port: t.remotePort })),
+    });
+    const addresses = {
+        hops: Object.fromEntries(hops.map((h) => [h, widest])),
+        targets: Object.fromEntries(s.targets.map((t, i) => [t.name, targetIps[i]!])),
+        tunnels: Object.fromEntries(s.tunnels.map((t) => [t.name, ipOf(t.target)])),
+    };
+    return { ...hostFlows(flows, last, last, addresses), vpcResolver: widest };
+}
+
+/** The last hop's user data lists every target and tunnel (PermitOpen, its firewall); EC2 takes at most 16 KiB of it. */
 export function userDataProblems(s: JumpgateSettings, management: boolean): ConfigProblem[] {
     const ips = plannedTargetAddresses(s, management);
     const ipOf = (name: string) => ips[s.targets.findIndex((t) => t.name === name)]!;
@@ -43,11 +65,18 @@ export function userDataProblems(s: JumpgateSettings, management: boolean): Conf
         },
         // The last hop lists every target (and their names for the audit records).
         audit: { stack: s.stack, host: s.bastions[s.bastions.length - 1]!.name },
+        firewall: lastHopFirewall(s, ips),
     };
     const bytes = bastionUserDataBytes({ ...spec, targets: endpoints });
     if (bytes <= USER_DATA_LIMIT_BYTES) return [];
     // Past the limit the document is gzipped: what one more endpoint costs, gzipped both ways.
-    const perEndpoint = (bytes - bastionUserDataBytes({ ...spec, targets: [] }, true)) / endpoints.length;
+    const perEndpoint =
+        (bytes -
+            bastionUserDataBytes(
+                { ...spec, targets: [], firewall: lastHopFirewall({ ...s, targets: [], tunnels: [] }, []) },
+                true,
+            )) /
+        endpoints.length;
     const fewer = Math.ceil((bytes - USER_DATA_LIMIT_BYTES) / perEndpoint);
     const last = s.targets.length - 1;
     return [

@@ -15,9 +15,11 @@ import {
     renderFail2banJail,
     renderFail2banSandbox,
 } from "./fail2ban";
+import { HOST_FIREWALL_START, hostFirewallFiles } from "./hostFirewall";
 import type {
     AuditShipping,
     BastionHostSpec,
+    HostFirewallSpec,
     OsName,
     RoleAccess,
     SshKeyPair,
@@ -156,6 +158,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
                 ? ssmAgentBaseUrl(spec.ssmAgentRegion)
                 : undefined,
         auditShipping: spec.auditShipping,
+        firewall: spec.firewall,
     });
 }
 
@@ -192,6 +195,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         jail: renderFail2banJail(spec.fail2ban, 22, spec.os, spec.hopAddresses),
         upgrades: spec.upgrades,
         auditShipping: spec.auditShipping,
+        firewall: spec.firewall,
     });
 }
 
@@ -253,6 +257,8 @@ interface HostParts {
     ssmAgentBaseUrl?: string;
     /** Install AWS's signed CloudWatch agent and ship the audit trail. */
     auditShipping?: AuditShipping;
+    /** The host's own nftables firewall (its rulesets and unit, started first in runcmd). */
+    firewall?: HostFirewallSpec;
 }
 
 /** The agent's configuration, installer and unit (after the packages: the installer needs curl and gpgv). */
@@ -296,6 +302,7 @@ function document(p: HostParts): string {
             owner: "root:root",
             permissions: "0644",
         },
+        ...(p.firewall === undefined ? [] : hostFirewallFiles(p.firewall)),
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
@@ -349,6 +356,8 @@ function document(p: HostParts): string {
         // curl fetches the SSM and CloudWatch agents (gpgv, which checks them, comes with apt).
         packages: needsCurl ? [...PACKAGES, "curl"] : [...PACKAGES],
         runcmd: [
+            // First: the host firewall (from the second boot on it loads before the network, see hostFirewall.ts).
+            ...(p.firewall === undefined ? [] : [[...HOST_FIREWALL_START]]),
             ...sshServiceCommands(p.os),
             AUDITD_RELOAD_COMMAND,
             ...fail2banSetupCommands(p.os),

@@ -65,6 +65,18 @@ export interface UserCaAccess {
     roles: RoleAccess[];
 }
 
+/** A host's own firewall (hostFirewall.ts): its group's flows (net/flows.ts) with addresses resolved. */
+export interface HostFirewallSpec {
+    /** Ports accepted in, each from its peers (`port` undefined: every TCP port). */
+    tcpIn: { port?: number; from: string[] }[];
+    /** Ports the host may connect to, each at its peers. */
+    tcpOut: { port: number; to: string[] }[];
+    /** Ports open to any address for root and apt's download user only (updates, AWS endpoints). */
+    updatePorts: number[];
+    /** The VPC's DNS server (its primary CIDR's base + 2); Amazon's link-local one is always allowed too. */
+    vpcResolver: string;
+}
+
 /** Everything the bastion's cloud-init document needs. */
 export interface BastionHostSpec {
     os: OsName;
@@ -95,6 +107,8 @@ export interface BastionHostSpec {
     ssmAgentRegion?: string;
     /** Ship the journal's audit trail to CloudWatch Logs (Debian: the signed agent is installed). Undefined: not shipped. */
     auditShipping?: AuditShipping;
+    /** The host's own nftables firewall. Undefined: none (the security group only). */
+    firewall?: HostFirewallSpec;
 }
 
 /** Everything a target's cloud-init document needs. */
@@ -123,6 +137,8 @@ export interface TargetHostSpec {
     userCa?: UserCaAccess;
     /** Ship the journal's audit trail to CloudWatch Logs. Undefined: not shipped. */
     auditShipping?: AuditShipping;
+    /** The host's own nftables firewall. Undefined: none (the security group only). */
+    firewall?: HostFirewallSpec;
 }
 
 /** Where a host ships its sshd, fail2ban and audit records: the stack's log group, one stream per host. */

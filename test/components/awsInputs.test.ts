@@ -1,6 +1,7 @@
 // What the program sends to AWS passes AWS's own input rules, for every kind of stack: security group
 // descriptions, zones, tags, IAM names and the bastion's user data size. The simulated AWS refuses the
 // same inputs; these tests name the property and the config validation that keeps it.
+import { allowedFlows, hostFlows } from "../../components/net/flows";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OWN_TAGS_MAX } from "../../components/config";
 import { bastionUserDataBytes } from "../../components/render/userDataSize";
@@ -129,6 +130,28 @@ describe("user data", () => {
             upgrades: {},
             auditShipping: { region: run.region, logGroupName: "/jumpgate/test/audit", logStreamName: "bastion" },
             audit: { stack: "test", host: "bastion" },
+            // The bastion's own firewall, from the same flows as its security group.
+            firewall: {
+                ...hostFlows(
+                    allowedFlows({
+                        allowedCidrs: ["203.0.113.0/24"],
+                        sshPort: 22,
+                        hops: ["bastion"],
+                        tunnels: [
+                            { name: "pg", port: 5432 },
+                            { name: "web", port: 8080 },
+                        ],
+                    }),
+                    "bastion",
+                    "bastion",
+                    {
+                        hops: { bastion: "10.42.0.0/24" },
+                        targets,
+                        tunnels: { pg: targets["db-1"]!, web: targets["app-1"]! },
+                    },
+                ),
+                vpcResolver: "10.42.0.2",
+            },
         });
         // Exact for text; gzipped sizes depend on the keys' bytes, so the estimate may only err high, by little.
         if (typeof bastion.inputs.userData === "string") expect(estimate).toBe(actual);
