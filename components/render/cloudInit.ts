@@ -8,6 +8,7 @@ import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
 import { AUDIT_START_COMMAND, auditFiles } from "./auditHost";
 import { assertAcceptedUserKeys } from "./crypto";
 import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
+import { hostHardeningCommands, hostHardeningFiles } from "./hostHardening";
 import type {
     AuditShipping,
     BastionHostSpec,
@@ -26,6 +27,7 @@ import {
     NOLOGIN,
     AUTHORIZED_CAS_DIR,
     SSHD_DROPIN_PATH,
+    clearAcceptEnvCommand,
     renderBastionSshd,
     renderJumpAuthorizedCas,
     renderRoleAuthorizedCa,
@@ -130,6 +132,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
               ];
     return document({
         os: spec.os,
+        role: "bastion",
         hostKey: spec.hostKey,
         group: JUMP_GROUP,
         users: [jumpUser],
@@ -164,6 +167,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
     const roleUsers = roles.map((r) => roleAccount(spec.loginUser, r));
     return document({
         os: spec.os,
+        role: "target",
         hostname: spec.name,
         hostKey: spec.hostKey,
         group: LOGIN_GROUP,
@@ -223,6 +227,7 @@ function authorizedCaFiles(files: [account: string, content: string][]): CloudCo
 
 interface HostParts {
     os: OsName;
+    role: "bastion" | "target";
     hostname?: string;
     hostKey: SshKeyPair;
     group: string;
@@ -278,6 +283,7 @@ function document(p: HostParts): string {
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
+        ...hostHardeningFiles(),
         // Deferred: configure packages that the final stage installs.
         { path: FAIL2BAN_JAIL_PATH, content: p.jail, owner: "root:root", permissions: "0644", defer: true },
         {
@@ -328,6 +334,9 @@ function document(p: HostParts): string {
         // curl fetches the SSM and CloudWatch agents (gpgv, which checks them, comes with apt).
         packages: needsCurl ? [...PACKAGES, "curl"] : [...PACKAGES],
         runcmd: [
+            ...hostHardeningCommands(p.role, p.os),
+            // The bastion takes no client environment: Debian's and Ubuntu's sshd_config accept LANG and LC_*.
+            ...(p.role === "bastion" ? [clearAcceptEnvCommand()] : []),
             ...sshServiceCommands(p.os),
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
