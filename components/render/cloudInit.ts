@@ -23,7 +23,9 @@ import {
     BANNER_PATH,
     BANNER_TEXT,
     JUMP_GROUP,
+    JUMP_KEY_OPTIONS,
     LOGIN_GROUP,
+    LOGIN_KEY_OPTIONS,
     NOLOGIN,
     AUTHORIZED_CAS_DIR,
     SSHD_DROPIN_PATH,
@@ -120,7 +122,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         groups: JUMP_GROUP,
         shell: NOLOGIN,
         lock_passwd: true,
-        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa, JUMP_KEY_OPTIONS),
     };
     const accessFiles =
         spec.userCa === undefined
@@ -161,7 +163,7 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         shell: LOGIN_SHELL,
         lock_passwd: true,
         sudo: LOGIN_SUDO,
-        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa, LOGIN_KEY_OPTIONS),
     };
     const roles = spec.userCa?.roles.filter((r) => r.reach.includes(spec.name)) ?? [];
     const roleUsers = roles.map((r) => roleAccount(spec.loginUser, r));
@@ -187,13 +189,17 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
 }
 
 /**
- * The single shared key path lists the keys (each one sshd accepts); with a user CA no key is ever in user
- * data, and one passed is an error.
+ * The single shared key path lists the keys (each one sshd accepts), each with the role's `restrict` options;
+ * with a user CA no key is ever in user data, and one passed is an error.
  */
-function authorizedKeys(keys: readonly string[], userCa: UserCaAccess | undefined): Partial<CloudConfigUser> {
+function authorizedKeys(
+    keys: readonly string[],
+    userCa: UserCaAccess | undefined,
+    options: string,
+): Partial<CloudConfigUser> {
     if (userCa === undefined) {
         assertAcceptedUserKeys(keys);
-        return { ssh_authorized_keys: [...keys] };
+        return { ssh_authorized_keys: keys.map((k) => `${options} ${k.trim()}`) };
     }
     if (keys.length > 0) throw new Error("with a user CA, user data must not list operator keys");
     return {};

@@ -171,6 +171,14 @@ export function forwardAuditLines(openssh: OpenSshVersion): string[] {
     ];
 }
 
+/**
+ * Options on each operator key line (authorized_keys): `restrict` turns off every forward, the agent, X11,
+ * the PTY and ~/.ssh/rc for that key, whatever sshd's configuration says; each role gets back only what it
+ * needs. The jump user: forwards (PermitOpen still limits where). The targets' login user: a PTY.
+ */
+export const JUMP_KEY_OPTIONS = "restrict,port-forwarding";
+export const LOGIN_KEY_OPTIONS = "restrict,pty";
+
 /** `ip:port` as the client sends it through the bastion: PermitOpen compares it literally. */
 export function permitOpenEntry(target: TargetEndpoint): string {
     return `${target.privateIp}:${target.port}`;

@@ -191,6 +191,31 @@ describe.runIf(gate)("lab: the booted hosts carry the host hardening from their 
         expect(hop.status, hop.stderr).toBe(0);
         expect(hop.stdout.trim()).toBe(target().hostname);
     });
+
+    it("operator keys carry restrict: the jump key gets forwards back, the login key a PTY, and ~/.ssh/rc never runs", () => {
+        const keys = (h: LabHostState, user: string) =>
+            on(h, `cat ~${user}/.ssh/authorized_keys`).stdout.trim().split("\n");
+        for (const l of keys(bastion(), plan.jumpUser)) expect(l).toMatch(/^restrict,port-forwarding ssh-ed25519 /);
+        for (const l of keys(target(), plan.loginUser)) expect(l).toMatch(/^restrict,pty ssh-ed25519 /);
+        // PermitUserRC is sshd's default: without restrict, a login would run the user's ~/.ssh/rc.
+        const alias = `${STACK}-app-1`;
+        const plant = operator(alias, ["rm -f ~/jg-rc-ran; echo 'touch ~/jg-rc-ran' > ~/.ssh/rc"]);
+        expect(plant.status, plant.stderr).toBe(0);
+        const after = operator(alias, ["test -e ~/jg-rc-ran && echo ran || echo not-run; rm -f ~/.ssh/rc ~/jg-rc-ran"]);
+        expect(after.stdout.trim()).toBe("not-run");
+        // The control: the same key without restrict does run it.
+        const file = `~${plan.loginUser}/.ssh/authorized_keys`;
+        expect(on(target(), `cp ${file} /root/keys && sed -i 's/^restrict,pty //' ${file}`).status).toBe(0);
+        try {
+            operator(alias, ["echo 'touch ~/jg-rc-ran' > ~/.ssh/rc"], ["-o", "ControlPath=none"]);
+            const bare = operator(alias, ["test -e ~/jg-rc-ran && echo ran; rm -f ~/.ssh/rc ~/jg-rc-ran"]);
+            expect(bare.stdout.trim()).toBe("ran");
+        } finally {
+            on(target(), `cat /root/keys > ${file} && rm /root/keys`);
+        }
+        const pty = operator(alias, ["tty"], ["-tt"]);
+        expect(pty.stdout).toMatch(/\/dev\/pts\/\d+/);
+    });
 });
 
 /** Whether this machine's kernel has the key, seen from the host (its own network namespace). */
