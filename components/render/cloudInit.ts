@@ -16,6 +16,7 @@ import {
     renderFail2banSandbox,
 } from "./fail2ban";
 import { HOST_FIREWALL_START, hostFirewallFiles } from "./hostFirewall";
+import { hostHardeningCommands, hostHardeningFiles } from "./hostHardening";
 import type {
     AuditShipping,
     BastionHostSpec,
@@ -31,10 +32,13 @@ import {
     BANNER_PATH,
     BANNER_TEXT,
     JUMP_GROUP,
+    JUMP_KEY_OPTIONS,
     LOGIN_GROUP,
+    LOGIN_KEY_OPTIONS,
     NOLOGIN,
     AUTHORIZED_CAS_DIR,
     SSHD_DROPIN_PATH,
+    clearAcceptEnvCommand,
     renderBastionSshd,
     renderJumpAuthorizedCas,
     renderRoleAuthorizedCa,
@@ -133,7 +137,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
         groups: JUMP_GROUP,
         shell: NOLOGIN,
         lock_passwd: true,
-        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa, JUMP_KEY_OPTIONS),
     };
     const accessFiles =
         spec.userCa === undefined
@@ -145,6 +149,7 @@ export function renderBastionCloudInit(spec: BastionHostSpec): string {
               ];
     return document({
         os: spec.os,
+        role: "bastion",
         hostKey: spec.hostKey,
         group: JUMP_GROUP,
         users: [jumpUser],
@@ -174,12 +179,13 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
         shell: LOGIN_SHELL,
         lock_passwd: true,
         sudo: LOGIN_SUDO,
-        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa),
+        ...authorizedKeys(spec.operatorPublicKeys, spec.userCa, LOGIN_KEY_OPTIONS),
     };
     const roles = spec.userCa?.roles.filter((r) => r.reach.includes(spec.name)) ?? [];
     const roleUsers = roles.map((r) => roleAccount(spec.loginUser, r));
     return document({
         os: spec.os,
+        role: "target",
         hostname: spec.name,
         hostKey: spec.hostKey,
         group: LOGIN_GROUP,
@@ -200,13 +206,17 @@ export function renderTargetCloudInit(spec: TargetHostSpec): string {
 }
 
 /**
- * The single shared key path lists the keys (each one sshd accepts); with a user CA no key is ever in user
- * data, and one passed is an error.
+ * The single shared key path lists the keys (each one sshd accepts), each with the role's `restrict` options;
+ * with a user CA no key is ever in user data, and one passed is an error.
  */
-function authorizedKeys(keys: readonly string[], userCa: UserCaAccess | undefined): Partial<CloudConfigUser> {
+function authorizedKeys(
+    keys: readonly string[],
+    userCa: UserCaAccess | undefined,
+    options: string,
+): Partial<CloudConfigUser> {
     if (userCa === undefined) {
         assertAcceptedUserKeys(keys);
-        return { ssh_authorized_keys: [...keys] };
+        return { ssh_authorized_keys: keys.map((k) => `${options} ${k.trim()}`) };
     }
     if (keys.length > 0) throw new Error("with a user CA, user data must not list operator keys");
     return {};
@@ -240,6 +250,7 @@ function authorizedCaFiles(files: [account: string, content: string][]): CloudCo
 
 interface HostParts {
     os: OsName;
+    role: "bastion" | "target";
     hostname?: string;
     hostKey: SshKeyPair;
     group: string;
@@ -306,6 +317,7 @@ function document(p: HostParts): string {
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
+        ...hostHardeningFiles(),
         // Deferred: configure packages that the final stage installs.
         { path: FAIL2BAN_JAIL_PATH, content: p.jail, owner: "root:root", permissions: "0644", defer: true },
         {
@@ -358,6 +370,9 @@ function document(p: HostParts): string {
         runcmd: [
             // First: the host firewall (from the second boot on it loads before the network, see hostFirewall.ts).
             ...(p.firewall === undefined ? [] : [[...HOST_FIREWALL_START]]),
+            ...hostHardeningCommands(p.role, p.os),
+            // The bastion takes no client environment: Debian's and Ubuntu's sshd_config accept LANG and LC_*.
+            ...(p.role === "bastion" ? [clearAcceptEnvCommand()] : []),
             ...sshServiceCommands(p.os),
             AUDITD_RELOAD_COMMAND,
             ...fail2banSetupCommands(p.os),

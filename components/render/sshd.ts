@@ -125,6 +125,8 @@ function commonLines(os: OsName, profile: CryptoProfile, limits: string[]): stri
         "PermitUserEnvironment no",
         "MaxAuthTries 3",
         ...limits,
+        "# Dead peers are found by sshd's own encrypted probes (90 s), not by spoofable TCP keepalives.",
+        "TCPKeepAlive no",
         "ClientAliveInterval 30",
         "ClientAliveCountMax 3",
         "LogLevel VERBOSE",
@@ -169,6 +171,14 @@ export function forwardAuditLines(openssh: OpenSshVersion): string[] {
     ];
 }
 
+/**
+ * Options on each operator key line (authorized_keys): `restrict` turns off every forward, the agent, X11,
+ * the PTY and ~/.ssh/rc for that key, whatever sshd's configuration says; each role gets back only what it
+ * needs. The jump user: forwards (PermitOpen still limits where). The targets' login user: a PTY.
+ */
+export const JUMP_KEY_OPTIONS = "restrict,port-forwarding";
+export const LOGIN_KEY_OPTIONS = "restrict,pty";
+
 /** `ip:port` as the client sends it through the bastion: PermitOpen compares it literally. */
 export function permitOpenEntry(target: TargetEndpoint): string {
     return `${target.privateIp}:${target.port}`;
@@ -201,8 +211,48 @@ export function renderBastionSshd(spec: BastionHostSpec, openssh = OS_RELEASES[s
         `    PermitOpen ${bastionPermitOpen(spec.targets)}`,
         "    PermitTTY no",
         `    ForceCommand ${NOLOGIN}`,
+        ...jumpChannelLines(openssh),
         "",
     ].join("\n");
+}
+
+/**
+ * Idle limits for the jump user's forwards. A ProxyJump channel carries an SSH session whose own keepalives
+ * (the target's ClientAliveInterval 30 s) cross it twice a minute, so only a dead session or an idle tunnel
+ * (`tunnel-*`, e.g. a database connection) goes quiet for an hour. A connection with no channel at all (an
+ * unused tunnel listener, a control master whose last forward closed) is dropped after 15 minutes: longer than
+ * the generated config's ControlPersist 10m, so the client normally closes its own master first.
+ */
+export const JUMP_CHANNEL_TIMEOUT = "direct-tcpip=1h";
+export const JUMP_UNUSED_CONNECTION_TIMEOUT = "15m";
+
+/** ProxyJump opens direct-tcpip channels, never a session: MaxSessions 0 refuses every shell, command and subsystem. */
+function jumpChannelLines(openssh: OpenSshVersion): string[] {
+    // ChannelTimeout and UnusedConnectionTimeout came with OpenSSH 9.2 (Debian 12's), the oldest jumpgate boots.
+    const timeouts =
+        openssh.major > 9 || (openssh.major === 9 && openssh.minor >= 2)
+            ? [
+                  `    ChannelTimeout ${JUMP_CHANNEL_TIMEOUT}`,
+                  `    UnusedConnectionTimeout ${JUMP_UNUSED_CONNECTION_TIMEOUT}`,
+              ]
+            : [];
+    return ["    MaxSessions 0", ...timeouts];
+}
+
+/**
+ * Debian's and Ubuntu's sshd_config say `AcceptEnv LANG LC_*` (Debian 13 adds COLORTERM NO_COLOR). AcceptEnv
+ * adds up across lines instead of keeping the first, and has no `none`, so a drop-in cannot clear it: the
+ * bastion comments the line out of sshd_config (before sshd -t and the restart). A later openssh-server
+ * upgrade keeps the edited file (ucf keeps local changes when it runs unattended).
+ */
+export function clearAcceptEnvCommand(): string[] {
+    return [
+        "sed",
+        "-i",
+        "-E",
+        "s/^([[:space:]]*AcceptEnv[[:space:]])/# jumpgate: no client environment: \\1/",
+        "/etc/ssh/sshd_config",
+    ];
 }
 
 /**

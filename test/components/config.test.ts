@@ -29,7 +29,7 @@ function problemsOf(values: Record<string, unknown>, stack = "dev") {
 
 const base = { allowedCidrs: ["203.0.113.0/24"] };
 /** Targets that fit one bastion with every host feature on (measured: see the README figure), rounded down. */
-const FITTING_TARGETS = 800;
+const FITTING_TARGETS = 600;
 
 describe("readSettings", () => {
     it("defaults everything but allowedCidrs to a safe single-target stack", () => {

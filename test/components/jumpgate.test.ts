@@ -306,7 +306,7 @@ describe("default stack", () => {
             const doc = parseCloudConfig(decodeUserData(named(run, T.instance, "test-bastion-instance").inputs));
             const users = doc.users.filter((u) => u !== "default");
             expect(users.flatMap((u) => u.ssh_authorized_keys ?? [])).toContain(
-                str(operator.state.publicKeyOpenssh).trim(),
+                `restrict,port-forwarding ${str(operator.state.publicKeyOpenssh).trim()}`,
             );
             // Nothing else carries a private key in clear.
             for (const [name, value] of Object.entries(run.outputs)) {
@@ -380,7 +380,7 @@ describe("variants", () => {
         expect(str(run.outputs.sshConfig)).toContain("IdentityFile ~/.ssh/id_ed25519");
         const doc = parseCloudConfig(decodeUserData(named(run, T.instance, "test-app-1").inputs));
         const users = doc.users.filter((u) => u !== "default");
-        expect(users.flatMap((u) => u.ssh_authorized_keys ?? [])).toEqual([key]);
+        expect(users.flatMap((u) => u.ssh_authorized_keys ?? [])).toEqual([`restrict,pty ${key}`]);
     });
 
     describe("existing VPC", () => {

@@ -102,7 +102,10 @@ describe("document shape", () => {
         expect(u.lock_passwd).toBe(true);
         expect(u.groups?.split(",")).toContain(JUMP_GROUP);
         expect(u.sudo).toBeUndefined();
-        expect(u.ssh_authorized_keys).toEqual(bastionSpec.operatorPublicKeys);
+        // restrict: only forwards come back (sshd's PermitOpen still says where).
+        expect(u.ssh_authorized_keys).toEqual(
+            bastionSpec.operatorPublicKeys.map((k) => `restrict,port-forwarding ${k}`),
+        );
         expect(c.groups).toContain(JUMP_GROUP);
     });
 
@@ -117,7 +120,8 @@ describe("document shape", () => {
             sudo: LOGIN_SUDO,
         });
         expect(u.groups?.split(",")).toContain(LOGIN_GROUP);
-        expect(u.ssh_authorized_keys).toEqual(targetSpec.operatorPublicKeys);
+        // restrict: only a PTY comes back (no forward, agent, X11 or ~/.ssh/rc).
+        expect(u.ssh_authorized_keys).toEqual(targetSpec.operatorPublicKeys.map((k) => `restrict,pty ${k}`));
         // sshd binds the private address only, so after a reboot it must wait for the network.
         expect(fileAt(c, SSH_ONLINE_DROPIN_PATH)).toMatch(/^After=network-online\.target$/m);
         expect(fileAt(c, SSH_ONLINE_DROPIN_PATH)).toMatch(/^Wants=network-online\.target$/m);

@@ -41,6 +41,7 @@ import {
     BEHIND_HOP_MAX_STARTUPS,
     BEHIND_HOP_PER_SOURCE_MAX_STARTUPS,
     HOST_KEY_PATH,
+    JUMP_CHANNEL_TIMEOUT,
     JUMP_GROUP,
     LOGIN_GROUP,
     LOGIN_GRACE_TIME,
@@ -145,6 +146,12 @@ function buildHost(config: CloudConfig, extra: { name: string; home?: string; ke
     mkdirSync(etcSsh, { recursive: true });
     // Debian's full sshd_config (Include, UsePAM yes, X11Forwarding yes, ...), as on the AMI.
     copyFileSync("/etc/ssh/sshd_config", join(etcSsh, "sshd_config"));
+    // The document's own edits of sshd_config (the bastion's AcceptEnv), run by the real sed on this copy.
+    for (const cmd of config.runcmd ?? []) {
+        if (!Array.isArray(cmd) || cmd[0] !== "sed" || cmd.at(-1) !== "/etc/ssh/sshd_config") continue;
+        const r = spawnSync(cmd[0], [...cmd.slice(1, -1), join(etcSsh, "sshd_config")], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr}`);
+    }
     if (existsSync("/etc/ssh/moduli")) copyFileSync("/etc/ssh/moduli", join(etcSsh, "moduli"));
     for (const f of config.write_files.filter((w) => w.path.startsWith("/etc/ssh/"))) {
         const dest = join(root, f.path);
@@ -381,6 +388,17 @@ describe.runIf(haveSshd)("sshd -t / -T on the drop-ins from the rendered documen
             expect(one(v, off), off).toBe("no");
         }
         expect(one(v, "permitlisten")).toBe("none");
+        // ProxyJump needs channels, not sessions; idle forwards and unused connections end.
+        expect(one(v, "maxsessions")).toBe("0");
+        expect(one(v, "channeltimeout")).toBe(`${JUMP_CHANNEL_TIMEOUT}`);
+        expect(one(v, "unusedconnectiontimeout")).toBe("900");
+        expect(one(v, "tcpkeepalive")).toBe("no");
+        expect(one(v, "clientaliveinterval")).toBe("30");
+        expect(one(v, "clientalivecountmax")).toBe("3");
+        // Debian's `AcceptEnv LANG LC_*` is gone from the bastion's sshd_config (this machine's copy, edited
+        // by the document's own command): no client variable is accepted.
+        expect(v.get("acceptenv")).toBeUndefined();
+        expect(readFileSync(join(bastion.root, "etc/ssh/sshd_config"), "utf8")).not.toMatch(/^\s*AcceptEnv/m);
     });
 
     it("bastion, any other user (and root): no forwarding at all, and not allowed to log in", () => {
@@ -412,6 +430,10 @@ describe.runIf(haveSshd)("sshd -t / -T on the drop-ins from the rendered documen
             expect(v.get("listenaddress")).toEqual([`${targetSpec.privateIp}:22`]);
             expect(one(v, "allowgroups")).toBe(LOGIN_GROUP);
             expect(one(v, "forcecommand")).toBe("none");
+            expect(one(v, "tcpkeepalive")).toBe("no");
+            // Login users keep sessions and their locale (a deliberate exception: they have a shell).
+            expect(one(v, "maxsessions")).toBe("10");
+            expect(v.get("acceptenv")).toEqual(expect.arrayContaining(["LANG", "LC_*"]));
         }
     });
 });
@@ -654,14 +676,33 @@ describe.runIf(haveLive)("a real sshd with the rendered bastion document", () =>
         );
     });
 
-    it("the jump user gets no shell and no TTY", async () => {
+    it("the jump user gets no session at all (MaxSessions 0): no command, no shell, no TTY, no subsystem", async () => {
         const cmd = await ssh(SRC.legit, spec.jumpUser, [], ["id"]);
         expect(cmd.stdout).not.toMatch(/uid=/);
-        expect(cmd.stdout).toMatch(/This account is currently not available/);
+        expect(cmd.stderr).toMatch(/channel \d+: open failed/);
         expect(cmd.status).not.toBe(0);
         const tty = await ssh(SRC.legit, spec.jumpUser, ["-tt"]);
-        expect(tty.stderr).toMatch(/PTY allocation request failed/);
+        expect(tty.stderr).toMatch(/channel \d+: open failed/);
         expect(tty.stdout).not.toMatch(/[$#] $/m);
+        const sftp = await ssh(SRC.legit, spec.jumpUser, ["-s"], ["sftp"]);
+        expect(sftp.stderr).toMatch(/channel \d+: open failed/);
+    });
+
+    it("one multiplexed connection carries several ProxyJump channels at once, with sessions refused", async () => {
+        const sock = join(work, "cm.sock");
+        const master = await ssh(SRC.legit, spec.jumpUser, ["-f", "-N", "-M", "-S", sock]);
+        expect(master.status, master.stderr).toBe(0);
+        try {
+            const hops = await Promise.all(
+                [1, 2, 3].map(() => ssh(SRC.legit, spec.jumpUser, ["-S", sock, "-W", `127.0.0.1:${echoPort}`])),
+            );
+            for (const h of hops) expect(h.stdout, h.stderr).toBe("JUMPGATE-TARGET\n");
+            const session = await ssh(SRC.legit, spec.jumpUser, ["-S", sock], ["id"]);
+            expect(session.stderr).toMatch(/channel \d+: open failed/);
+            expect(session.stdout).not.toMatch(/uid=/);
+        } finally {
+            await ssh(SRC.legit, spec.jumpUser, ["-S", sock, "-O", "exit"]);
+        }
     });
 
     it("passwords are refused: the server offers publickey only", async () => {

@@ -164,10 +164,10 @@ describe("documents with a user CA", () => {
         expect(users(app2).map((u) => u.name)).toEqual(["ops-admin", "ops-dba"]);
     });
 
-    it("without a user CA, the single shared key path is unchanged", () => {
+    it("without a user CA, the single shared key path is unchanged (the key line restricted to a PTY)", () => {
         const c = parseCloudConfig(renderTargetCloudInit(sampleTargetSpec()));
         expect(users(c).map((u) => [u.name, u.ssh_authorized_keys])).toEqual([
-            ["ops", [fixtureKeys().operator.publicKeyOpenssh]],
+            ["ops", [`restrict,pty ${fixtureKeys().operator.publicKeyOpenssh.trim()}`]],
         ]);
         expect(c.write_files.some((f) => f.path.startsWith(AUTHORIZED_CAS_DIR))).toBe(false);
     });
