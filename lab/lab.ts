@@ -50,6 +50,8 @@ const READY_TIMEOUT_MS = 300_000;
 export interface LabHostState {
     name: string;
     role: "bastion" | "target";
+    /** `program`: an instance the program built itself, which jumpgate only reaches. */
+    origin?: "program";
     ns: string;
     /** The host's name (meta-data local-hostname; what `ssh <alias> hostname` prints). */
     hostname: string;
@@ -322,6 +324,31 @@ export function labRunCommands(state: LabState, plan: LabPlan): LabRunCommandRes
 const NO_INTERNET_APT = { "etc/apt/apt.conf.d/99jumpgate-lab-no-internet": 'Acquire::Retries "0";\n' };
 
 /**
+ * An instance the program launched boots the image as it is; Debian's AMIs name their default user
+ * `admin` (the package's own default is `debian`), and it is this user that gets the key pair.
+ */
+const AMI_DEFAULT_USER = {
+    "etc/cloud/cloud.cfg.d/01_debian_cloud.cfg":
+        "# The default user of Debian's EC2 images.\nsystem_info:\n  default_user:\n    name: admin\n",
+};
+
+/**
+ * What cloud-init printed to the host's console at first boot between `-----BEGIN SSH HOST KEY ...-----`
+ * and `-----END ...-----` (the host keys it generated and their fingerprints), as EC2's console output
+ * (`aws ec2 get-console-output`) shows them: the out-of-band way to check an unpinned host's key.
+ */
+export function labConsoleHostKeys(host: LabHostState): string {
+    const consoleLog = join(host.hostDir, "console.log");
+    if (!existsSync(consoleLog)) throw new Error(`${host.name}: no console output (${consoleLog})`);
+    const text = readFileSync(consoleLog, "utf8").replace(/\r/g, "");
+    const sections = [
+        ...text.matchAll(/^.*-----BEGIN SSH HOST KEY [A-Z]+-----[\s\S]*?-----END SSH HOST KEY [A-Z]+-----.*$/gm),
+    ];
+    if (sections.length === 0) throw new Error(`${host.name}: cloud-init printed no host keys to the console`);
+    return sections.map((m) => m[0]).join("\n");
+}
+
+/**
  * apt's fetch failures in the host's cloud-init output. `apt-get update` only warns when the mirror is
  * unreachable (no NAT), and packages the image already holds still "install", so cloud-init can finish
  * without an error: the lab says so rather than leaving the host looking healthy.
@@ -348,6 +375,7 @@ async function bootAll(
         state.hosts.push({
             name: node.name,
             role: node.role,
+            ...(plan.hosts.find((h) => h.name === node.name)?.origin === "program" ? { origin: "program" } : {}),
             ns: node.ns,
             hostname: ctx.hostnames.get(node.name) ?? node.name,
             ...(ctx.aliases.has(alias) ? { alias } : {}),
@@ -371,7 +399,11 @@ async function bootAll(
                 userData: host.cloudInit,
                 instanceId: `i-lab-${plan.stack}-${hs.name}`,
                 hostname: hs.hostname,
-                ...(host.internetRoute === false ? { extraFiles: NO_INTERNET_APT } : {}),
+                ...(host.publicKeys === undefined ? {} : { publicKeys: host.publicKeys }),
+                extraFiles: {
+                    ...(host.origin === "program" ? AMI_DEFAULT_USER : {}),
+                    ...(host.internetRoute === false ? NO_INTERNET_APT : {}),
+                },
                 etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, { host: ctx.root.mirrorHost, ip: topo.mirrorIp }),
             });
             writeState(state);

@@ -64,3 +64,28 @@ export function sshAliases(sshConfig: string): string[] {
     }
     return aliases;
 }
+
+/** One `Host` block of a client config: its first alias and the HostName and User it sets. */
+export interface SshHostBlock {
+    alias: string;
+    hostName?: string;
+    user?: string;
+}
+
+/** The `Host` blocks of `sshConfig` with a plain alias (wildcard patterns are left out). */
+export function parseSshHostBlocks(sshConfig: string): SshHostBlock[] {
+    const blocks: SshHostBlock[] = [];
+    let current: SshHostBlock | undefined;
+    for (const line of sshConfig.split("\n")) {
+        const m = /^\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.+?)\s*$/.exec(line);
+        if (!m) continue;
+        const [key, value] = [m[1]!.toLowerCase(), m[2]!];
+        if (key === "host" || key === "match") {
+            const alias = value.split(/\s+/)[0]!;
+            current = key === "host" && !/[*?!]/.test(alias) ? { alias } : undefined;
+            if (current) blocks.push(current);
+        } else if (current && key === "hostname") current.hostName ??= value;
+        else if (current && key === "user") current.user ??= value;
+    }
+    return blocks;
+}
