@@ -59,6 +59,13 @@ export interface RoleSshConfig {
     sshConfigProxyCommand: string;
 }
 
+/** An existing host as the stack's outputs show it. */
+export interface ExistingHostOutput {
+    privateIp: string;
+    /** False until the config gives its hostPublicKey; operators pin it with `jumpgate-ssh pin` meanwhile. */
+    pinned: boolean;
+}
+
 /** A host's fixed place: its subnet and its private address there. */
 type FixedAddress = ReturnType<typeof fixedAddress>;
 
@@ -81,10 +88,11 @@ interface HostPlacement {
     targetIp: (name: string) => pulumi.Output<string>;
 }
 
-/** What the last hop may forward to: every target's SSH port and each declared tunnel. */
+/** What the last hop may forward to: every target's SSH port, each declared tunnel, each existing host's SSH port. */
 interface ForwardEndpoints {
     targets: pulumi.Output<TargetEndpoint>[];
     tunnels: pulumi.Output<TargetEndpoint>[];
+    existingHosts: pulumi.Output<TargetEndpoint>[];
 }
 
 /** Everything the hosts of a stack are built from. */
@@ -104,8 +112,10 @@ interface HostContext {
 
 export class Jumpgate extends pulumi.ComponentResource {
     readonly bastionPublicIp: pulumi.Output<string>;
-    /** Target name to private IP. */
+    /** Target name to private IP: the hosts jumpgate builds. */
     readonly targets: pulumi.Output<Record<string, string>>;
+    /** Existing host name to its address and whether its key is pinned; only with existing hosts. */
+    readonly existingHosts?: pulumi.Output<Record<string, ExistingHostOutput>>;
     readonly sshConfig: pulumi.Output<string>;
     readonly sshConfigProxyCommand: pulumi.Output<string>;
     readonly knownHosts: pulumi.Output<string>;
@@ -157,6 +167,8 @@ export class Jumpgate extends pulumi.ComponentResource {
         this.bastionPublicIp = bastionPublicIp;
         // Instance addresses as AWS reports them (equal to the planned ones).
         this.targets = pulumi.all(targets.privateIps);
+        // Only with existing hosts, so the outputs of every other stack stay as they were.
+        if (s.existingHosts.length > 0) this.existingHosts = existingHostOutputs(inventory);
         // With team access the stack-wide config names no account on targets; each role gets its own.
         const teamView: SshCertificateView | undefined = s.access === undefined ? undefined : {};
         this.sshConfig = inventory.apply((inv) => renderSshConfig(inv, "proxyjump", teamView));
@@ -185,6 +197,7 @@ export class Jumpgate extends pulumi.ComponentResource {
             auditAlarmTopicArn: this.auditAlarmTopicArn,
             bastionPublicIp: this.bastionPublicIp,
             targets: this.targets,
+            existingHosts: this.existingHosts,
             sshConfig: this.sshConfig,
             knownHosts: this.knownHosts,
         });
@@ -334,20 +347,27 @@ function securityGroups(
                 targetIp: placement.targetIp(t.target),
                 port: t.remotePort,
             })),
+            existingHosts: s.existingHosts.map((h) => ({
+                name: h.name,
+                privateIp: h.privateIp,
+                securityGroupId: h.securityGroupId,
+                port: h.sshPort,
+            })),
             tags,
         },
         parent,
     );
 }
 
-function endpoint(name: string, ip: pulumi.Output<string>, port: number): pulumi.Output<TargetEndpoint> {
-    return ip.apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
+function endpoint(name: string, ip: pulumi.Input<string>, port: number): pulumi.Output<TargetEndpoint> {
+    return pulumi.output(ip).apply((privateIp): TargetEndpoint => ({ name, privateIp, port }));
 }
 
 function forwardEndpoints(s: JumpgateSettings, placement: HostPlacement): ForwardEndpoints {
     return {
         targets: s.targets.map((t, i) => endpoint(t.name, placement.targets[i]!.privateIp, TARGET_SSH_PORT)),
         tunnels: s.tunnels.map((t) => endpoint(`tunnel-${t.name}`, placement.targetIp(t.target), t.remotePort)),
+        existingHosts: s.existingHosts.map((h) => endpoint(h.name, h.privateIp, h.sshPort)),
     };
 }
 
@@ -387,7 +407,7 @@ function bastionHop(h: HostContext, k: number, endpoints: ForwardEndpoints): Bas
     const next = s.bastions[k + 1];
     const inner = k === 0 ? undefined : placement.innerHops[k - 1]!;
     const forwardTo = isLast
-        ? pulumi.all([...endpoints.targets, ...endpoints.tunnels])
+        ? pulumi.all([...endpoints.targets, ...endpoints.tunnels, ...endpoints.existingHosts])
         : pulumi.all([endpoint(next!.name, placement.innerHops[k]!.privateIp, TARGET_SSH_PORT)]);
     return new Bastion(
         `${h.name}-${hop.name}`,
@@ -435,8 +455,10 @@ function clientInventory(
             pulumi.all(endpoints.targets),
             pulumi.all(s.targets.map((t) => keys.hostKeys[t.name]!.publicKeyOpenssh)),
             pulumi.all(s.tunnels.map((t) => placement.targetIp(t.target))),
+            pulumi.all(endpoints.existingHosts),
+            pulumi.all(s.existingHosts.map((h) => h.hostPublicKey)),
         ])
-        .apply(([hopIps, hopKeys, eps, targetKeys, tunnelIps]) => ({
+        .apply(([hopIps, hopKeys, eps, targetKeys, tunnelIps, existing, existingKeys]) => ({
             stack: s.stack,
             bastions: s.bastions.map((b, k) => ({
                 name: b.name,
@@ -452,6 +474,13 @@ function clientInventory(
                 user: s.loginUser,
                 hostPublicKey: targetKeys[i]!,
             })),
+            existingHosts: s.existingHosts.map((h, i) => ({
+                name: h.name,
+                hostName: existing[i]!.privateIp,
+                port: h.sshPort,
+                user: h.loginUser,
+                ...(existingKeys[i] === undefined ? {} : { hostPublicKey: existingKeys[i] }),
+            })),
             tunnels: s.tunnels.map((t, i) => ({
                 name: t.name,
                 targetHost: tunnelIps[i]!,
@@ -462,6 +491,20 @@ function clientInventory(
             knownHostsFile: defaultKnownHostsFile(s.stack),
             controlMaster: s.controlMaster,
         }));
+}
+
+/** Existing host name to its address and whether its key is pinned (unpinned ones need `jumpgate-ssh pin`). */
+function existingHostOutputs(
+    inventory: pulumi.Output<SshClientInventory>,
+): pulumi.Output<Record<string, ExistingHostOutput>> {
+    return inventory.apply((inv) =>
+        Object.fromEntries(
+            (inv.existingHosts ?? []).map((e) => [
+                e.name,
+                { privateIp: e.hostName, pinned: e.hostPublicKey !== undefined },
+            ]),
+        ),
+    );
 }
 
 /** The account each role logs in as on the targets. */

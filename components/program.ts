@@ -37,6 +37,7 @@ export function jumpgateProgram(args: JumpgateArgs = loadArgs()) {
     return {
         bastionPublicIp: jumpgate.bastionPublicIp,
         targets: jumpgate.targets,
+        existingHosts: jumpgate.existingHosts,
         sshConfig: jumpgate.sshConfig,
         sshConfigProxyCommand: jumpgate.sshConfigProxyCommand,
         knownHosts: jumpgate.knownHosts,

@@ -1,8 +1,9 @@
 // Who may talk to whom: the outer bastion accepts SSH only from the allowed CIDRs; each hop of a
 // bastion chain accepts SSH only from the hop before it and may open SSH only to the next; targets
 // accept SSH only from the last hop's group (a group reference, never a CIDR). Declared tunnels add
-// exactly one port from the last hop to one target. One resource per rule, so each rule shows up,
-// diffs and can be reviewed on its own.
+// exactly one port from the last hop to one target. An existing host's own group gets one rule (SSH
+// from the last hop's group) and nothing else. One resource per rule, so each rule shows up, diffs and
+// can be reviewed on its own.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "./net/cidr";
@@ -12,6 +13,16 @@ export interface TunnelRule {
     name: string;
     /** The target's private address. */
     targetIp: pulumi.Input<string>;
+    port: number;
+}
+
+/** A host jumpgate does not build, as the security groups see it. */
+export interface ExistingHostRule {
+    name: string;
+    privateIp: pulumi.Input<string>;
+    /** The host's own group (not jumpgate's): it gets one ingress rule from the last hop. */
+    securityGroupId: pulumi.Input<string>;
+    /** Port the host's sshd listens on. */
     port: number;
 }
 
@@ -26,6 +37,8 @@ export interface SshAccessArgs {
     hops?: string[];
     /** Ports opened from the last hop to single targets. Defaults to none. */
     tunnels?: TunnelRule[];
+    /** Existing hosts the last hop reaches. Defaults to none. */
+    existingHosts?: ExistingHostRule[];
     /** Tags added to every resource. Defaults to none. */
     tags?: Record<string, string>;
 }
@@ -92,6 +105,7 @@ export class SshAccess extends pulumi.ComponentResource {
         allowedCidrRules(scope, hops[0]!, hopGroups[0]!, args.allowedCidrs, args.sshPort ?? 22);
         chainRules(scope, hops, hopGroups);
         targetRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, targetGroup, args.tunnels ?? []);
+        existingHostRules(scope, hops[hops.length - 1]!, hopGroups[hops.length - 1]!, args.existingHosts ?? []);
         updateRules(scope, [...hops.map((h, k) => [h, hopGroups[k]!] as const), ["targets", targetGroup]]);
 
         this.bastionSecurityGroupId = hopGroups[0]!.id;
@@ -222,6 +236,44 @@ function targetRules(
             targetGroup.id,
             `Tunnel ${t.name}: port ${t.port} from the bastion only`,
             t.port,
+            { groupId: lastGroup.id },
+        );
+    }
+}
+
+/**
+ * The last hop may open SSH to each existing host's address and port, and the host's own group admits
+ * it from the last hop's group: the one rule jumpgate adds to a group it does not own. Hosts sharing a
+ * group and port share that rule (EC2 refuses a second identical one); that is known only for group IDs
+ * given as plain strings.
+ */
+function existingHostRules(
+    scope: RuleScope,
+    last: string,
+    lastGroup: aws.ec2.SecurityGroup,
+    hosts: ExistingHostRule[],
+): void {
+    const opened = new Set<string>();
+    for (const h of hosts) {
+        sshRule(
+            scope,
+            "out",
+            `${scope.name}-${last}-ssh-to-${h.name}`,
+            lastGroup.id,
+            `SSH to existing host ${h.name} only`,
+            h.port,
+            { cidr: pulumi.output(h.privateIp).apply((ip) => `${ip}/32`) },
+        );
+        const shared = typeof h.securityGroupId === "string" ? `${h.securityGroupId}:${h.port}` : undefined;
+        if (shared !== undefined && opened.has(shared)) continue;
+        if (shared !== undefined) opened.add(shared);
+        sshRule(
+            scope,
+            "in",
+            `${scope.name}-${h.name}-ssh-from-${last}`,
+            h.securityGroupId,
+            `jumpgate ${scope.name}: SSH from its ${last} hop group only`,
+            h.port,
             { groupId: lastGroup.id },
         );
     }

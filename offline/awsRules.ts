@@ -405,3 +405,52 @@ export function ssmAssociationError(inputs: Record<string, unknown>): string | u
     }
     return undefined;
 }
+
+// ---- Security group rules (AuthorizeSecurityGroupIngress/Egress; aws.vpc.SecurityGroup*Rule)
+
+const SG_RULE_DOC = "see https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html";
+
+/** A standalone rule as the provider sends it: one protocol and port range, one peer. */
+export interface SecurityGroupRuleInput {
+    direction: "ingress" | "egress";
+    securityGroupId: string;
+    ipProtocol: string;
+    fromPort?: number;
+    toPort?: number;
+    cidrIpv4?: string;
+    referencedSecurityGroupId?: string;
+}
+
+/** What makes two rules the same permission to EC2 (it refuses the second). */
+export function securityGroupRuleKey(r: SecurityGroupRuleInput): string {
+    const peer = r.referencedSecurityGroupId ?? r.cidrIpv4 ?? "";
+    return [r.direction, r.securityGroupId, r.ipProtocol, r.fromPort, r.toPort, peer].join("|");
+}
+
+/**
+ * Why EC2 refuses the rule: its group or the group it references does not exist (the account has the
+ * groups `vpcOf` knows), the two are in different VPCs (no peering is modelled), or the same permission
+ * is already on the group (`existingKeys`).
+ */
+export function securityGroupRuleError(
+    r: SecurityGroupRuleInput,
+    vpcOf: (groupId: string) => string | undefined,
+    existingKeys: ReadonlySet<string>,
+): string | undefined {
+    const notFound = (id: string) =>
+        `InvalidGroup.NotFound: The security group '${id}' does not exist (create it first, or give the ID of one in this account and region; ${SG_RULE_DOC})`;
+    const vpc = vpcOf(r.securityGroupId);
+    if (vpc === undefined) return notFound(r.securityGroupId);
+    const referenced = r.referencedSecurityGroupId;
+    if (referenced !== undefined) {
+        const peerVpc = vpcOf(referenced);
+        if (peerVpc === undefined) return notFound(referenced);
+        if (peerVpc !== vpc)
+            return `InvalidGroup.NotFound: You have specified two resources that belong to different networks. (${r.securityGroupId} is in ${vpc}, ${referenced} in ${peerVpc}; a rule can reference a group of its own VPC or a peered one; ${SG_RULE_DOC})`;
+    }
+    if (existingKeys.has(securityGroupRuleKey(r))) {
+        const peer = referenced ?? r.cidrIpv4 ?? "?";
+        return `InvalidPermission.Duplicate: the specified rule "peer: ${peer}, ${r.ipProtocol.toUpperCase()}, from port: ${r.fromPort}, to port: ${r.toPort}, ALLOW" already exists (${SG_RULE_DOC})`;
+    }
+    return undefined;
+}

@@ -18,6 +18,8 @@ export interface OfflineRunOptions {
     /** Deterministic keys for plans and tests, random keys for hosts that will really run. Defaults to deterministic. */
     keys?: SimulatedAwsOptions["keys"];
     existingSubnets?: SimulatedAwsOptions["existingSubnets"];
+    /** Security groups that exist already; defaults to each configured existing host's, in the existing VPC. */
+    existingSecurityGroups?: SimulatedAwsOptions["existingSecurityGroups"];
     /** Publication date of the newest image of every AMI series (see SimulatedAwsOptions). */
     newestImage?: string;
     /**
@@ -103,6 +105,17 @@ function simulatedExistingSubnets(raw: string | undefined): SimulatedAwsOptions[
     );
 }
 
+/** An existing-VPC stack planned offline: each existing host's security group exists in the configured VPC. */
+function simulatedExistingSecurityGroups(
+    rawVpc: string | undefined,
+    rawHosts: string | undefined,
+): SimulatedAwsOptions["existingSecurityGroups"] {
+    if (!rawVpc || !rawHosts) return undefined;
+    const vpcId = (JSON.parse(rawVpc) as { vpcId?: string }).vpcId ?? "";
+    const hosts = JSON.parse(rawHosts) as { securityGroupId?: string }[];
+    return Object.fromEntries(hosts.map((h) => [String(h.securityGroupId), { vpcId }]));
+}
+
 /** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
     const config = engineConfig(options.config);
@@ -119,6 +132,9 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         keys: options.keys ?? "deterministic",
         elasticIpQuota: settings?.elasticIpQuota ?? DEFAULTS.elasticIpQuota,
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
+        existingSecurityGroups:
+            options.existingSecurityGroups ??
+            simulatedExistingSecurityGroups(config[`${PROJECT}:existingVpc`], config[`${PROJECT}:existingHosts`]),
         newestImage: options.newestImage,
     });
     // The engine, not AWS, keeps a Stash's value; the simulated AWS still records the resource.

@@ -24,6 +24,9 @@ import {
     snsTopicNameError,
     privateIpError,
     securityGroupDescriptionError,
+    securityGroupRuleError,
+    securityGroupRuleKey,
+    SecurityGroupRuleInput,
     ssmAssociationError,
     tagsError,
     userDataError,
@@ -47,6 +50,8 @@ export interface SimulatedAwsOptions {
     keys: "deterministic" | "random" | { seed: string };
     /** Subnets that exist before the program runs (existing-VPC mode): id to VPC and CIDR. */
     existingSubnets?: Record<string, { vpcId: string; cidrBlock: string }>;
+    /** Security groups that exist before the program runs (an existing host's own): id to VPC. */
+    existingSecurityGroups?: Record<string, { vpcId: string }>;
     /** Publication (`YYYYMMDD-HHMM`) of the newest image of every AMI series; FIRST_IMAGE_PUBLISHED always exists too. */
     newestImage?: string;
     /** The account's Elastic IP quota in the region. Defaults to AWS's default, 5. */
@@ -160,9 +165,31 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
     readonly calls: SimCall[] = [];
     private readonly subnets = new Map<string, { vpcId: string; cidrBlock: string }>();
     private readonly usedIps = new Set<string>();
+    /** Every security group of the account: id to VPC. */
+    private readonly securityGroups = new Map<string, string>();
+    /** Every standalone rule created so far (securityGroupRuleKey). */
+    private readonly securityGroupRules = new Set<string>();
 
     constructor(private readonly options: SimulatedAwsOptions) {
         for (const [id, s] of Object.entries(options.existingSubnets ?? {})) this.subnets.set(id, s);
+        for (const [id, g] of Object.entries(options.existingSecurityGroups ?? {}))
+            this.securityGroups.set(id, g.vpcId);
+    }
+
+    /** A standalone rule's inputs, or undefined when it names no group (nothing to check against). */
+    private securityGroupRule(type: string, inputs: Record<string, unknown>): SecurityGroupRuleInput | undefined {
+        if (typeof inputs.securityGroupId !== "string") return undefined;
+        const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+        const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+        return {
+            direction: type.includes("Ingress") ? "ingress" : "egress",
+            securityGroupId: inputs.securityGroupId,
+            ipProtocol: String(inputs.ipProtocol ?? "-1"),
+            fromPort: num(inputs.fromPort),
+            toPort: num(inputs.toPort),
+            cidrIpv4: str(inputs.cidrIpv4),
+            referencedSecurityGroupId: str(inputs.referencedSecurityGroupId),
+        };
     }
 
     private arn(service: string, resource: string, regional = true): string {
@@ -204,6 +231,11 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
             case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
                 if (typeof inputs.description === "string")
                     errors.push(securityGroupDescriptionError(inputs.description, "rule"));
+                {
+                    const rule = this.securityGroupRule(type, inputs);
+                    const vpcOf = (id: string) => this.securityGroups.get(id);
+                    if (rule) errors.push(securityGroupRuleError(rule, vpcOf, this.securityGroupRules));
+                }
                 break;
             case "aws:ec2/instance:Instance":
                 if (typeof inputs.userData === "string") errors.push(userDataError(inputs.userData));
@@ -254,6 +286,8 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
 
         switch (args.type) {
             case "aws:ec2/vpc:Vpc":
+                // Every VPC comes with its default security group.
+                this.securityGroups.set(`sg-${hex(id + "default", 17)}`, id);
                 state = {
                     ...state,
                     arn: this.arn("ec2", `vpc/${id}`),
@@ -319,12 +353,16 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 break;
             case "aws:ec2/securityGroup:SecurityGroup":
             case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+                this.securityGroups.set(id, String(inputs.vpcId));
                 state = { ...state, arn: this.arn("ec2", `security-group/${id}`), ownerId: ACCOUNT };
                 break;
             case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-            case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+            case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+                const rule = this.securityGroupRule(args.type, inputs);
+                if (rule) this.securityGroupRules.add(securityGroupRuleKey(rule));
                 state = { ...state, arn: this.arn("ec2", `security-group-rule/${id}`), securityGroupRuleId: id };
                 break;
+            }
             case "aws:cloudwatch/logGroup:LogGroup": {
                 const name = (inputs.name as string | undefined) ?? `${args.name}-${suffix.slice(0, 7)}`;
                 id = name;

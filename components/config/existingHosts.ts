@@ -126,7 +126,13 @@ function readExistingHost(
     };
     const name = str(
         "name",
-        (v) => (NAME_PATTERN.test(v) && !v.startsWith("tunnel-") ? undefined : NAME_RULE),
+        (v) =>
+            !NAME_PATTERN.test(v) || v.startsWith("tunnel-")
+                ? NAME_RULE
+                : // Its security group rule would take the name of the targets group's rule.
+                  v === "targets"
+                  ? "is reserved for the targets jumpgate builds; pick another name"
+                  : undefined,
         "legacy-1",
     );
     const privateIp = str("privateIp", privateIpProblem, "10.0.1.5");

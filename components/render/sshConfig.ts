@@ -13,6 +13,12 @@ export interface SshEndpoint {
     hostPublicKey: string;
 }
 
+/** A host jumpgate does not build: reached through the whole chain; its key is pinned only when known. */
+export interface SshExistingHost extends Omit<SshEndpoint, "hostPublicKey"> {
+    /** Its public host key when the config gives it; without it the entry is unpinned until `pin`. */
+    hostPublicKey?: string;
+}
+
 /** A declared tunnel: a local port forwarded through the last bastion hop to one target's port. */
 export interface SshTunnel {
     name: string;
@@ -28,6 +34,8 @@ export interface SshClientInventory {
     /** The bastion chain, outermost first; one hop named `bastion` by default. */
     bastions: SshEndpoint[];
     targets: SshEndpoint[];
+    /** Existing hosts (their own users, sshd and keys). Defaults to none. */
+    existingHosts?: SshExistingHost[];
     /** Declared tunnels. Defaults to none. */
     tunnels?: SshTunnel[];
     /** Private key path on the operator's machine. */
@@ -75,6 +83,15 @@ export function defaultIdentityFile(stack: string): string {
 }
 export function defaultKnownHostsFile(stack: string): string {
     return `~/.ssh/jumpgate-${stack}_known_hosts`;
+}
+/** Keys the operator pinned with `jumpgate-ssh pin` (existing hosts): `install` never writes it. */
+export function defaultPinnedHostsFile(stack: string): string {
+    return `~/.ssh/jumpgate-${stack}_pinned_hosts`;
+}
+
+/** The command that pins an unpinned existing host's key, once its fingerprint is known out of band. */
+export function pinCommand(alias: string): string {
+    return `npx jumpgate-ssh pin ${alias} --fingerprint SHA256:<fingerprint>`;
 }
 
 function hostBlock(alias: string, lines: [string, string | number][]): string {
@@ -147,6 +164,9 @@ export function renderSshConfig(
         const target = view ? { ...t, user: role?.account ?? "" } : t;
         blocks.push(hostBlock(alias, withJump(commonLines(inv, alias, target, view), jumpLine(hopAliases, style))));
     }
+    for (const e of (inv.existingHosts ?? []).filter((x) => reaches(x.name))) {
+        blocks.push(existingHostBlock(inv, e, jumpLine(hopAliases, style), view));
+    }
     const last = inv.bastions[inv.bastions.length - 1]!;
     const lastAlias = hopAliases[hopAliases.length - 1]!;
     for (const tunnel of (inv.tunnels ?? []).filter((x) => reaches(`tunnel-${x.name}`))) {
@@ -164,6 +184,33 @@ export function renderSshConfig(
     return `${[header, ...roleHeader(inv, view)].join("\n")}\n${blocks.join("\n\n")}\n`;
 }
 
+/**
+ * An existing host: its own login user and port, through the whole chain. Without a known key it
+ * checks the stack's known_hosts and the operator's pinned file, which holds nothing for it until
+ * `jumpgate-ssh pin` compares the key with a fingerprint from out of band: ssh refuses it until then.
+ */
+function existingHostBlock(
+    inv: SshClientInventory,
+    e: SshExistingHost,
+    jump: [string, string][],
+    view?: SshCertificateView,
+): string {
+    const alias = hostAlias(inv.stack, e.name);
+    const lines = commonLines(inv, alias, { ...e, hostPublicKey: e.hostPublicKey ?? "" }, view);
+    lines.splice(lines.findIndex(([k]) => k === "Port") + 1, 0, ...jump);
+    if (e.hostPublicKey !== undefined) return hostBlock(alias, lines);
+    const files = lines.find(([k]) => k === "UserKnownHostsFile")!;
+    files[1] = `${inv.knownHostsFile} ${defaultPinnedHostsFile(inv.stack)}`;
+    const comment = [
+        `# UNPINNED existing host ${e.name}: jumpgate does not know its host key, so ssh refuses it until you pin it.`,
+        "# Get its SHA256 fingerprint out of band: from the host's team, or for an EC2 instance from cloud-init's",
+        "# console lines (aws ec2 get-console-output --instance-id <id> --latest --output text, between",
+        "# BEGIN and END SSH HOST KEY FINGERPRINTS). Then fetch the key through the bastion and pin it only if it matches:",
+        `#   ${pinCommand(alias)}`,
+    ];
+    return `${comment.join("\n")}\n${hostBlock(alias, lines)}`;
+}
+
 /** Comment lines saying whose config it is, how to get its certificate, and what it leaves out. */
 function roleHeader(inv: SshClientInventory, view?: SshCertificateView): string[] {
     if (!view) return [];
@@ -176,6 +223,7 @@ function roleHeader(inv: SshClientInventory, view?: SshCertificateView): string[
     }
     const left = [
         ...inv.targets.filter((t) => !role.reach.includes(t.name)).map((t) => t.name),
+        ...(inv.existingHosts ?? []).filter((e) => !role.reach.includes(e.name)).map((e) => e.name),
         ...(inv.tunnels ?? []).filter((t) => !role.reach.includes(`tunnel-${t.name}`)).map((t) => `tunnel-${t.name}`),
     ];
     return [
@@ -184,9 +232,12 @@ function roleHeader(inv: SshClientInventory, view?: SshCertificateView): string[
     ];
 }
 
-/** The `knownHosts` output: each host's pinned key under its alias (matching HostKeyAlias). */
+/** The `knownHosts` output: each host's pinned key under its alias (matching HostKeyAlias); unpinned existing hosts have none. */
 export function renderKnownHosts(inv: SshClientInventory): string {
-    const lines = [...inv.bastions, ...inv.targets].map((e) => {
+    const pinned = (inv.existingHosts ?? []).flatMap((e) =>
+        e.hostPublicKey === undefined ? [] : [{ name: e.name, hostPublicKey: e.hostPublicKey }],
+    );
+    const lines = [...inv.bastions, ...inv.targets, ...pinned].map((e) => {
         const [type, blob] = e.hostPublicKey.trim().split(/\s+/);
         return `${hostAlias(inv.stack, e.name)} ${type} ${blob}`;
     });
@@ -204,7 +255,8 @@ export function renderSshCommands(inv: SshClientInventory): {
     const hops = inv.bastions.map((b) => hostAlias(inv.stack, b.name));
     // The whole chain, outermost first, as -J and ProxyJump take it.
     const jump = hops.join(",");
-    const ssh = Object.fromEntries(inv.targets.map((t) => [t.name, `ssh ${hostAlias(inv.stack, t.name)}`]));
+    const hosts = [...inv.targets, ...(inv.existingHosts ?? [])];
+    const ssh = Object.fromEntries(hosts.map((t) => [t.name, `ssh ${hostAlias(inv.stack, t.name)}`]));
     const first = inv.targets[0];
     if (!first) return { ssh, scp: "", rsync: "", ansible: "", tunnel: "" };
     const firstAlias = hostAlias(inv.stack, first.name);

@@ -6,6 +6,8 @@ const outputs = jumpgateProgram();
 
 export const bastionPublicIp = outputs.bastionPublicIp;
 export const targets = outputs.targets;
+/** Existing hosts: name to {privateIp, pinned}; unpinned ones are pinned with `npx jumpgate-ssh pin`. */
+export const existingHosts = outputs.existingHosts;
 export const sshConfig = outputs.sshConfig;
 export const sshConfigProxyCommand = outputs.sshConfigProxyCommand;
 export const knownHosts = outputs.knownHosts;

@@ -32,6 +32,65 @@ const zones = (aws: SimulatedAws, inputs: Record<string, unknown>) =>
     };
 
 describe("the simulated AWS", () => {
+    describe("security group rules", () => {
+        const VPC_A = "vpc-0aaaaaaaaaaaaaaa1";
+        const existing = { "sg-0eeeeeeeeeeeeeee1": { vpcId: VPC_A }, "sg-0fffffffffffffff1": { vpcId: "vpc-0ffff" } };
+        const ssh = (group: string, peer: Record<string, unknown>) => ({
+            securityGroupId: group,
+            ipProtocol: "tcp",
+            fromPort: 22,
+            toPort: 22,
+            ...peer,
+        });
+        /** An account with the existing groups and one group the program created in VPC_A. */
+        function account() {
+            const aws = sim({ existingSecurityGroups: existing });
+            const hop = create(aws, T.sg, "hop", { vpcId: VPC_A, description: "hop" }).id!;
+            return { aws, hop };
+        }
+
+        it("adds a rule to an existing group from a created group of the same VPC", () => {
+            const { aws, hop } = account();
+            expect(() =>
+                create(aws, T.ingress, "in", ssh("sg-0eeeeeeeeeeeeeee1", { referencedSecurityGroupId: hop })),
+            ).not.toThrow();
+        });
+
+        it("refuses a rule on a group that does not exist", () => {
+            const { aws, hop } = account();
+            expect(() =>
+                create(aws, T.ingress, "in", ssh("sg-0123456789abcdef0", { referencedSecurityGroupId: hop })),
+            ).toThrow(
+                /in \(aws:vpc\/.*\): InvalidGroup\.NotFound: The security group 'sg-0123456789abcdef0' does not exist/,
+            );
+        });
+
+        it("refuses a rule referencing a group that does not exist", () => {
+            const { aws, hop } = account();
+            expect(() =>
+                create(aws, T.egress, "out", ssh(hop, { referencedSecurityGroupId: "sg-0123456789abcdef0" })),
+            ).toThrow(/InvalidGroup\.NotFound: The security group 'sg-0123456789abcdef0' does not exist/);
+        });
+
+        it("refuses a rule referencing a group of another VPC", () => {
+            const { aws, hop } = account();
+            expect(() =>
+                create(aws, T.ingress, "in", ssh("sg-0fffffffffffffff1", { referencedSecurityGroupId: hop })),
+            ).toThrow(/InvalidGroup\.NotFound: You have specified two resources that belong to different networks/);
+        });
+
+        it("refuses the same permission twice on a group, and takes it in the other direction", () => {
+            const { aws, hop } = account();
+            const rule = ssh("sg-0eeeeeeeeeeeeeee1", { referencedSecurityGroupId: hop });
+            create(aws, T.ingress, "first", rule);
+            expect(() => create(aws, T.ingress, "second", rule)).toThrow(
+                /InvalidPermission\.Duplicate: the specified rule "peer: sg-\w+, TCP, from port: 22, to port: 22, ALLOW" already exists/,
+            );
+            expect(() => create(aws, T.egress, "out", rule)).not.toThrow();
+            expect(() => create(aws, T.ingress, "other-port", { ...rule, fromPort: 2222, toPort: 2222 })).not.toThrow();
+        });
+    });
+
     describe("security group and rule descriptions", () => {
         const allowedEverything = "a-zA-Z0-9 ._-:/()#,@[]+=&;{}!$*";
 
