@@ -197,7 +197,13 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     }
     const topo = labTopology(plan);
     const hostnames = new Map(
-        plan.hosts.map((h) => [h.name, (parseCloudConfig(h.cloudInit).hostname ?? h.name).split(".")[0]]),
+        // A program's own instance may have no user data, or a script: it keeps the name the lab gives it.
+        plan.hosts.map((h) => [
+            h.name,
+            (
+                (h.cloudInit.startsWith("#cloud-config") ? parseCloudConfig(h.cloudInit).hostname : undefined) ?? h.name
+            ).split(".")[0],
+        ]),
     );
     const rulesets = new Map(plan.hosts.map((h) => [h.name, renderNftRuleset(h)]));
     const aliases = new Set(sshAliases(plan.sshConfig));
