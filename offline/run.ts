@@ -31,7 +31,7 @@ export interface OfflineRunOptions {
      * Another program to run instead of the standalone one (an example, or a test's own use of the
      * library): it returns its stack outputs. Its config is not pre-validated here; it validates itself.
      */
-    program?: () => Record<string, unknown>;
+    program?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
     /** The project name of `program` (URNs and `pulumi.getProject()`). Defaults to `jumpgate`. */
     project?: string;
     /**
@@ -83,10 +83,10 @@ export function readStackConfig(stack: string, dir = process.cwd()): Record<stri
 }
 
 /** Config values as the Pulumi engine hands them to the program: namespaced keys, JSON for non-strings. */
-function engineConfig(config: Record<string, unknown>): Record<string, string> {
+function engineConfig(config: Record<string, unknown>, project: string): Record<string, string> {
     return Object.fromEntries(
         Object.entries(config).map(([key, value]) => [
-            key.includes(":") ? key : `${PROJECT}:${key}`,
+            key.includes(":") ? key : `${project}:${key}`,
             typeof value === "string" ? value : JSON.stringify(value),
         ]),
     );
@@ -118,7 +118,7 @@ function simulatedExistingSecurityGroups(
 
 /** Runs the program once, offline. Rejects with the program's error (e.g. the config validation message). */
 export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun> {
-    const config = engineConfig(options.config);
+    const config = engineConfig(options.config, options.project ?? PROJECT);
     // Validate first, outside the runtime: a failed run leaves the mock runtime unusable for the next
     // run in the same process. The program validates again itself, exactly as under `pulumi up`.
     const settings =
@@ -192,7 +192,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 return undefined;
             });
             try {
-                const outs = (options.program ?? jumpgateProgram)();
+                const outs = await (options.program ?? jumpgateProgram)();
                 for (const [name, value] of Object.entries(outs)) {
                     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value as pulumi.Output<unknown>))) {
                         secretOutputs.push(name);
@@ -218,14 +218,20 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     process.off("unhandledRejection", onRejection);
     if (programError) throw programError;
 
-    const rank = (r: SimResource) => order.get(resourceKey(r.type, r.name)) ?? -1;
+    // A remote component's children (e.g. awsx.ec2.Vpc's) never pass the program: they rank with it.
+    const byKey = new Map(sim.resources.map((r) => [resourceKey(r.type, r.name), r]));
+    const rank = (r: SimResource): number => {
+        const own = order.get(resourceKey(r.type, r.name));
+        const parent = r.parent ? byKey.get(r.parent) : undefined;
+        return own ?? (parent ? rank(parent) : -1);
+    };
     const resources = [...sim.resources]
         .sort((a, b) => rank(a) - rank(b))
         .map((r) => {
             const key = resourceKey(r.type, r.name);
             return {
                 ...r,
-                parent: parents.get(key),
+                parent: parents.get(key) ?? r.parent,
                 dependsOn: dependsOn.get(key) ?? [],
                 ignoreChanges: ignoreChanges.get(key) ?? [],
             };

@@ -31,6 +31,7 @@ import {
     tagsError,
     userDataError,
 } from "./awsRules";
+import { AWSX_VPC, awsxVpcLayout } from "./awsxVpc";
 import { ed25519KeyPair, seedFrom } from "./sshKeys";
 import { queryZones, ZoneQuery } from "./zones";
 
@@ -71,6 +72,8 @@ export interface SimResource {
     inputs: Record<string, unknown>;
     secretInputs: string[];
     state: Record<string, unknown>;
+    /** `type::name` of the remote component that built it (the program never registered it itself). */
+    parent?: string;
 }
 
 /** An invoke the program made. */
@@ -122,6 +125,11 @@ function autoName(logicalName: string, inputs: Record<string, unknown>): string 
     return `${logicalName}-${hex(logicalName, AUTONAME_RANDOM_CHARS)}`;
 }
 
+/** The entries of `inputs` named in `keys` that are set. */
+function pickDefined(inputs: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+    return Object.fromEntries(keys.filter((k) => inputs[k] !== undefined).map((k) => [k, inputs[k]]));
+}
+
 /** The rules of the audit trail's resource types (log group, filter, alarm, topic, subscription, key). */
 function auditTrailInputError(type: string, name: string, i: Record<string, unknown>): string | undefined {
     switch (type) {
@@ -163,7 +171,7 @@ function auditTrailInputError(type: string, name: string, i: Record<string, unkn
 export class SimulatedAws implements pulumi.runtime.Mocks {
     readonly resources: SimResource[] = [];
     readonly calls: SimCall[] = [];
-    private readonly subnets = new Map<string, { vpcId: string; cidrBlock: string }>();
+    private readonly subnets = new Map<string, { vpcId: string; cidrBlock: string; availabilityZone?: string }>();
     private readonly usedIps = new Set<string>();
     /** Every security group of the account: id to VPC. */
     private readonly securityGroups = new Map<string, string>();
@@ -279,6 +287,7 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
         const secretInputs = Object.keys(raw).filter((k) => isSecretValue(raw[k]));
         const inputs = unwrapSecrets(raw) as Record<string, unknown>;
         this.checkInputs(args.type, args.name, inputs);
+        if (args.type === AWSX_VPC) return this.awsxVpc(args.name, inputs);
         const prefix = ID_PREFIX[args.type];
         const suffix = hex(`${this.options.stack}/${args.type}/${args.name}`, 17);
         let id = prefix ? `${prefix}-${suffix}` : `${args.name}-${suffix.slice(0, 8)}`;
@@ -296,7 +305,11 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 };
                 break;
             case "aws:ec2/subnet:Subnet":
-                this.subnets.set(id, { vpcId: String(inputs.vpcId), cidrBlock: String(inputs.cidrBlock) });
+                this.subnets.set(id, {
+                    vpcId: String(inputs.vpcId),
+                    cidrBlock: String(inputs.cidrBlock),
+                    availabilityZone: inputs.availabilityZone as string | undefined,
+                });
                 state = { ...state, arn: this.arn("ec2", `subnet/${id}`) };
                 break;
             case "aws:ec2/instance:Instance": {
@@ -468,6 +481,116 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
         return { id: args.custom === false ? undefined : id, state };
     }
 
+    /**
+     * The awsx plugin's side of `awsx.ec2.Vpc`: records the component, builds its children (in awsx's
+     * order and names, through the same rules, so its subnets resolve for `getSubnet` and its Elastic IPs
+     * count against the quota) and returns its id outputs. Its resource-valued outputs (`vpc`, `subnets`,
+     * `natGateways`, ...) and `subnetLayout` are not simulated: they resolve to undefined here.
+     */
+    private awsxVpc(name: string, inputs: Record<string, unknown>): pulumi.runtime.MockResourceResult {
+        const zones = queryZones(this.options.region, {}).map((z) => z.zoneName);
+        let layout: ReturnType<typeof awsxVpcLayout>;
+        try {
+            layout = awsxVpcLayout(name, inputs, zones);
+        } catch (e) {
+            throw new Error(`simulated awsx: ${name} (${AWSX_VPC}): ${(e as Error).message}`);
+        }
+        const component: SimResource = {
+            type: AWSX_VPC,
+            name,
+            custom: false,
+            id: "",
+            inputs,
+            secretInputs: [],
+            state: {},
+        };
+        this.resources.push(component);
+        const child = (type: string, childName: string, childInputs: Record<string, unknown>, parent: string) => {
+            const { id } = this.newResource({ type, name: childName, inputs: childInputs, custom: true });
+            this.resources[this.resources.length - 1]!.parent = parent;
+            return { id: String(id), key: `${type}::${childName}` };
+        };
+        const tags = (inputs.tags ?? {}) as Record<string, string>;
+        const shared = { Name: name, ...tags };
+        const vpc = child(
+            "aws:ec2/vpc:Vpc",
+            name,
+            {
+                ...pickDefined(inputs, ["enableDnsHostnames", "enableDnsSupport", "instanceTenancy"]),
+                cidrBlock: layout.cidrBlock,
+                tags: shared,
+            },
+            `${AWSX_VPC}::${name}`,
+        );
+        const igw = child("aws:ec2/internetGateway:InternetGateway", name, { vpcId: vpc.id, tags: shared }, vpc.key);
+        const natIds: string[] = [];
+        const ids = { Public: [] as string[], Private: [] as string[] };
+        layout.azNames.forEach((_, i) => {
+            for (const s of layout.subnets.filter((x) => x.azName === layout.azNames[i])) {
+                const isPublic = s.type === "Public";
+                const nameTags = { ...shared, Name: s.resourceName, SubnetType: s.type };
+                const sub = child(
+                    "aws:ec2/subnet:Subnet",
+                    s.resourceName,
+                    {
+                        vpcId: vpc.id,
+                        availabilityZone: s.azName,
+                        mapPublicIpOnLaunch: isPublic,
+                        cidrBlock: s.cidrBlock,
+                        tags: nameTags,
+                    },
+                    vpc.key,
+                );
+                ids[s.type].push(sub.id);
+                const table = child(
+                    "aws:ec2/routeTable:RouteTable",
+                    s.resourceName,
+                    { vpcId: vpc.id, tags: nameTags },
+                    sub.key,
+                );
+                child(
+                    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+                    s.resourceName,
+                    { routeTableId: table.id, subnetId: sub.id },
+                    table.key,
+                );
+                const wantsNat =
+                    layout.natStrategy === "OnePerAz"
+                        ? natIds.length < i + 1
+                        : layout.natStrategy === "Single" && natIds.length < 1;
+                if (isPublic && wantsNat) {
+                    const natTags = { ...tags, Name: `${name}-${i + 1}` };
+                    const eip = child("aws:ec2/eip:Eip", `${name}-${i + 1}`, { domain: "vpc", tags: natTags }, sub.key);
+                    natIds.push(
+                        child(
+                            "aws:ec2/natGateway:NatGateway",
+                            `${name}-${i + 1}`,
+                            { subnetId: sub.id, allocationId: eip.id, tags: natTags },
+                            sub.key,
+                        ).id,
+                    );
+                }
+                const target = isPublic
+                    ? { gatewayId: igw.id }
+                    : { natGatewayId: layout.natStrategy === "Single" ? natIds[0] : natIds[i] };
+                if (isPublic || layout.natStrategy !== "None")
+                    child(
+                        "aws:ec2/route:Route",
+                        s.resourceName,
+                        { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", ...target },
+                        table.key,
+                    );
+            }
+        });
+        component.state = {
+            vpcId: vpc.id,
+            publicSubnetIds: ids.Public,
+            privateSubnetIds: ids.Private,
+            isolatedSubnetIds: [],
+        };
+        return { id: undefined, state: component.state };
+    }
+
     /** GetPublicKey of a simulated key: a real Ed25519 key (DER SubjectPublicKeyInfo) for an Edwards key. */
     private kmsPublicKey(keyId: string): Record<string, unknown> {
         const alias = this.resources.find(
@@ -586,7 +709,7 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                     vpcId: subnet.vpcId,
                     cidrBlock: subnet.cidrBlock,
                     arn: this.arn("ec2", `subnet/${id}`),
-                    availabilityZone: `${this.options.region}a`,
+                    availabilityZone: subnet.availabilityZone ?? `${this.options.region}a`,
                 };
             }
         }

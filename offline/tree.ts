@@ -18,7 +18,9 @@ function detail(r: PlannedResource): string {
                 i.cidrIpv6 ??
                 (i.referencedSecurityGroupId ? `group ${String(i.referencedSecurityGroupId)}` : "?");
             const dir = r.type.includes("Ingress") ? "from" : "to";
-            return `${String(i.ipProtocol)}/${String(i.fromPort)} ${dir} ${String(peer)}`;
+            // "-1" is every protocol and port (the API's spelling); there is no port to show.
+            const what = i.ipProtocol === "-1" ? "all traffic" : `${String(i.ipProtocol)}/${String(i.fromPort)}`;
+            return `${what} ${dir} ${String(peer)}`;
         }
         case "aws:ec2/instance:Instance":
             return `${String(i.instanceType)} ${String(r.state.privateIp)} ${String(i.ami)}`;
@@ -99,7 +101,10 @@ export function renderImages(run: OfflineRun): string {
         .filter((r) => r.type === "aws:ec2/instance:Instance")
         .map((r) => {
             const ami = String(r.inputs.ami);
-            const [key = "?", source] = String((r.inputs.tags as Record<string, string>)[IMAGE_TAG]).split(" ");
+            const tags = (r.inputs.tags ?? {}) as Record<string, string>;
+            // A program's own instances (next to jumpgate's) choose their image themselves.
+            if (tags[IMAGE_TAG] === undefined) return `  ${r.name}  ${ami}  chosen by the program, not by jumpgate`;
+            const [key = "?", source] = String(tags[IMAGE_TAG]).split(" ");
             const [os = "?", arch = "?"] = key.split("/");
             const newest = amiCalls.find((c) => filter(c, "architecture")?.[0] === arch);
             const why =

@@ -1,6 +1,7 @@
-// `npm run plan [-- --stack dev] [--show-secrets] [--json] [--save plan.json] [--compare plan.json]`: runs
-// the program offline against a simulated AWS and prints what it would build and cost, or how it differs
-// from a plan saved earlier. Not `pulumi preview`: no AWS account and no Pulumi CLI involved.
+// `npm run plan [-- --stack dev] [--program examples/awsx-vpc] [--show-secrets] [--json] [--save plan.json]
+// [--compare plan.json]`: runs the program (the standalone one, or the Pulumi program in a directory, with
+// that project's Pulumi.<stack>.yaml) offline against a simulated AWS and prints what it would build and
+// cost, or how it differs from a plan saved earlier. Not `pulumi preview`: no AWS account, no Pulumi CLI.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { comparePlans } from "../offline/compare";
@@ -8,17 +9,18 @@ import { renderComparison } from "../offline/compareReport";
 import { estimateCost } from "../offline/cost";
 import { renderCost } from "../offline/costReport";
 import { readSavedPlan, toSavedPlan } from "../offline/planFile";
-import { OfflineRun, readStackConfig, runOffline } from "../offline/run";
+import { resolveProgramDir, runEntry } from "../offline/programDir";
+import { OfflineRun, PROJECT, readStackConfig, runOffline } from "../offline/run";
 import { renderImages, renderOutputs, renderTree } from "../offline/tree";
 
 // The Pulumi runtime records a stack trace for every internal promise; mapping each through source
 // maps made large plans superlinear (500 targets: 23 s with, 12 s without, measured by npm run bench).
 process.setSourceMapsEnabled(false);
 
-function renderPlan(run: OfflineRun, showSecrets: boolean): string {
+function renderPlan(run: OfflineRun, showSecrets: boolean, project: string): string {
     const custom = run.resources.filter((r) => r.custom && r.type !== "pulumi:pulumi:Stack").length;
     return [
-        `jumpgate offline plan: stack ${run.stack}, region ${run.region}`,
+        `jumpgate offline plan: ${project === PROJECT ? "" : `project ${project}, `}stack ${run.stack}, region ${run.region}`,
         "Simulated AWS under Pulumi's mock runtime; this is not `pulumi preview` (no account, no CLI).",
         "",
         `Resources: ${custom} to create, in ${run.resources.length - custom - 1} components`,
@@ -68,13 +70,22 @@ async function main(): Promise<void> {
             json: { type: "boolean", default: false },
             save: { type: "string" },
             compare: { type: "string" },
+            program: { type: "string" },
         },
     });
     const stack = values.stack!;
     const showSecrets = values["show-secrets"]!;
     // Read the saved plan before running, so a wrong path fails fast.
     if (values.compare) readSavedPlan(values.compare);
-    const run = await runOffline({ stack, config: readStackConfig(stack) });
+    const program = values.program === undefined ? undefined : resolveProgramDir(values.program);
+    const run = program
+        ? await runOffline({
+              stack,
+              config: readStackConfig(stack, program.projectDir),
+              project: program.project,
+              program: () => runEntry(program.entry),
+          })
+        : await runOffline({ stack, config: readStackConfig(stack) });
     if (values.save) {
         const plan = toSavedPlan(run);
         writeFileSync(values.save, `${JSON.stringify(plan, null, 2)}\n`);
@@ -83,7 +94,10 @@ async function main(): Promise<void> {
         );
     }
     if (values.compare) process.stdout.write(renderCompare(run, values.compare));
-    else process.stdout.write(values.json ? renderJson(run, showSecrets) : renderPlan(run, showSecrets));
+    else
+        process.stdout.write(
+            values.json ? renderJson(run, showSecrets) : renderPlan(run, showSecrets, program?.project ?? PROJECT),
+        );
 }
 
 main().catch((e: unknown) => {
