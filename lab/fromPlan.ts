@@ -1,9 +1,11 @@
 // Turns an offline run of the real program into the lab's plan: the instances, their user data, and the
 // security-group rules as the program created them, with group references resolved to member addresses.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { DEFAULTS, readSettings } from "../components/config";
 import { decodeUserData } from "../components/render/userDataSize";
 import { jumpgateKeys } from "../components/program";
-import { readProgramDir, runProgramOffline } from "../offline/program";
+import { resolveProgramDir, runEntry } from "../offline/programDir";
 import { OfflineRun, PlannedResource, PROJECT, readStackConfig, runOffline } from "../offline/run";
 import { LabFirewallRule, LabHost, LabPlan } from "./model";
 import { parseSshHostBlocks } from "./sshconfig";
@@ -64,8 +66,11 @@ export function jumpgateOutputsOf(run: OfflineRun): ClientOutputs {
  * jump and login users from the client config the component produced. Instances the program built itself
  * are hosts too, named as its jumpgate hosts when they are (by address), else by resource name.
  */
-export function labPlanFromProgramRun(run: OfflineRun): LabPlan {
-    const client = jumpgateOutputsOf(run);
+export function labPlanFromProgramRun(run: OfflineRun, operatorPrivateKey?: string): LabPlan {
+    const client = { ...jumpgateOutputsOf(run) };
+    if (client.privateKeyOpenssh === undefined && operatorPrivateKey !== undefined) {
+        client.privateKeyOpenssh = operatorPrivateKey;
+    }
     const hosts = planHosts(run, sshHostNames(str(client.sshConfig), run.stack));
     const outer = run.resources.find(
         (r) => r.type === INSTANCE && tagsOf(r)["jumpgate:role"] === "bastion" && tagsOf(r)["jumpgate:hop"] === "0",
@@ -191,7 +196,10 @@ function assemblePlan(
     const privateKey = client.privateKeyOpenssh;
     const caKey = client.userCaPrivateKeyOpenssh;
     if (typeof privateKey !== "string" && typeof caKey !== "string") {
-        throw new Error("the lab needs the generated operator key; unset operatorPublicKeys for the lab stack");
+        throw new Error(
+            "the lab needs the operator's private key: unset operatorPublicKeys for the lab stack (jumpgate then " +
+                "generates one), or, for a program that passes its own, give its private half (--identity <file>)",
+        );
     }
     const instances = run.resources.filter((r) => r.type === INSTANCE);
     const hostOfInstance = new Map(
@@ -246,22 +254,33 @@ export async function labPlanForConfig(
     return labPlanFromRun(run, config);
 }
 
+/** What the lab is given besides a program's plan. */
+export interface ProgramLabOptions {
+    /** Config on top of the project's `Pulumi.<stack>.yaml` (a bare key is the project's). */
+    config?: Record<string, unknown>;
+    /**
+     * The operator's private key, when the program passes its own `operatorPublicKeys` (jumpgate then
+     * generates none); the lab writes it where the client config's IdentityFile points.
+     */
+    operatorPrivateKey?: string;
+}
+
 /**
- * Plans the Pulumi program in `dir` (its own `Pulumi.<stack>.yaml`, if any) with fresh random keys, and
- * takes the lab's settings from what it registered, not from a jumpgate stack config.
+ * Plans the Pulumi program in `dir` (with its project's `Pulumi.<stack>.yaml`, if any) with fresh random
+ * keys, and takes the lab's settings from what it registered, not from a jumpgate stack config.
  */
-export async function labPlanForProgram(
-    dir: string,
-    stack: string,
-    config?: Record<string, unknown>,
-): Promise<LabPlan> {
-    const run = await runProgramOffline(readProgramDir(dir), {
+export async function labPlanForProgram(dir: string, stack: string, opts: ProgramLabOptions = {}): Promise<LabPlan> {
+    const program = resolveProgramDir(dir);
+    const configFile = join(program.projectDir, `Pulumi.${stack}.yaml`);
+    const run = await runOffline({
         stack,
+        config: { ...(existsSync(configFile) ? readStackConfig(stack, program.projectDir) : {}), ...opts.config },
+        project: program.project,
+        program: () => runEntry(program.entry),
         keys: "random",
         componentOutputs: [JUMPGATE],
-        ...(config === undefined ? {} : { config }),
     });
-    return labPlanFromProgramRun(run);
+    return labPlanFromProgramRun(run, opts.operatorPrivateKey);
 }
 
 /** Plans `stack` from its `Pulumi.<stack>.yaml`. */

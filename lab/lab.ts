@@ -237,7 +237,10 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         topology: topo,
         hosts: [],
         rootDir: root.rootDir,
-        files: [files.sshConfig, files.knownHosts, files.privateKey, join(abs, "mirror.log")],
+        files: [
+            ...new Set([files.sshConfig, files.knownHosts, ...knownHostsFiles(sshConfigText), files.privateKey]),
+            join(abs, "mirror.log"),
+        ],
         ...files,
         ...(plan.userCaPrivateKeyOpenssh === undefined ? {} : { userCaKey: join(abs, "user_ca") }),
         ...(plan.outputs === undefined ? {} : { outputsFile: join(abs, "outputs.json") }),
@@ -269,6 +272,16 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     const text = howToConnect(state);
     log(text);
     return { state, howToConnect: text, durationMs: Date.now() - t0 };
+}
+
+/** Every UserKnownHostsFile the lab's ssh_config names (an unpinned host's pinned-hosts file among them). */
+function knownHostsFiles(sshConfigText: string): string[] {
+    return [...sshConfigText.matchAll(/^\s*UserKnownHostsFile(?:\s*=\s*|\s+)(.+)$/gim)].flatMap((m) =>
+        m[1]!
+            .trim()
+            .split(/\s+/)
+            .map((f) => f.replace(/^"|"$/g, "")),
+    );
 }
 
 /** The lab's Debian mirror on its documentation address on the public segment (the inet namespace). */

@@ -1,6 +1,7 @@
 // The operator's ssh_config, pointed at the lab's files (pure). Only the key, known_hosts and control
 // socket paths change: HostName, aliases, ProxyJump and every other option stay as the plan made them,
 // since the lab stands the plan's own addresses up for real.
+import { basename, dirname, join } from "node:path";
 
 export interface LabClientPaths {
     /** Absolute path of the private key file. */
@@ -38,12 +39,21 @@ export function rewriteSshConfig(sshConfig: string, paths: LabClientPaths): stri
         controlpath: quote(controlPath),
         certificatefile: quote(`${paths.identityFile}-cert.pub`),
     };
+    // An unpinned existing host lists a second file (where `jumpgate-ssh pin` writes): it goes next to
+    // the lab's known_hosts under its own name.
+    const knownHostsFiles = (value: string) =>
+        value
+            .trim()
+            .split(/\s+/)
+            .map((f, i) => quote(i === 0 ? paths.knownHostsFile : join(dirname(paths.knownHostsFile), basename(f))))
+            .join(" ");
     return sshConfig
         .split("\n")
         .map((line) => {
             const m = /^(\s*)([A-Za-z]+)(\s*=\s*|\s+)(.*)$/.exec(line);
             if (!m) return line;
-            const value = replacements[m[2].toLowerCase()];
+            const key = m[2].toLowerCase();
+            const value = key === "userknownhostsfile" ? knownHostsFiles(m[4]) : replacements[key];
             return value === undefined ? line : `${m[1]}${m[2]}${m[3]}${value}`;
         })
         .join("\n");

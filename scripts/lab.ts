@@ -3,6 +3,7 @@
 // data; nftables security groups) from the program's offline plan, with the operator's files in `.lab/`.
 // With --program, any Pulumi program that uses the Jumpgate component (its own instances boot too);
 // `console` prints the host keys a host's cloud-init wrote to its console, as `aws ec2 get-console-output`.
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { labPlanForProgram, labPlanForStack } from "../lab/fromPlan";
@@ -13,14 +14,19 @@ process.setSourceMapsEnabled(false);
 
 const LAB_DIR = path.resolve(process.cwd(), ".lab");
 const USAGE = [
-    "usage: npm run lab -- up|down|status [--stack <name>] [--program <dir>]   (as root: namespaces need it)",
+    "usage: npm run lab -- up|down|status [--stack <name>] [--program <dir> [--identity <operator key>]]   (as root)",
     "       npm run lab -- console <host> [--stack <name>]   (the host keys its first boot printed to the console)",
 ].join("\n");
 
 async function main(): Promise<void> {
     const { positionals, values } = parseArgs({
         allowPositionals: true,
-        options: { stack: { type: "string" }, program: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+            stack: { type: "string" },
+            program: { type: "string" },
+            identity: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
     });
     const command = positionals[0];
     if (values.help || !command || !["up", "down", "status", "console"].includes(command)) {
@@ -39,7 +45,11 @@ async function main(): Promise<void> {
         const plan =
             values.program === undefined
                 ? await labPlanForStack(stack)
-                : await labPlanForProgram(values.program, stack);
+                : await labPlanForProgram(values.program, stack, {
+                      ...(values.identity === undefined
+                          ? {}
+                          : { operatorPrivateKey: readFileSync(values.identity, "utf8") }),
+                  });
         await labUp(plan, LAB_DIR, { log: (line) => console.log(line) });
     } else if (command === "console") {
         const state = readLabState(LAB_DIR);

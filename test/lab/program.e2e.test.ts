@@ -1,0 +1,165 @@
+// A user's own program stood up in the lab: test/fixtures/labProgram builds its own VPC, key pair, security
+// groups and two instances (app, with a host key in its own user data, so pinned; worker, the image as it
+// is, so unpinned), and adds jumpgate for them as existing hosts. The lab plans it without any jumpgate
+// stack config and boots its instances as EC2 launches them. Through jumpgate's bastion and the generated
+// ssh_config the operator reaches both with the program's own login (its key pair on the image's default
+// user); the unpinned one only after its key was pinned against the fingerprint cloud-init printed to the
+// console. The host's own group admits SSH only from the bastion, and jumpgate changed nothing on the hosts.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runIn, type RunResult } from "../../lab/exec";
+import { labPlanForProgram } from "../../lab/fromPlan";
+import { labConsoleHostKeys, labExec, labStatus, labUp, type LabHostState, type LabState } from "../../lab/lab";
+import type { LabPlan } from "../../lab/model";
+import { sshKeygen, tearDownLab } from "../helpers/labFixture";
+import { isRootOrFail, toolsAvailable } from "../helpers/tools";
+
+const STACK = "lp";
+const PROGRAM = resolve(__dirname, "../fixtures/labProgram");
+const gate = toolsAvailable("ip", "nft", "nsenter", "systemd-nspawn", "ssh", "ssh-keygen") && isRootOrFail();
+
+const cleanEnv = (): NodeJS.ProcessEnv => {
+    const env = { ...process.env };
+    delete env.SSH_AUTH_SOCK;
+    delete env.SSH_AGENT_PID;
+    return env;
+};
+
+/** The ED25519 fingerprint in cloud-init's console lines (`256 SHA256:... comment (ED25519)`). */
+function consoleEd25519Fingerprint(text: string): string {
+    const m = /(SHA256:[A-Za-z0-9+/]{43}) .*\(ED25519\)/.exec(text);
+    if (!m) throw new Error(`no ED25519 fingerprint in the console output:\n${text}`);
+    return m[1]!;
+}
+
+describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () => {
+    let plan: LabPlan | undefined;
+    let state: LabState;
+    const dir = mkdtempSync("/tmp/jg-lp-");
+    const scratch = mkdtempSync(join(tmpdir(), "jg-lp-scratch-"));
+    const operator = sshKeygen("operator@lab");
+
+    const host = (name: string): LabHostState => state.hosts.find((h) => h.name === name)!;
+    const client = (args: string[], timeoutMs = 30_000): RunResult =>
+        runIn(state.clientNs, "ssh", ["-F", state.sshConfig, "-o", "BatchMode=yes", ...args], {
+            check: false,
+            timeoutMs,
+            env: cleanEnv(),
+        });
+    /** A TCP connection from inside a booted host: `open`, `refused` (RST) or `dropped` (no answer in 5 s). */
+    const tcpFrom = (from: string, ip: string, port: number): string => {
+        const r = labExec(host(from), "timeout", ["5", "bash", "-c", `exec 3<>/dev/tcp/${ip}/${port}`], {
+            check: false,
+        });
+        if (r.status === 0) return "open";
+        return r.status === 124 ? "dropped" : /refused/i.test(r.stderr) ? "refused" : `other: ${r.stderr}`;
+    };
+
+    beforeAll(async () => {
+        plan = await labPlanForProgram(PROGRAM, STACK, {
+            config: { "lab-program:operatorPublicKey": operator.publicKey },
+            operatorPrivateKey: operator.privateKey,
+        });
+        state = (await labUp(plan, dir)).state;
+    }, 400_000);
+
+    afterAll(async () => {
+        await tearDownLab(plan?.stack, dir, scratch);
+    }, 60_000);
+
+    it("plans the program without a jumpgate stack config: settings from what it registered", () => {
+        expect(plan!.allowedCidrs).toEqual(["203.0.113.0/24"]);
+        expect([plan!.sshPort, plan!.jumpUser]).toEqual([22, "jump"]);
+        expect(plan!.hosts.map((h) => [h.name, h.role, h.origin ?? "jumpgate"])).toEqual([
+            ["bastion", "bastion", "jumpgate"],
+            ["app", "target", "program"],
+            ["worker", "target", "program"],
+        ]);
+    });
+
+    it("boots the program's instances with their own user data and key pair, and nothing of jumpgate's", () => {
+        for (const name of ["app", "worker"]) {
+            const h = host(name);
+            const seed = labExec(h, "cat", ["/var/lib/cloud/seed/nocloud/user-data"]).stdout;
+            expect(seed).toBe(plan!.hosts.find((p) => p.name === name)!.cloudInit);
+            expect(seed).not.toMatch(/jumpgate/i);
+            // EC2's key-pair login: the image's default user holds exactly the program's key.
+            const keys = labExec(h, "cat", ["/home/admin/.ssh/authorized_keys"]).stdout.trim();
+            expect(keys.split(" ").slice(0, 2)).toEqual(operator.publicKey.split(" ").slice(0, 2));
+            // Debian's own sshd config, and no file anywhere in /etc or the user's home names jumpgate: it
+            // hardens only the hosts it builds (the lab's image holds fail2ban, unconfigured by anyone here).
+            expect(labExec(h, "ls", ["/etc/ssh/sshd_config.d"]).stdout.trim()).toBe("");
+            const mentions = labExec(h, "grep", ["-rlis", "jumpgate", "/etc", "/home/admin"], { check: false });
+            expect(mentions.stdout.trim()).toBe("");
+        }
+        // The program's own document, applied by cloud-init as written.
+        expect(labExec(host("app"), "cat", ["/etc/app/app.conf"]).stdout).toBe("listen = 8080\n");
+        expect(plan!.hosts.find((p) => p.name === "worker")!.cloudInit).toBe("");
+    });
+
+    it("the operator reaches the pinned existing host through the bastion with the generated config", () => {
+        const r = client(["lp-app", "hostname; id -un"]);
+        expect(r.stderr).not.toMatch(/WARNING|Permission denied/);
+        expect(r.stdout.trim().split("\n")).toEqual(["app", "admin"]);
+        // Straight from the operator's address there is no way in: the host is private.
+        expect(client(["-o", "ProxyJump=none", "-o", "ConnectTimeout=3", "lp-app", "true"], 15_000).status).not.toBe(0);
+    }, 60_000);
+
+    it("the unpinned existing host is refused until its key is pinned against the console's fingerprint", () => {
+        const before = client(["lp-worker", "hostname"]);
+        expect(before.status).not.toBe(0);
+        expect(before.stderr).toMatch(/Host key verification failed|No ED25519 host key is known/);
+
+        // `aws ec2 get-console-output`: what cloud-init printed at first boot, outside SSH.
+        const consoleText = labConsoleHostKeys(host("worker"));
+        expect(consoleText).toMatch(/-----BEGIN SSH HOST KEY FINGERPRINTS-----/);
+        const fingerprint = consoleEd25519Fingerprint(consoleText);
+
+        // Fetch the key the host presents through the bastion (no login), and pin it only if it matches.
+        const fetched = join(scratch, "worker_key");
+        client([
+            "-o",
+            `UserKnownHostsFile=${fetched}`,
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            "HostKeyAlgorithms=ssh-ed25519",
+            "-o",
+            "PreferredAuthentications=none",
+            "lp-worker",
+            "true",
+        ]);
+        const seen = runIn(state.clientNs, "ssh-keygen", ["-l", "-f", fetched]).stdout;
+        expect(seen.split(" ")[1]).toBe(fingerprint);
+        const pinnedFile = join(dir, `jumpgate-${STACK}_pinned_hosts`);
+        expect(readFileSync(state.sshConfig, "utf8")).toContain(pinnedFile);
+        writeFileSync(pinnedFile, readFileSync(fetched, "utf8"), { mode: 0o600 });
+
+        const after = client(["lp-worker", "hostname; id -un"]);
+        expect(after.stderr).not.toMatch(/WARNING|Permission denied/);
+        expect(after.stdout.trim().split("\n")).toEqual(["worker", "admin"]);
+    }, 90_000);
+
+    it("the existing host's group admits SSH only from the last hop: from elsewhere in the VPC it is dropped", () => {
+        const app = host("app");
+        // The bastion gets through (its group is the one jumpgate's rule names).
+        expect(tcpFrom("bastion", app.privateIp, 22)).toBe("open");
+        // The worker, in the same subnet and allowed out on 22 by its own group, gets no answer at all...
+        expect(tcpFrom("worker", app.privateIp, 22)).toBe("dropped");
+        // ...while the app port its group does admit from the VPC answers (nothing listens: refused), so the
+        // path is there and it is the group that drops SSH.
+        expect(tcpFrom("worker", app.privateIp, 8080)).toBe("refused");
+    }, 60_000);
+
+    it("status shows every host up", async () => {
+        const status = await labStatus(STACK, dir);
+        expect(status.up).toBe(true);
+        expect(status.hosts.map((h) => [h.name, h.cloudInit])).toEqual([
+            ["bastion", "done"],
+            ["app", "done"],
+            ["worker", "done"],
+        ]);
+    }, 60_000);
+});
