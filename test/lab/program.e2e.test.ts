@@ -50,11 +50,12 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
         });
     /** A TCP connection from inside a booted host: `open`, `refused` (RST) or `dropped` (no answer in 5 s). */
     const tcpFrom = (from: string, ip: string, port: number): string => {
-        const r = labExec(host(from), "timeout", ["5", "bash", "-c", `exec 3<>/dev/tcp/${ip}/${port}`], {
+        const r = labExec(host(from), "bash", ["-c", `exec 3<>/dev/tcp/${ip}/${port}`], {
             check: false,
+            timeoutMs: 5_000,
         });
         if (r.status === 0) return "open";
-        return r.status === 124 ? "dropped" : /refused/i.test(r.stderr) ? "refused" : `other: ${r.stderr}`;
+        return r.signal ? "dropped" : /refused/i.test(r.stderr) ? "refused" : `other: ${r.stderr}`;
     };
 
     beforeAll(async () => {
