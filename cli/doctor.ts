@@ -231,14 +231,29 @@ function checkStack(stack: string, home: string, opts: DoctorOptions): Check[] {
     conf.blocks = conf.blocks.filter((b) => b.patterns.join(" ") !== "*");
 
     // Pinned keys for every alias the config checks against, and the key files it offers.
-    const knownHosts = readIfExists(paths.knownHosts) ?? "";
-    const pinned = new Set(
-        knownHosts
+    const aliasesIn = (text: string) =>
+        text
             .split("\n")
             .filter((l) => l.trim() && !l.startsWith("#"))
-            .flatMap((l) => (l.split(/\s+/)[0] ?? "").split(",")),
-    );
+            .flatMap((l) => (l.split(/\s+/)[0] ?? "").split(","));
+    const pinned = new Set(aliasesIn(readIfExists(paths.knownHosts) ?? ""));
+    // Existing hosts whose key the stack does not know: the operator pins them into their own file.
+    const pinnedByOperator = new Set(aliasesIn(readIfExists(paths.pinnedHosts) ?? ""));
+    const operatorPins = (b: (typeof conf.blocks)[number]) =>
+        b.settings.find((x) => x.keyword === "userknownhostsfile")?.args[1] === paths.pinnedHosts;
+    const awaitingPin = conf.blocks
+        .filter((b) => operatorPins(b) && !pinnedByOperator.has(firstValue(b, "hostkeyalias") ?? b.patterns[0]!))
+        .map((b) => b.patterns[0]!);
+    if (awaitingPin.length > 0)
+        checks.push({
+            ok: true,
+            warn: true,
+            what: paths.pinnedHosts,
+            detail: `existing host(s) not pinned yet, so ssh refuses them: ${awaitingPin.join(", ")}`,
+            fix: `get each one's fingerprint out of band, then: npx jumpgate-ssh pin <alias> --fingerprint SHA256:...`,
+        });
     const unpinned = conf.blocks
+        .filter((b) => !operatorPins(b))
         .map((b) => firstValue(b, "hostkeyalias") ?? b.patterns[0]!)
         .filter((a) => !pinned.has(a));
     checks.push({

@@ -12,6 +12,7 @@ import {
     certificateFileOf,
     defaultIdentityFile,
     defaultKnownHostsFile,
+    defaultPinnedHostsFile,
     JumpStyle,
 } from "../components/render/sshConfig";
 import { Action, backupPath, lstatOrUndefined, octal, preflight, readIfExists, sha256 } from "./fsplan";
@@ -58,6 +59,8 @@ export interface Paths {
     userConfig: string;
     conf: string;
     knownHosts: string;
+    /** Keys the operator pinned with `pin` (existing hosts); install never writes it, uninstall leaves it. */
+    pinnedHosts: string;
     key: string;
     manifest: string;
 }
@@ -127,6 +130,7 @@ export function installPaths(home: string, stack: string): Paths {
         userConfig: join(sshDir, "config"),
         conf: join(confDir, `jumpgate-${stack}.conf`),
         knownHosts: underHome(home, defaultKnownHostsFile(stack)),
+        pinnedHosts: underHome(home, defaultPinnedHostsFile(stack)),
         key: underHome(home, defaultIdentityFile(stack)),
         manifest: join(confDir, `.jumpgate-${stack}.json`),
     };
@@ -162,6 +166,8 @@ const tildeHomeFor = (info: HomeInfo) =>
 export interface Rewrite {
     home: string;
     knownHosts: string;
+    /** Where `pin` writes (an unpinned existing host's second known_hosts file). */
+    pinnedHosts?: string;
     /** The installed key; undefined keeps the IdentityFile of the output (a key the operator brought). */
     key?: string;
     /** Adds `-F <it>` to ProxyCommand's ssh. */
@@ -199,7 +205,11 @@ function rewriteLine(raw: string, s: ConfSetting, r: Rewrite): string {
             // The certificate login writes next to the key.
             return r.key ? set("CertificateFile", quoteArg(certificateFileOf(r.key))) : raw;
         case "userknownhostsfile":
-            return set("UserKnownHostsFile", quoteArg(r.knownHosts));
+            // outputs.ts admits a second file only as the stack's pinned file.
+            return set(
+                "UserKnownHostsFile",
+                [r.knownHosts, ...(s.args.length > 1 && r.pinnedHosts ? [r.pinnedHosts] : [])].map(quoteArg).join(" "),
+            );
         case "controlpath":
             return value.startsWith("~/") ? set("ControlPath", quoteArg(underHome(r.home, value))) : raw;
         case "proxycommand":
@@ -427,6 +437,7 @@ export function planInstall(stackOutputs: JumpgateOutputs, opts: InstallOptions)
     const configText = rewriteConfig(style === "proxyjump" ? outputs.sshConfig : outputs.sshConfigProxyCommand!, {
         home,
         knownHosts: paths.knownHosts,
+        pinnedHosts: paths.pinnedHosts,
         key: opts.identity ?? (outputs.privateKeyOpenssh !== undefined ? paths.key : undefined),
         proxyCommandConfig: home !== resolve(opts.passwdHome) ? paths.userConfig : undefined,
         dropSessionType: v !== undefined && !atLeast(v, SESSIONTYPE_SINCE),

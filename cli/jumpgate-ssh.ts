@@ -9,6 +9,7 @@ import { apply, describe } from "./fsplan";
 import { HomeInfo, planInstall, planUninstall, Plan } from "./install";
 import { runAudit } from "./audit";
 import { runLogin } from "./login";
+import { runPin } from "./pin";
 import { parseSshVersion, sshDashG, sshKeygenList, sshVersionText, SshVersion, versionString } from "./openssh";
 import { CliError, OutputsSource, parseOutputs, readOutputsText, runPulumiCli } from "./outputs";
 
@@ -24,6 +25,11 @@ Commands:
   login       get a short-lived SSH certificate for your key: writes <key>-cert.pub next to it (the private
               key is not read), for your role, valid for 8 hours unless --valid says otherwise
   audit       who reached which target, when and for how long: the bastion's audit records as a table
+  pin ALIAS --fingerprint SHA256:...
+              pin an existing host whose key the stack does not know (its entry says UNPINNED): fetches
+              the key through the installed bastion and writes it to ~/.ssh/jumpgate-<stack>_pinned_hosts
+              only if its fingerprint is the one you got out of band (the host's team, or for an EC2
+              instance: aws ec2 get-console-output --instance-id ID --latest); otherwise writes nothing
 
 Options:
   --stack S      the Pulumi stack (default: the selected one; with --from, the stack in the outputs)
@@ -66,6 +72,7 @@ const OPTIONS_OF: Record<string, string[]> = {
     install: ["stack", "from", "force", "dry-run", "ssh-version", "operator", "identity"],
     uninstall: ["stack", "force", "dry-run", "ssh-version"],
     doctor: ["stack", "ssh-version"],
+    pin: ["fingerprint"],
     audit: ["stack", "operator", "since", "target", "source", "lab-dir", "log-group", "region", "endpoint"],
     login: [
         "stack",
@@ -205,6 +212,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
                 "lab-dir": { type: "string" },
                 "log-group": { type: "string" },
                 "verify-required": { type: "boolean" },
+                fingerprint: { type: "string" },
                 // Hidden: pretend `ssh -V` said this (tests of the old-OpenSSH path).
                 "ssh-version": { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -220,7 +228,11 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         (command === undefined && !values.help ? io.err : io.out)(USAGE);
         return command === undefined && !values.help ? 2 : 0;
     }
-    if (positionals.length > 1 || !["install", "uninstall", "doctor", "login", "audit"].includes(command)) {
+    const arity = command === "pin" ? 2 : 1;
+    if (
+        positionals.length !== arity ||
+        !["install", "uninstall", "doctor", "login", "audit", "pin"].includes(command)
+    ) {
         io.err(`jumpgate-ssh: unknown command ${JSON.stringify(positionals.join(" "))}\n\n${USAGE}`);
         return 2;
     }
@@ -233,6 +245,7 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
     const info: HomeInfo = { home, envHome: io.env.HOME, passwdHome: io.passwdHome() };
     if (command === "login") return runLogin(values, { ...io, ...info, now: io.now() });
     if (command === "audit") return runAudit(values, { ...io, now: io.now(), cwd: process.cwd() });
+    if (command === "pin") return pin(positionals[1]!, values.fingerprint, info, io);
     const versionText = values["ssh-version"] ?? io.sshVersionText();
     const sshVersion = versionText === undefined ? undefined : parseSshVersion(versionText);
     if (values["ssh-version"] !== undefined && !sshVersion) {
@@ -265,6 +278,30 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         const untouched =
             command === "doctor" || e.exitCode === 0 || e.touched ? "" : `\nnothing in ${home}/.ssh was changed`;
         (e.exitCode === 0 ? io.out : io.err)(`jumpgate-ssh: ${e.message}${untouched}\n`);
+        return e.exitCode;
+    }
+}
+
+/** `pin`: errors for the operator are printed with what was left untouched. */
+async function pin(alias: string, fingerprint: string | undefined, info: HomeInfo, io: Io): Promise<number> {
+    if (fingerprint === undefined) {
+        io.err(
+            `jumpgate-ssh: pin needs --fingerprint SHA256:... (get it out of band: the host's team, or aws ec2 get-console-output --instance-id ID --latest)\n`,
+        );
+        return 2;
+    }
+    try {
+        return await runPin({
+            alias,
+            fingerprint,
+            home: info.home,
+            passwdHome: info.passwdHome,
+            dashG: (a, config) => sshDashG(a, info.home, config),
+            out: io.out,
+        });
+    } catch (e) {
+        if (!(e instanceof CliError)) throw e;
+        io.err(`jumpgate-ssh: ${e.message}\n`);
         return e.exitCode;
     }
 }

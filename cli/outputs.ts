@@ -1,6 +1,7 @@
 // Reads and checks the stack outputs the installer works from, before anything is written.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { defaultPinnedHostsFile } from "../components/render/sshConfig";
 import { firstValue, HostBlock, parseConf, ParsedConf } from "./sshconf";
 
 /** An error meant for the operator: printed as is, exit status 1 (2 for usage). */
@@ -142,7 +143,7 @@ export function parseOutputs(text: string, source: string, requestedStack?: stri
     const conf = checkSshConfig(sshConfig, "sshConfig", source, stack);
     if (sshConfigProxyCommand !== undefined)
         checkSshConfig(sshConfigProxyCommand, "sshConfigProxyCommand", source, stack);
-    checkKnownHosts(knownHosts, conf, source);
+    checkKnownHosts(knownHosts, conf, source, stack);
     if (privateKeyOpenssh !== undefined) checkPrivateKey(privateKeyOpenssh, source);
     const access = accessOutputs(obj, source);
     for (const [role, c] of Object.entries(access?.roleSshConfigs ?? {})) {
@@ -150,7 +151,7 @@ export function parseOutputs(text: string, source: string, requestedStack?: stri
         if (stackOf(c.sshConfig, source, `${what}.sshConfig`) !== stack) {
             throw new CliError(`${source}: output "${what}.sshConfig" is for another stack than "sshConfig"`);
         }
-        checkKnownHosts(knownHosts, checkSshConfig(c.sshConfig, `${what}.sshConfig`, source, stack), source);
+        checkKnownHosts(knownHosts, checkSshConfig(c.sshConfig, `${what}.sshConfig`, source, stack), source, stack);
         if (c.sshConfigProxyCommand !== undefined) {
             checkSshConfig(c.sshConfigProxyCommand, `${what}.sshConfigProxyCommand`, source, stack);
         }
@@ -258,6 +259,14 @@ function checkSshConfig(text: string, key: string, source: string, stack: string
                 );
             }
         }
+        // A second known_hosts file only for an unpinned existing host: the one `jumpgate-ssh pin` appends to.
+        for (const files of b.settings.filter((s) => s.keyword === "userknownhostsfile")) {
+            if (files.args.length > 2 || (files.args.length === 2 && files.args[1] !== defaultPinnedHostsFile(stack))) {
+                throw new CliError(
+                    `${where(files.line)}: UserKnownHostsFile may add only ${defaultPinnedHostsFile(stack)}; refusing to install "${files.args.join(" ")}"`,
+                );
+            }
+        }
         const proxyCommand = b.settings.find((s) => s.keyword === "proxycommand");
         if (proxyCommand) {
             const m = /^ssh -W %h:%p (\S+)$/.exec(proxyCommand.args.join(" "));
@@ -271,8 +280,17 @@ function checkSshConfig(text: string, key: string, source: string, stack: string
     return conf;
 }
 
-/** Every HostKeyAlias the config pins must have a known_hosts line, or ssh would refuse to connect. */
-function checkKnownHosts(text: string, conf: ParsedConf, source: string): void {
+/** True for an unpinned existing host's entry: it checks the operator's pinned file, which `pin` fills. */
+export function isUnpinnedEntry(block: HostBlock, stack: string): boolean {
+    const files = block.settings.find((s) => s.keyword === "userknownhostsfile")?.args ?? [];
+    return files.length === 2 && files[1] === defaultPinnedHostsFile(stack);
+}
+
+/**
+ * Every HostKeyAlias the config pins must have a known_hosts line, or ssh would refuse to connect;
+ * unpinned existing hosts have none until the operator pins them.
+ */
+function checkKnownHosts(text: string, conf: ParsedConf, source: string, stack: string): void {
     const pinned = new Set<string>();
     text.split("\n").forEach((raw, i) => {
         const line = raw.trim();
@@ -288,6 +306,7 @@ function checkKnownHosts(text: string, conf: ParsedConf, source: string): void {
         for (const name of m[1]!.split(",")) pinned.add(name);
     });
     const missing = conf.blocks
+        .filter((b) => !isUnpinnedEntry(b, stack))
         .map((b: HostBlock) => firstValue(b, "hostkeyalias") ?? b.patterns[0]!)
         .filter((alias) => !pinned.has(alias));
     if (missing.length > 0) {

@@ -1,6 +1,6 @@
 // The rendered client config, judged by the real OpenSSH client (`ssh -G` prints the effective config).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -229,5 +229,77 @@ describe.runIf(toolsAvailable("ssh"))("team access: each role's config judged by
         expect(g.get("certificatefile")).toEqual([cert]);
         expect(stackWide).not.toMatch(/^\s*User ops\s*$/m);
         expect(stackWide).toContain("npx jumpgate-ssh install --stack team --operator <you>");
+    });
+});
+
+describe.runIf(toolsAvailable("ssh", "ssh-keygen"))("existing hosts judged by ssh -G", () => {
+    const home = userInfo().homedir;
+    const hostKey = (seed: string) => {
+        const dir = mkdtempSync(path.join(tmpdir(), "jg-exkey-"));
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", seed, "-f", path.join(dir, "k")]);
+        return readFileSync(path.join(dir, "k.pub"), "utf8").trim();
+    };
+    const inv: SshClientInventory = {
+        stack: "dev",
+        bastions: [{ name: "bastion", hostName: "198.51.100.7", port: 22, user: "jump", hostPublicKey: hostKey("b") }],
+        targets: [],
+        existingHosts: [
+            { name: "legacy-1", hostName: "172.31.40.5", port: 2222, user: "admin", hostPublicKey: hostKey("l1") },
+            { name: "legacy-2", hostName: "172.31.40.6", port: 22, user: "ec2-user" },
+        ],
+        identityFile: "~/.ssh/jumpgate-dev_ed25519",
+        knownHostsFile: "~/.ssh/jumpgate-dev_known_hosts",
+        controlMaster: true,
+    };
+
+    it.each(["proxyjump", "proxycommand"] as const)(
+        "reaches each through the chain as its own user and port, strictly checked (%s)",
+        (style) => {
+            const config = renderSshConfig(inv, style);
+            for (const [alias, ip, user, port] of [
+                ["dev-legacy-1", "172.31.40.5", "admin", "2222"],
+                ["dev-legacy-2", "172.31.40.6", "ec2-user", "22"],
+            ] as const) {
+                const g = effective(config, alias);
+                expect(one(g, "hostname")).toBe(ip);
+                expect(one(g, "user")).toBe(user);
+                expect(one(g, "port")).toBe(port);
+                if (style === "proxyjump") expect(one(g, "proxyjump")).toBe("dev-bastion");
+                else expect(one(g, "proxycommand")).toBe("ssh -W %h:%p dev-bastion");
+                expect(one(g, "stricthostkeychecking")).toBe("true");
+                expect(one(g, "hostkeyalias")).toBe(alias);
+                expect(one(g, "forwardagent")).toBe("no");
+            }
+        },
+    );
+
+    it("pins a known key in the stack's known_hosts; an unknown one checks the operator's pinned file, empty until pin", () => {
+        const config = renderSshConfig(inv);
+        expect(one(effective(config, "dev-legacy-1"), "userknownhostsfile")).toBe(
+            `${home}/.ssh/jumpgate-dev_known_hosts`,
+        );
+        expect(one(effective(config, "dev-legacy-2"), "userknownhostsfile")).toBe(
+            `${home}/.ssh/jumpgate-dev_known_hosts ${home}/.ssh/jumpgate-dev_pinned_hosts`,
+        );
+        const dir = mkdtempSync(path.join(tmpdir(), "jg-exkh-"));
+        const file = path.join(dir, "known_hosts");
+        writeFileSync(file, renderKnownHosts(inv));
+        const found = (alias: string) =>
+            execFileSync("sh", ["-c", `ssh-keygen -F ${alias} -f ${file} >/dev/null && echo yes || echo no`], {
+                encoding: "utf8",
+            }).trim();
+        expect(found("dev-legacy-1")).toBe("yes");
+        expect(found("dev-legacy-2")).toBe("no");
+    });
+
+    it("labels the unpinned entry and gives the command that pins it after a fingerprint check", () => {
+        const config = renderSshConfig(inv);
+        const before = config.slice(0, config.indexOf("Host dev-legacy-2\n"));
+        const comment = before.slice(before.lastIndexOf("\n\n"));
+        expect(comment).toContain("# UNPINNED existing host legacy-2");
+        expect(comment).toContain("aws ec2 get-console-output --instance-id <id> --latest");
+        expect(comment).toContain("#   npx jumpgate-ssh pin dev-legacy-2 --fingerprint SHA256:<fingerprint>");
+        expect(config).not.toContain("# UNPINNED existing host legacy-1");
+        expect(config).not.toMatch(/StrictHostKeyChecking (no|accept-new|ask)/);
     });
 });
