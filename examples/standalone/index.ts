@@ -30,3 +30,9 @@ export const operatorPrincipals = outputs.operatorPrincipals;
 export const roleAccounts = outputs.roleAccounts;
 /** Team access: each role's client config; `npx jumpgate-ssh install --operator <name>` installs its role's. */
 export const roleSshConfigs = outputs.roleSshConfigs;
+/** Team access: roles whose logins need a verified FIDO key (`jumpgate-ssh login` adds verify-required). */
+export const roleMfa = outputs.roleMfa;
+/** The audit trail's CloudWatch Logs group (`jumpgate-ssh audit` reads it). */
+export const auditLogGroupName = outputs.auditLogGroupName;
+/** The SNS topic the audit alarms notify. */
+export const auditAlarmTopicArn = outputs.auditAlarmTopicArn;
