@@ -67,10 +67,12 @@ export function jumpgateOutputsOf(run: OfflineRun): ClientOutputs {
  * are hosts too, named as its jumpgate hosts when they are (by address), else by resource name.
  */
 export function labPlanFromProgramRun(run: OfflineRun, operatorPrivateKey?: string): LabPlan {
-    const client = { ...jumpgateOutputsOf(run) };
-    if (client.privateKeyOpenssh === undefined && operatorPrivateKey !== undefined) {
-        client.privateKeyOpenssh = operatorPrivateKey;
-    }
+    const component = jumpgateOutputsOf(run);
+    // The operator's own key is the lab's to hold, never one of the stack's outputs.
+    const client =
+        component.privateKeyOpenssh === undefined && operatorPrivateKey !== undefined
+            ? { ...component, privateKeyOpenssh: operatorPrivateKey }
+            : component;
     const hosts = planHosts(run, sshHostNames(str(client.sshConfig), run.stack));
     const outer = run.resources.find(
         (r) => r.type === INSTANCE && tagsOf(r)["jumpgate:role"] === "bastion" && tagsOf(r)["jumpgate:hop"] === "0",
@@ -98,7 +100,7 @@ export function labPlanFromProgramRun(run: OfflineRun, operatorPrivateKey?: stri
         // Team access names no login user in the stack-wide config (each role has its own account).
         loginUser: targetUser ?? DEFAULTS.loginUser,
     };
-    return assemblePlan(run, settings, client, { ...client, ...run.outputs }, hosts);
+    return assemblePlan(run, settings, client, { ...component, ...run.outputs }, hosts);
 }
 
 /** The plan's hosts, security groups resolved to addresses; `names` maps private addresses to host names. */

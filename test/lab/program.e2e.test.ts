@@ -5,14 +5,14 @@
 // ssh_config the operator reaches both with the program's own login (its key pair on the image's default
 // user); the unpinned one only after its key was pinned against the fingerprint cloud-init printed to the
 // console. The host's own group admits SSH only from the bastion, and jumpgate changed nothing on the hosts.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, type RunResult } from "../../lab/exec";
 import { labPlanForProgram } from "../../lab/fromPlan";
 import { labConsoleHostKeys, labExec, labStatus, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
+import { BIN } from "../cli/home";
 import { sshKeygen, tearDownLab } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
@@ -38,7 +38,7 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
     let plan: LabPlan | undefined;
     let state: LabState;
     const dir = mkdtempSync("/tmp/jg-lp-");
-    const scratch = mkdtempSync(join(tmpdir(), "jg-lp-scratch-"));
+    const scratch = mkdtempSync("/tmp/jg-lps-");
     const operator = sshKeygen("operator@lab");
 
     const host = (name: string): LabHostState => state.hosts.find((h) => h.name === name)!;
@@ -108,40 +108,47 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
         expect(client(["-o", "ProxyJump=none", "-o", "ConnectTimeout=3", "lp-app", "true"], 15_000).status).not.toBe(0);
     }, 60_000);
 
-    it("the unpinned existing host is refused until its key is pinned against the console's fingerprint", () => {
-        const before = client(["lp-worker", "hostname"]);
-        expect(before.status).not.toBe(0);
-        expect(before.stderr).toMatch(/Host key verification failed|No ED25519 host key is known/);
+    it("the unpinned existing host: the operator installs the config, pins the console's fingerprint, gets in", () => {
+        // The operator's own machine: the stack's outputs installed into a home by jumpgate-ssh, with the
+        // operator's key; everything runs from the operator's address (the client namespace).
+        const home = join(scratch, "home");
+        mkdirSync(home, { mode: 0o700 });
+        const key = join(scratch, "operator_ed25519");
+        writeFileSync(key, operator.privateKey, { mode: 0o600 });
+        const asOperator = (cmd: string, args: string[]) =>
+            runIn(state.clientNs, "env", [`HOME=${home}`, cmd, ...args], { check: false, timeoutMs: 60_000 });
+        const jumpgateSsh = (...args: string[]) => asOperator(process.execPath, [BIN, ...args]);
+        const ssh = (alias: string) =>
+            asOperator("ssh", ["-F", join(home, ".ssh", "config"), "-o", "BatchMode=yes", alias, "hostname; id -un"]);
+        const install = jumpgateSsh("install", "--from", state.outputsFile!, "--identity", key);
+        expect(install.status, install.stderr).toBe(0);
+
+        expect(ssh("lp-app").stdout.trim().split("\n")).toEqual(["app", "admin"]);
+        const before = ssh("lp-worker");
+        expect(before.status).toBe(255);
+        expect(before.stderr).toContain("No ED25519 host key is known for lp-worker");
 
         // `aws ec2 get-console-output`: what cloud-init printed at first boot, outside SSH.
         const consoleText = labConsoleHostKeys(host("worker"));
         expect(consoleText).toMatch(/-----BEGIN SSH HOST KEY FINGERPRINTS-----/);
         const fingerprint = consoleEd25519Fingerprint(consoleText);
-
-        // Fetch the key the host presents through the bastion (no login), and pin it only if it matches.
-        const fetched = join(scratch, "worker_key");
-        client([
-            "-o",
-            `UserKnownHostsFile=${fetched}`,
-            "-o",
-            "StrictHostKeyChecking=accept-new",
-            "-o",
-            "HostKeyAlgorithms=ssh-ed25519",
-            "-o",
-            "PreferredAuthentications=none",
+        // Another host's fingerprint is refused (the key is fetched through the bastion and compared).
+        const wrong = jumpgateSsh(
+            "pin",
             "lp-worker",
-            "true",
-        ]);
-        const seen = runIn(state.clientNs, "ssh-keygen", ["-l", "-f", fetched]).stdout;
-        expect(seen.split(" ")[1]).toBe(fingerprint);
-        const pinnedFile = join(dir, `jumpgate-${STACK}_pinned_hosts`);
-        expect(readFileSync(state.sshConfig, "utf8")).toContain(pinnedFile);
-        writeFileSync(pinnedFile, readFileSync(fetched, "utf8"), { mode: 0o600 });
+            "--fingerprint",
+            consoleEd25519Fingerprint(labConsoleHostKeys(host("app"))),
+        );
+        expect(wrong.status).toBe(1);
+        expect(wrong.stderr).toContain("refusing to pin lp-worker");
+        expect(wrong.stderr).toContain(fingerprint); // what the host really presented, through the bastion
 
-        const after = client(["lp-worker", "hostname; id -un"]);
-        expect(after.stderr).not.toMatch(/WARNING|Permission denied/);
+        const pin = jumpgateSsh("pin", "lp-worker", "--fingerprint", fingerprint);
+        expect(pin.status, pin.stderr).toBe(0);
+        const after = ssh("lp-worker");
+        expect(after.stderr).not.toMatch(/WARNING|Permission denied|Permanently added/);
         expect(after.stdout.trim().split("\n")).toEqual(["worker", "admin"]);
-    }, 90_000);
+    }, 120_000);
 
     it("the existing host's group admits SSH only from the last hop: from elsewhere in the VPC it is dropped", () => {
         const app = host("app");
