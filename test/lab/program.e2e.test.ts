@@ -5,34 +5,20 @@
 // ssh_config the operator reaches both with the program's own login (its key pair on the image's default
 // user); the unpinned one only after its key was pinned against the fingerprint cloud-init printed to the
 // console. The host's own group admits SSH only from the bastion, and jumpgate changed nothing on the hosts.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIn, type RunResult } from "../../lab/exec";
 import { labPlanForProgram } from "../../lab/fromPlan";
 import { labConsoleHostKeys, labExec, labStatus, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
-import { BIN } from "../cli/home";
 import { sshKeygen, tearDownLab } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
+import { cleanSshEnv, consoleEd25519Fingerprint, operatorMachine, tcpFrom } from "./programLab";
 
 const STACK = "lp";
 const PROGRAM = resolve(__dirname, "../fixtures/labProgram");
 const gate = toolsAvailable("ip", "nft", "nsenter", "systemd-nspawn", "ssh", "ssh-keygen") && isRootOrFail();
-
-const cleanEnv = (): NodeJS.ProcessEnv => {
-    const env = { ...process.env };
-    delete env.SSH_AUTH_SOCK;
-    delete env.SSH_AGENT_PID;
-    return env;
-};
-
-/** The ED25519 fingerprint in cloud-init's console lines (`256 SHA256:... comment (ED25519)`). */
-function consoleEd25519Fingerprint(text: string): string {
-    const m = /(SHA256:[A-Za-z0-9+/]{43}) .*\(ED25519\)/.exec(text);
-    if (!m) throw new Error(`no ED25519 fingerprint in the console output:\n${text}`);
-    return m[1]!;
-}
 
 describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () => {
     let plan: LabPlan | undefined;
@@ -46,17 +32,8 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
         runIn(state.clientNs, "ssh", ["-F", state.sshConfig, "-o", "BatchMode=yes", ...args], {
             check: false,
             timeoutMs,
-            env: cleanEnv(),
+            env: cleanSshEnv(),
         });
-    /** A TCP connection from inside a booted host: `open`, `refused` (RST) or `dropped` (no answer in 5 s). */
-    const tcpFrom = (from: string, ip: string, port: number): string => {
-        const r = labExec(host(from), "bash", ["-c", `exec 3<>/dev/tcp/${ip}/${port}`], {
-            check: false,
-            timeoutMs: 5_000,
-        });
-        if (r.status === 0) return "open";
-        return r.signal ? "dropped" : /refused/i.test(r.stderr) ? "refused" : `other: ${r.stderr}`;
-    };
 
     beforeAll(async () => {
         plan = await labPlanForProgram(PROGRAM, STACK, {
@@ -111,20 +88,9 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
     it("the unpinned existing host: the operator installs the config, pins the console's fingerprint, gets in", () => {
         // The operator's own machine: the stack's outputs installed into a home by jumpgate-ssh, with the
         // operator's key; everything runs from the operator's address (the client namespace).
-        const home = join(scratch, "home");
-        mkdirSync(home, { mode: 0o700 });
-        const key = join(scratch, "operator_ed25519");
-        writeFileSync(key, operator.privateKey, { mode: 0o600 });
-        const asOperator = (cmd: string, args: string[]) =>
-            runIn(state.clientNs, "env", [`HOME=${home}`, cmd, ...args], { check: false, timeoutMs: 60_000 });
-        const jumpgateSsh = (...args: string[]) => asOperator(process.execPath, [BIN, ...args]);
-        const ssh = (alias: string) =>
-            asOperator("ssh", ["-F", join(home, ".ssh", "config"), "-o", "BatchMode=yes", alias, "hostname; id -un"]);
-        const install = jumpgateSsh("install", "--from", state.outputsFile!, "--identity", key);
-        expect(install.status, install.stderr).toBe(0);
-
-        expect(ssh("lp-app").stdout.trim().split("\n")).toEqual(["app", "admin"]);
-        const before = ssh("lp-worker");
+        const { jumpgateSsh, whoami } = operatorMachine(state, scratch, operator.privateKey);
+        expect(whoami("lp-app").lines).toEqual(["app", "admin"]);
+        const before = whoami("lp-worker");
         expect(before.status).toBe(255);
         expect(before.stderr).toContain("No ED25519 host key is known for lp-worker");
 
@@ -145,20 +111,20 @@ describe.runIf(gate)("lab: a program's own hosts, reached through jumpgate", () 
 
         const pin = jumpgateSsh("pin", "lp-worker", "--fingerprint", fingerprint);
         expect(pin.status, pin.stderr).toBe(0);
-        const after = ssh("lp-worker");
+        const after = whoami("lp-worker");
         expect(after.stderr).not.toMatch(/WARNING|Permission denied|Permanently added/);
-        expect(after.stdout.trim().split("\n")).toEqual(["worker", "admin"]);
+        expect(after.lines).toEqual(["worker", "admin"]);
     }, 120_000);
 
     it("the existing host's group admits SSH only from the last hop: from elsewhere in the VPC it is dropped", () => {
         const app = host("app");
         // The bastion gets through (its group is the one jumpgate's rule names).
-        expect(tcpFrom("bastion", app.privateIp, 22)).toBe("open");
+        expect(tcpFrom(host("bastion"), app.privateIp, 22)).toBe("open");
         // The worker, in the same subnet and allowed out on 22 by its own group, gets no answer at all...
-        expect(tcpFrom("worker", app.privateIp, 22)).toBe("dropped");
+        expect(tcpFrom(host("worker"), app.privateIp, 22)).toBe("dropped");
         // ...while the app port its group does admit from the VPC answers (nothing listens: refused), so the
         // path is there and it is the group that drops SSH.
-        expect(tcpFrom("worker", app.privateIp, 8080)).toBe("refused");
+        expect(tcpFrom(host("worker"), app.privateIp, 8080)).toBe("refused");
     }, 60_000);
 
     it("status shows every host up", async () => {
