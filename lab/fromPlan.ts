@@ -17,6 +17,7 @@ const EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const ROUTE = "aws:ec2/route:Route";
 const ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
 const NAT_GATEWAY = "aws:ec2/natGateway:NatGateway";
 const SSM_ASSOCIATION = "aws:ssm/association:Association";
@@ -125,7 +126,16 @@ function planHosts(run: OfflineRun, names: Map<string, string> = new Map()): Lab
     const defaultRoute = (i: PlannedResource) => {
         const assoc = of(ROUTE_TABLE_ASSOCIATION).find((a) => a.inputs.subnetId === i.inputs.subnetId);
         const table = assoc && of(ROUTE_TABLE).find((t) => t.id === assoc.inputs.routeTableId);
-        const routes = (table?.inputs.routes ?? []) as { cidrBlock?: string; natGatewayId?: string }[];
+        // Routes written inline in the table, or as Route resources of their own (as awsx makes them).
+        const routes = [
+            ...((table?.inputs.routes ?? []) as { cidrBlock?: string; natGatewayId?: string }[]),
+            ...of(ROUTE)
+                .filter((r) => table !== undefined && r.inputs.routeTableId === table.id)
+                .map((r) => ({
+                    cidrBlock: str(r.inputs.destinationCidrBlock),
+                    natGatewayId: r.inputs.natGatewayId as string | undefined,
+                })),
+        ];
         return { associated: assoc !== undefined, route: routes.find((r) => r.cidrBlock === "0.0.0.0/0") };
     };
     const internetRoute = (i: PlannedResource): boolean => {

@@ -463,6 +463,13 @@ export function howToConnect(state: LabState): string {
         ...targets
             .filter((t) => t.alias)
             .map((t) => `  ip netns exec ${state.clientNs} ssh -F ${state.sshConfig} ${t.alias}`),
+        // A host the program built itself may be unpinned: its key's fingerprint is on its console.
+        ...targets
+            .filter((t) => t.origin === "program")
+            .map(
+                (t) =>
+                    `  ${t.name}'s host keys, as its console shows them: npm run lab -- console ${t.name} --stack ${state.stack}`,
+            ),
         `Status: npm run lab -- status --stack ${state.stack}    Tear down: npm run lab -- down --stack ${state.stack}`,
     ];
     return lines.join("\n");
