@@ -610,6 +610,10 @@ export function planUninstall(opts: UninstallOptions): Plan {
         );
     }
     actions.push({ kind: "remove", path: paths.manifest, label: "what jumpgate-ssh installed" });
+    if (lstatOrUndefined(paths.pinnedHosts))
+        notes.push(
+            `kept ${paths.pinnedHosts}: keys you pinned with pin (install never wrote it); remove it by hand when done`,
+        );
     const removed = () => new Set(actions.filter((a) => a.kind === "remove" || a.kind === "rmdir").map((a) => a.path));
 
     // What the Include would still pull in once this stack's files are gone.

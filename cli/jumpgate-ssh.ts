@@ -228,6 +228,12 @@ export function main(argv: string[], io: Io = processIo()): number | Promise<num
         (command === undefined && !values.help ? io.err : io.out)(USAGE);
         return command === undefined && !values.help ? 2 : 0;
     }
+    if (command === "pin" && positionals.length !== 2) {
+        io.err(
+            `jumpgate-ssh: pin takes one host alias: npx jumpgate-ssh pin <stack>-<host> --fingerprint SHA256:...\n`,
+        );
+        return 2;
+    }
     const arity = command === "pin" ? 2 : 1;
     if (
         positionals.length !== arity ||

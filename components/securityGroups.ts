@@ -271,12 +271,32 @@ function existingHostRules(
             scope,
             "in",
             `${scope.name}-${h.name}-ssh-from-${last}`,
-            h.securityGroupId,
+            shared === undefined ? unsharedGroupId(h, hosts) : h.securityGroupId,
             `jumpgate ${scope.name}: SSH from its ${last} hop group only`,
             h.port,
             { groupId: lastGroup.id },
         );
     }
+}
+
+/**
+ * A group ID given as an output, checked when it resolves: two hosts with the same group and port would
+ * need one shared rule, which cannot be decided before the IDs are known, and EC2 refuses the second.
+ */
+function unsharedGroupId(h: ExistingHostRule, hosts: ExistingHostRule[]): pulumi.Output<string> {
+    return pulumi.all(hosts.map((x) => pulumi.output(x.securityGroupId))).apply((ids) => {
+        const i = hosts.indexOf(h);
+        const other = hosts.findIndex((x, j) => j !== i && ids[j] === ids[i] && x.port === h.port);
+        if (other >= 0) {
+            throw new Error(
+                `existing hosts ${hosts[other]!.name} and ${h.name} have the same security group ${ids[i]} and SSH port ` +
+                    `${h.port}, and ${h.name}'s is an output: EC2 takes that ingress rule only once, and which hosts share ` +
+                    `it must be known before outputs resolve. Give both hosts that securityGroupId as a plain string ` +
+                    `(jumpgate then adds one rule for them).`,
+            );
+        }
+        return ids[i]!;
+    });
 }
 
 /** Every host may reach the package mirrors (through the IGW or NAT), and nothing else on the internet. */

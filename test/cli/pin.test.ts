@@ -90,6 +90,10 @@ describe.runIf(haveTools)("jumpgate-ssh pin through a real bastion sshd", () => 
         expect(r.stderr).toContain(`No ED25519 host key is known for ${ALIAS}`);
         expect(r.stderr).toContain("Host key verification failed");
         expect(r.stdout).toBe("");
+        // doctor names it and the way out, without failing the stack's pinned hosts.
+        const doctor = cli(home, ["doctor", "--stack", STACK]);
+        expect(doctor.stdout).toContain(`existing host(s) not pinned yet, so ssh refuses them: ${ALIAS}`);
+        expect(doctor.stdout).not.toMatch(/no pinned key for/);
     }, 60_000);
 
     it("refuses a wrong fingerprint and writes nothing", () => {
@@ -133,6 +137,7 @@ describe.runIf(haveTools)("jumpgate-ssh pin through a real bastion sshd", () => 
         const again = cli(home, ["pin", ALIAS, "--fingerprint", right]);
         expect(again.status).toBe(0);
         expect(again.stdout).toContain("already pinned");
+        expect(cli(home, ["doctor", "--stack", STACK]).stdout).not.toContain("not pinned yet");
     }, 60_000);
 
     it("survives a re-install: install never writes the pinned file", async () => {
@@ -142,4 +147,12 @@ describe.runIf(haveTools)("jumpgate-ssh pin through a real bastion sshd", () => 
         expect(readFileSync(pinnedFile(), "utf8")).toContain(ALIAS);
         expect((await ssh()).status).toBe(0);
     }, 60_000);
+
+    it("uninstall keeps the operator's pins and says so", () => {
+        const r = cli(home, ["uninstall", "--stack", STACK]);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain(`kept ${pinnedFile()}`);
+        expect(readFileSync(pinnedFile(), "utf8")).toContain(ALIAS);
+        expect(existsSync(join(home, ".ssh", "config.d", `jumpgate-${STACK}.conf`))).toBe(false);
+    });
 });

@@ -134,6 +134,25 @@ describe("settingsFromArgs", () => {
         ]);
     });
 
+    it("refuses an existing host named targets: its rule would take the name of the targets group's rule", () => {
+        const problems = problemsOf(() =>
+            settingsFromArgs(
+                "edge",
+                {
+                    ...BASE,
+                    network: {
+                        vpcId: "vpc-0aaaaaaaaaaaaaaa1",
+                        publicSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1"],
+                        privateSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1"],
+                    },
+                    hosts: [{ name: "targets", privateIp: "10.0.1.5", securityGroupId: "sg-0123456789abcdef0" }],
+                },
+                "dev",
+            ),
+        );
+        expect(problems).toEqual(["hosts[0].name: is reserved for the targets jumpgate builds; pick another name"]);
+    });
+
     it("refuses an output where the value decides which resources exist", () => {
         const problems = problemsOf(() =>
             settingsFromArgs("edge", { ...BASE, bastions: pulumi.output([{ name: "edge" }]) as never }, "dev"),

@@ -98,6 +98,19 @@ describe("the program's default stacks", () => {
         expect(evaluation.notApplicable.filter((n) => !n.urn).map((n) => n.policyName)).toEqual(["vpc-flow-logs"]);
     });
 
+    it("existing VPC with existing hosts: the rule on each host's own group passes every policy", async () => {
+        const withHosts = await plan({
+            "jumpgate:existingVpc": EXISTING_VPC,
+            "jumpgate:targets": TARGETS,
+            "jumpgate:existingHosts": [
+                { name: "legacy-1", privateIp: "172.31.40.5", securityGroupId: "sg-0aaaaaaaaaaaaaaa1", sshPort: 2222 },
+            ],
+        });
+        const evaluation = await evaluatePack(withHosts);
+        expect(evaluation.mandatory()).toEqual([]);
+        expect(await summary(withHosts)).toEqual(hostKeyAdvisories(withHosts));
+    });
+
     it("every policy applies to something in the new-VPC stack", async () => {
         const evaluation = await evaluatePack(fresh);
         const resources = harnessResources(fresh);
