@@ -5,10 +5,12 @@ import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { noCloudSeed } from "../../lab/boot";
-import { labPlanForProgram } from "../../lab/fromPlan";
+import { labPlanFromProgramRun } from "../../lab/fromPlan";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { rewriteSshConfig } from "../../lab/sshconfig";
 import { labTopology } from "../../lab/topology";
+import { resolveProgramDir, runEntry } from "../../offline/programDir";
+import { OfflineRun, readStackConfig, runOffline } from "../../offline/run";
 import { sshKeygen } from "../helpers/labFixture";
 
 const PROGRAM = resolve(__dirname, "../fixtures/labProgram");
@@ -18,15 +20,34 @@ describe("the lab's plan of a program that adds jumpgate to hosts of its own", (
     const operator = sshKeygen("operator@plan");
     const host = (name: string): LabHost => plan.hosts.find((h) => h.name === name)!;
 
+    let run: OfflineRun;
+
     beforeAll(async () => {
-        plan = await labPlanForProgram(PROGRAM, "lp", {
+        // What labPlanForProgram does, keeping the run to plan it more than once.
+        const program = resolveProgramDir(PROGRAM);
+        run = await runOffline({
+            stack: "lp",
             config: {
+                ...readStackConfig("lp", program.projectDir),
                 "lab-program:allowedCidrs": ["198.51.100.0/24"],
                 "lab-program:operatorPublicKey": operator.publicKey,
             },
-            operatorPrivateKey: operator.privateKey,
+            project: program.project,
+            program: () => runEntry(program.entry),
+            keys: "random",
+            componentOutputs: ["jumpgate:index:Jumpgate"],
         });
+        plan = labPlanFromProgramRun(run, operator.privateKey);
     }, 60_000);
+
+    it("needs the operator's key when the program passes its own, and the component's outputs", () => {
+        expect(() => labPlanFromProgramRun(run)).toThrow(/operator's private key.*--identity <file>/);
+        expect(() => labPlanFromProgramRun({ ...run, componentOutputs: undefined })).toThrow(
+            /exactly one Jumpgate component; this one has 0 \(run it with componentOutputs/,
+        );
+        // The key the lab holds is not made into a stack output.
+        expect(plan.outputs?.privateKeyOpenssh).toBeUndefined();
+    });
 
     it("takes allowedCidrs, the SSH port and the users from the plan, not from a jumpgate stack config", () => {
         expect(plan.allowedCidrs).toEqual(["198.51.100.0/24"]);
