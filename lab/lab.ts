@@ -630,7 +630,7 @@ export async function labStatus(stack: string, dir: string): Promise<LabStatusRe
         ...hosts.flatMap((h) => {
             const s = state?.hosts.find((x) => x.name === h.name);
             const lines = [
-                `  ${h.name} (${s?.role}, ${s?.privateIp}${s?.publicIp ? `, public ${s.publicIp}` : ""}${s?.alias ? `, ssh ${s.alias}` : ""}): ` +
+                `  ${h.name} (${s?.role}${s?.origin === "program" ? ", the program's own" : ""}, ${s?.privateIp}${s?.publicIp ? `, public ${s.publicIp}` : ""}${s?.alias ? `, ssh ${s.alias}` : ""}): ` +
                     (h.running
                         ? `Debian booted, system ${h.system}, cloud-init ${h.cloudInit}, ${Math.round(h.pssKiB / 1024)} MiB PSS`
                         : "NOT running"),
