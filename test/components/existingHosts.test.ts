@@ -113,6 +113,7 @@ describe("existing hosts from the stack config", () => {
         expect(config).toContain("# UNPINNED existing host legacy-2");
         expect(config).toContain("npx jumpgate-ssh pin test-db-old --fingerprint SHA256:<fingerprint>");
         expect(config).not.toContain("# UNPINNED existing host legacy-1");
+        expect((run.outputs.sshCommands as { ssh: Record<string, string> }).ssh["legacy-2"]).toBe("ssh test-legacy-2");
     });
 
     it("leaves stacks without existing hosts without the output", async () => {
