@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// `npx jumpgate-ssh`: runs cli/jumpgate-ssh.ts through tsx (a runtime dependency for this reason).
+// `npx jumpgate-ssh`: in a repository checkout it runs the sources (cli/jumpgate-ssh.ts) through tsx, so
+// an edit takes effect at once; the published package has no sources and runs the build in dist/.
 "use strict";
-require("tsx/cjs");
-const { main } = require("../cli/jumpgate-ssh.ts");
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+
+const source = join(__dirname, "..", "cli", "jumpgate-ssh.ts");
+let cli;
+if (existsSync(source)) {
+    require("tsx/cjs");
+    cli = require(source);
+} else {
+    cli = require("../dist/cli/jumpgate-ssh.js");
+}
 // `login` resolves later (it may call AWS KMS); the other commands return their status at once.
-Promise.resolve(main(process.argv.slice(2))).then(
+Promise.resolve(cli.main(process.argv.slice(2))).then(
     (status) => {
         process.exitCode = status;
     },

@@ -2,16 +2,9 @@
 // who reached which target, when, for how long, from the bastion's audit records. A source is a function
 // that returns AuditRecords for a query: the lab's reads the journal of the lab's booted bastion hops; a
 // CloudWatch Logs Insights source plugs in with the same signature (AUDIT_SOURCES).
-import { resolve } from "node:path";
-import {
-    AUDIT_RECORD_VERSION,
-    AUDIT_SYSLOG_IDENTIFIER,
-    type AuditEvent,
-    type AuditRecord,
-} from "../components/render/auditRecord";
-import { AUDIT_UNIT } from "../components/render/auditHost";
+import { join, resolve } from "node:path";
+import { AUDIT_RECORD_VERSION, type AuditEvent, type AuditRecord } from "../components/render/auditRecord";
 import { auditLogGroupName } from "../components/render/auditNames";
-import { labExec, readLabState, type LabHostState } from "../lab/lab";
 import { queryAuditRecords } from "./cloudwatchAudit";
 import { CliError, shortStackName } from "./outputs";
 
@@ -81,31 +74,24 @@ export function parseAuditRecord(text: string): AuditRecord | undefined {
     return ok ? (r as AuditRecord) : undefined;
 }
 
-/** The audit records in a booted lab host's journal since `since`: only what the builder's unit wrote. */
-export function labHostRecords(host: LabHostState, since: Date): AuditRecord[] {
-    const args = ["--no-pager", "-o", "cat", `--since=@${Math.floor(since.getTime() / 1000)}`];
-    const out = labExec(
-        host,
-        "journalctl",
-        [...args, `SYSLOG_IDENTIFIER=${AUDIT_SYSLOG_IDENTIFIER}`, `_SYSTEMD_UNIT=${AUDIT_UNIT}`],
-        { timeoutMs: 30_000 },
-    ).stdout;
-    return out
-        .split("\n")
-        .map(parseAuditRecord)
-        .filter((r): r is AuditRecord => r !== undefined);
-}
+/** The lab's module (lab/auditSource.ts): only a repository checkout has it, so it is loaded on use. */
+const LAB_SOURCE_MODULE = join(__dirname, "..", "lab", "auditSource");
 
-/** The lab's source: every bastion hop of the lab recorded in `dir` (`npm run lab` uses `.lab`). */
-export function labAuditSource(dir: string): AuditSource {
-    return async (q) => {
-        const state = readLabState(dir);
-        if (!state) throw new CliError(`no lab in ${resolve(dir)}: start it with npm run lab -- up --stack ${q.stack}`);
-        if (state.stack !== q.stack)
-            throw new CliError(`the lab in ${resolve(dir)} runs stack ${state.stack}, not ${q.stack}`, 2);
-        const hops = state.hosts.filter((h) => h.role === "bastion" && h.boot);
-        return hops.flatMap((h) => labHostRecords(h, q.since)).sort((a, b) => a.time.localeCompare(b.time));
-    };
+/** The lab's source, or a CliError saying where the lab is and what to query instead. */
+function labAuditSource(dir: string): AuditSource {
+    let lab: { labAuditSource: (dir: string) => AuditSource };
+    try {
+        // A computed path: the compiler does not follow it, so the published build has no lab in it.
+        lab = require(LAB_SOURCE_MODULE) as typeof lab;
+    } catch (e) {
+        const missing = (e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && `${e}`.includes(LAB_SOURCE_MODULE);
+        if (!missing) throw e;
+        throw new CliError(
+            "--source lab reads the local lab of a jumpgate repository checkout; query a deployed stack with --source cloudwatch",
+            2,
+        );
+    }
+    return lab.labAuditSource(dir);
 }
 
 /** Parses `--since`: `90s`, `30m`, `1h`, `2d`, or an ISO 8601 time. */

@@ -67,7 +67,17 @@ export class Bastion extends pulumi.ComponentResource {
     readonly privateIp: pulumi.Output<string>;
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:bastion:Bastion", name, {}, opts);
+        // Typed `jumpgate:bastion:Bastion` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:Bastion",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:bastion:Bastion" }],
+            },
+        );
         const os = args.os ?? DEFAULT_OS;
         const instanceType = args.instanceType ?? "t4g.nano";
         const tags = args.tags ?? {};

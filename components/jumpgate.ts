@@ -6,18 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditSettings, FIRST_HOST_OFFSET, JumpgateSettings, targetCapacity, targetPlacement } from "./config";
 import { HostImages } from "./ami";
 import { Bastion } from "./bastion";
-import { JumpgateArgs } from "./jumpgateArgs";
+import { JumpgateArgs, UserCa } from "./jumpgateArgs";
 import { settingsFromArgs } from "./jumpgateSettings";
 import { AuditTrail } from "./auditTrail";
 import { Keys } from "./keys";
-import {
-    AccessSettings,
-    operatorPrincipals,
-    roleReach,
-    roleSigners,
-    targetAccount,
-    UserCaBackend,
-} from "./accessConfig";
+import { AccessSettings, operatorPrincipals, roleReach, roleSigners, targetAccount } from "./accessConfig";
 import { UserCaKms } from "./userCaKms";
 import { existingNetwork, Network, NetworkLayout, SubnetRef } from "./network";
 import { hostAt, parseCidr } from "./net/cidr";
@@ -33,6 +26,7 @@ import {
     renderSshConfig,
     SshCertificateView,
     SshClientInventory,
+    SshCommands,
 } from "./render/sshConfig";
 
 /** The `index`-th fixed address of a subnet list, round-robin, checked to fit. */
@@ -55,14 +49,18 @@ function fixedAddress(
 
 /** One role's client config, in both jump styles (what `jumpgate-ssh install --operator` installs). */
 export interface RoleSshConfig {
+    /** The role's OpenSSH client config, hops joined with ProxyJump. Always set. */
     sshConfig: string;
+    /** The same config with ProxyCommand `ssh -W` for clients without ProxyJump. Always set. */
     sshConfigProxyCommand: string;
 }
 
 /** An existing host as the stack's outputs show it. */
+/** An existing host as the stack outputs it. */
 export interface ExistingHostOutput {
+    /** The host's private address, where the last hop forwards to. Always set. */
     privateIp: string;
-    /** False until the config gives its hostPublicKey; operators pin it with `jumpgate-ssh pin` meanwhile. */
+    /** Whether its hostPublicKey was given (else operators pin it with `jumpgate-ssh pin`). Always set. */
     pinned: boolean;
 }
 
@@ -110,39 +108,48 @@ interface HostContext {
     auditGroup?: { logGroupName: pulumi.Output<string>; logGroupArn: pulumi.Output<string> };
 }
 
+/**
+ * A hardened SSH bastion (or a chain of hops) on AWS with private hosts behind it, and the OpenSSH client
+ * config with pinned host keys that reaches them.
+ */
 export class Jumpgate extends pulumi.ComponentResource {
+    /** The outer hop's Elastic IP, where operators connect. Always set. */
     readonly bastionPublicIp: pulumi.Output<string>;
-    /** Target name to private IP: the hosts jumpgate builds. */
+    /** Built host name to its private IP. Default: `{}` with no built hosts. */
     readonly targets: pulumi.Output<Record<string, string>>;
-    /** Existing host name to its address and whether its key is pinned; only with existing hosts. */
+    /** Existing host name to its address and whether its key is pinned. Default: unset without existing hosts. */
     readonly existingHosts?: pulumi.Output<Record<string, ExistingHostOutput>>;
+    /** OpenSSH client config (ProxyJump) with an alias per hop, host and tunnel. Always set. */
     readonly sshConfig: pulumi.Output<string>;
+    /** The same client config with ProxyCommand `ssh -W`, for clients without ProxyJump. Always set. */
     readonly sshConfigProxyCommand: pulumi.Output<string>;
+    /** known_hosts lines pinning every hop's and host's key. Always set. */
     readonly knownHosts: pulumi.Output<string>;
-    /** Secret; only when the operator key was generated. */
+    /** The generated operator key, a secret. Default: unset when operatorPublicKeys or operators are given. */
     readonly privateKeyOpenssh?: pulumi.Output<string>;
-    readonly sshCommands: pulumi.Output<ReturnType<typeof renderSshCommands>>;
-    /** Team access: which CA signs certificates, `kms` or `stack`. */
-    readonly userCa?: UserCaBackend;
-    /** Team access: each role's CA public key, the only one hosts accept for its principal (public data). */
+    /** Ready-to-paste ssh, scp, rsync, Ansible and tunnel commands. Always set. */
+    readonly sshCommands: pulumi.Output<SshCommands>;
+    /** Team access: which CA signs certificates, `kms` or `stack`. Default: unset without operators. */
+    readonly userCa?: UserCa;
+    /** Team access: each role's CA public key, the only one hosts accept for it (public). Default: unset without operators. */
     readonly userCaPublicKeys?: pulumi.Output<Record<string, string>>;
-    /** Team access, kms: each role's KMS key ARN, which `jumpgate-ssh login` signs with. */
+    /** Team access, kms: each role's KMS key ARN, which `jumpgate-ssh login` signs with. Default: unset unless userCa kms. */
     readonly userCaKmsKeyArns?: pulumi.Output<Record<string, string>>;
-    /** Team access, stack: the user CA's public key hosts trust for every role (public data). */
+    /** Team access, stack: the user CA's public key hosts trust for every role (public). Default: unset unless userCa stack. */
     readonly userCaPublicKey?: pulumi.Output<string>;
-    /** Team access: the user CA's private key, a secret, for `jumpgate-ssh login --ca stack --ca-key-file`. */
+    /** Team access, stack: the user CA's private key, a secret (`login --ca stack`). Default: unset unless userCa stack. */
     readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
-    /** Team access: each operator's certificate principals (role names; public data). */
+    /** Team access: each operator's certificate principals (role names; public). Default: unset without operators. */
     readonly operatorPrincipals?: Record<string, string[]>;
-    /** Team access: the account each role logs in as on the targets. */
+    /** Team access: the account each role logs in as on the hosts. Default: unset without operators. */
     readonly roleAccounts?: Record<string, string>;
-    /** Team access: role → `fido2` for the roles whose logins need a PIN-verified FIDO key (login reads it). */
-    readonly roleMfa?: Record<string, "fido2">;
-    /** Team access: each role's own client config (its account, its certificate, only what it reaches). */
+    /** Team access: role to `fido2` for roles whose logins need a PIN-verified FIDO key. Default: unset without operators. */
+    readonly roleMfa?: Record<string, string>;
+    /** Team access: each role's own client config (its account, certificate, reach). Default: unset without operators. */
     readonly roleSshConfigs?: pulumi.Output<Record<string, RoleSshConfig>>;
-    /** Audit trail: the CloudWatch Logs group every host ships to (`jumpgate-ssh audit` queries it). */
+    /** Audit trail: the CloudWatch Logs group every host ships to. Default: unset with audit false. */
     readonly auditLogGroupName?: pulumi.Output<string>;
-    /** Audit trail: the SNS topic the alarms notify. */
+    /** Audit trail: the SNS topic the alarms notify. Default: unset with audit false. */
     readonly auditAlarmTopicArn?: pulumi.Output<string>;
 
     /**

@@ -83,7 +83,7 @@ export interface TunnelArgs {
 
 /** A named person with one role. */
 export interface OperatorArgs {
-    /** Required. */
+    /** The operator's name, as `jumpgate-ssh login --operator` takes it. Required. */
     name: string;
     /** A role name (built in: `admin`, `developer`). Required. */
     role: string;
@@ -95,7 +95,7 @@ export interface OperatorArgs {
 
 /** What a role reaches. */
 export interface RoleArgs {
-    /** Required; a role of a built-in name replaces it. */
+    /** The role's name; a role named `admin` or `developer` replaces the built-in one. Required. */
     name: string;
     /** Whether the role gets sudo on its targets. Default: false. */
     sudo?: boolean;
@@ -155,7 +155,7 @@ export interface JumpgateArgs {
     kmsRequireMfa?: boolean;
     /** Certificates refused before they expire. Default: none. */
     revokedCertificates?: RevokedCertificatesArgs;
-    /** The private key path the client config names. Default: `~/.ssh/jumpgate/<environment>_ed25519`. */
+    /** The private key path the client config names. Default: `~/.ssh/jumpgate-<environment>_ed25519`. */
     identityFile?: string;
     /** The account operators jump through on the bastion hops. Default: `jump`. */
     jumpUser?: string;

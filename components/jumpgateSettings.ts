@@ -249,13 +249,21 @@ export function settingsFromArgs(component: string, args: JumpgateArgs, environm
 /** Each deferred Input as an Output that fails on resolve with its problem. */
 function checkedInputs(component: string, deferred: Deferred[]): Map<string, pulumi.Input<string>> {
     const checked = new Map<string, pulumi.Input<string>>();
+    // One input object given for several arguments (a group's id for two hosts) stays one object, so the
+    // component can still tell that the hosts share it.
+    const byInput = new Map<object, pulumi.Output<string>>();
     for (const d of deferred) {
         if (typeof d.value === "string") {
             checked.set(d.key, d.value);
             continue;
         }
-        checked.set(
-            d.key,
+        const same = byInput.get(d.value);
+        if (same !== undefined) {
+            checked.set(d.key, same);
+            continue;
+        }
+        byInput.set(
+            d.value,
             pulumi.output(d.value).apply((v) => {
                 const why = d.why(v);
                 if (why !== undefined)
@@ -263,6 +271,7 @@ function checkedInputs(component: string, deferred: Deferred[]): Map<string, pul
                 return v;
             }),
         );
+        checked.set(d.key, byInput.get(d.value)!);
     }
     return checked;
 }

@@ -36,7 +36,17 @@ export class Keys extends pulumi.ComponentResource {
     readonly userCaPrivateKeyOpenssh?: pulumi.Output<string>;
 
     constructor(name: string, args: KeysArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:keys:Keys", name, {}, opts);
+        // Typed `jumpgate:keys:Keys` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:Keys",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:keys:Keys" }],
+            },
+        );
         const given = args.operatorPublicKeys ?? [];
         if (args.userCa !== undefined && given.length > 0)
             throw new Error("operator keys and a user CA exclude each other");

@@ -58,7 +58,12 @@ export class Network extends pulumi.ComponentResource implements NetworkLayout {
     readonly flowLogGroupName: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:network:Network", name, args, opts);
+        // Typed `jumpgate:network:Network` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super("jumpgate:index:Network", name, args, {
+            ...opts,
+            aliases: [...(opts?.aliases ?? []), { type: "jumpgate:network:Network" }],
+        });
         const vpcCidr = args.vpcCidr ?? "10.42.0.0/16";
         const azCount = args.azCount ?? 2;
         const tags = args.tags ?? {};

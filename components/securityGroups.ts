@@ -88,7 +88,17 @@ export class SshAccess extends pulumi.ComponentResource {
     readonly targetSecurityGroupId: pulumi.Output<string>;
 
     constructor(name: string, args: SshAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:network:SshAccess", name, {}, opts);
+        // Typed `jumpgate:network:SshAccess` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:SshAccess",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:network:SshAccess" }],
+            },
+        );
         const hops = args.hops ?? ["bastion"];
         const scope: RuleScope = { name, tags: args.tags ?? {}, parent: { parent: this } };
         const hopGroups = hops.map((_, k) => hopGroup(scope, args.vpcId, hops, k));
@@ -254,6 +264,10 @@ function existingHostRules(
     hosts: ExistingHostRule[],
 ): void {
     const opened = new Set<string>();
+    // One output object passed for several hosts (e.g. `group.id`) is one group, known before it resolves.
+    const outputIds = new Map<object, number>();
+    const groupKey = (id: pulumi.Input<string>) =>
+        typeof id === "string" ? id : `output#${outputIds.get(id) ?? outputIds.set(id, outputIds.size).size - 1}`;
     for (const h of hosts) {
         sshRule(
             scope,
@@ -264,14 +278,14 @@ function existingHostRules(
             h.port,
             { cidr: pulumi.output(h.privateIp).apply((ip) => `${ip}/32`) },
         );
-        const shared = typeof h.securityGroupId === "string" ? `${h.securityGroupId}:${h.port}` : undefined;
-        if (shared !== undefined && opened.has(shared)) continue;
-        if (shared !== undefined) opened.add(shared);
+        const shared = `${groupKey(h.securityGroupId)}:${h.port}`;
+        if (opened.has(shared)) continue;
+        opened.add(shared);
         sshRule(
             scope,
             "in",
             `${scope.name}-${h.name}-ssh-from-${last}`,
-            shared === undefined ? unsharedGroupId(h, hosts) : h.securityGroupId,
+            typeof h.securityGroupId === "string" ? h.securityGroupId : unsharedGroupId(h, hosts),
             `jumpgate ${scope.name}: SSH from its ${last} hop group only`,
             h.port,
             { groupId: lastGroup.id },
@@ -286,13 +300,16 @@ function existingHostRules(
 function unsharedGroupId(h: ExistingHostRule, hosts: ExistingHostRule[]): pulumi.Output<string> {
     return pulumi.all(hosts.map((x) => pulumi.output(x.securityGroupId))).apply((ids) => {
         const i = hosts.indexOf(h);
-        const other = hosts.findIndex((x, j) => j !== i && ids[j] === ids[i] && x.port === h.port);
+        // The same output object given twice already shares this host's rule.
+        const other = hosts.findIndex(
+            (x, j) => j !== i && ids[j] === ids[i] && x.port === h.port && x.securityGroupId !== h.securityGroupId,
+        );
         if (other >= 0) {
             throw new Error(
                 `existing hosts ${hosts[other]!.name} and ${h.name} have the same security group ${ids[i]} and SSH port ` +
                     `${h.port}, and ${h.name}'s is an output: EC2 takes that ingress rule only once, and which hosts share ` +
-                    `it must be known before outputs resolve. Give both hosts that securityGroupId as a plain string ` +
-                    `(jumpgate then adds one rule for them).`,
+                    `it must be known before outputs resolve. Give both hosts the same securityGroupId value (one output ` +
+                    `object, e.g. group.id, or one plain string): jumpgate then adds one rule for them.`,
             );
         }
         return ids[i]!;

@@ -63,90 +63,22 @@ export class Targets extends pulumi.ComponentResource {
     readonly instanceIds: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: TargetsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("jumpgate:targets:Targets", name, {}, opts);
-        const os = args.os ?? DEFAULT_OS;
-        const tags = args.tags ?? {};
-        const parent = { parent: this };
+        // Typed `jumpgate:targets:Targets` before every component took the package's `index` module; the alias keeps
+        // existing stacks' resources (and, through the parent, their children's URNs).
+        super(
+            "jumpgate:index:Targets",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "jumpgate:targets:Targets" }],
+            },
+        );
         const privateIps: Record<string, pulumi.Output<string>> = {};
         const instanceIds: Record<string, pulumi.Output<string>> = {};
 
         args.targets.forEach((target, i) => {
-            const arch = architectureOf(target.instanceType);
-            if (!arch)
-                throw new Error(
-                    `target ${target.name}: instance type ${target.instanceType} has no Debian or Ubuntu AMI`,
-                );
-            const image = args.images.for(arch);
-            const placement = args.placements[i]!;
-            const hostKey = args.hostKeys[target.name]!;
-            // With the audit trail on, each target gets a role of its own: it may write only its own stream.
-            const profile = args.audit && this.auditProfile(`${name}-${target.name}`, target.name, args.audit, tags);
-            const region = aws.config.region ?? "";
-            const userData = pulumi.secret(
-                pulumi
-                    .all([
-                        args.operatorPublicKeys,
-                        placement.privateIp,
-                        hostKey.publicKeyOpenssh,
-                        hostKey.privateKeyOpenssh,
-                        args.hopAddresses,
-                        args.userCa,
-                        args.audit?.logGroupName,
-                    ])
-                    .apply(
-                        ([
-                            operatorPublicKeys,
-                            privateIp,
-                            publicKeyOpenssh,
-                            privateKeyOpenssh,
-                            hopAddresses,
-                            userCa,
-                            group,
-                        ]) =>
-                            renderTargetCloudInit({
-                                os,
-                                cryptoProfile: args.cryptoProfile ?? "compatible",
-                                name: target.name,
-                                privateIp,
-                                loginUser: args.loginUser ?? "ops",
-                                operatorPublicKeys,
-                                hostKey: { publicKeyOpenssh, privateKeyOpenssh },
-                                hopAddresses,
-                                fail2ban: args.fail2ban,
-                                upgrades: args.upgrades ?? {},
-                                ...(userCa === undefined ? {} : { userCa }),
-                                ...(group === undefined
-                                    ? {}
-                                    : { auditShipping: { region, logGroupName: group, logStreamName: target.name } }),
-                            }),
-                    ),
-            );
-            const instance = new aws.ec2.Instance(
-                `${name}-${target.name}`,
-                hardenedInstanceArgs({
-                    ami: image.amiId,
-                    instanceType: target.instanceType,
-                    subnetId: placement.subnetId,
-                    privateIp: placement.privateIp,
-                    securityGroupId: args.securityGroupId,
-                    userData,
-                    rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
-                    iamInstanceProfile: profile?.name,
-                    tags: {
-                        ...tags,
-                        Name: `${name}-${target.name}`,
-                        "jumpgate:role": "target",
-                        "jumpgate:target": target.name,
-                        [IMAGE_TAG]: `${image.key} ${image.source}`,
-                    },
-                }),
-                {
-                    ...parent,
-                    dependsOn: args.bootAfter,
-                    // The fixed address is still held by the old instance until it is gone.
-                    deleteBeforeReplace: true,
-                },
-            );
+            const instance = this.target(name, target, args.placements[i]!, args);
             privateIps[target.name] = instance.privateIp;
             instanceIds[target.name] = instance.id;
         });
@@ -154,6 +86,48 @@ export class Targets extends pulumi.ComponentResource {
         this.privateIps = privateIps;
         this.instanceIds = instanceIds;
         this.registerOutputs({ privateIps: this.privateIps, instanceIds: this.instanceIds });
+    }
+
+    /** One target: its hardened instance at its fixed address, booted from its own user data. */
+    private target(
+        name: string,
+        target: TargetSettings,
+        placement: TargetPlacement,
+        args: TargetsArgs,
+    ): aws.ec2.Instance {
+        const arch = architectureOf(target.instanceType);
+        if (!arch)
+            throw new Error(`target ${target.name}: instance type ${target.instanceType} has no Debian or Ubuntu AMI`);
+        const image = args.images.for(arch);
+        const tags = args.tags ?? {};
+        // With the audit trail on, each target gets a role of its own: it may write only its own stream.
+        const profile = args.audit && this.auditProfile(`${name}-${target.name}`, target.name, args.audit, tags);
+        return new aws.ec2.Instance(
+            `${name}-${target.name}`,
+            hardenedInstanceArgs({
+                ami: image.amiId,
+                instanceType: target.instanceType,
+                subnetId: placement.subnetId,
+                privateIp: placement.privateIp,
+                securityGroupId: args.securityGroupId,
+                userData: targetUserData(target, placement, args),
+                rootVolumeSizeGb: args.rootVolumeSizeGb ?? 8,
+                iamInstanceProfile: profile?.name,
+                tags: {
+                    ...tags,
+                    Name: `${name}-${target.name}`,
+                    "jumpgate:role": "target",
+                    "jumpgate:target": target.name,
+                    [IMAGE_TAG]: `${image.key} ${image.source}`,
+                },
+            }),
+            {
+                parent: this,
+                dependsOn: args.bootAfter,
+                // The fixed address is still held by the old instance until it is gone.
+                deleteBeforeReplace: true,
+            },
+        );
     }
 
     /** A role and instance profile whose only permission is writing the target's own audit stream. */
@@ -168,4 +142,41 @@ export class Targets extends pulumi.ComponentResource {
         shipOwnAuditStream(name, role, { ...audit, host }, this);
         return new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
     }
+}
+
+/** A target's cloud-init, a secret: it carries the host's private key. */
+function targetUserData(target: TargetSettings, placement: TargetPlacement, args: TargetsArgs): pulumi.Output<string> {
+    const hostKey = args.hostKeys[target.name]!;
+    const region = aws.config.region ?? "";
+    return pulumi.secret(
+        pulumi
+            .all([
+                args.operatorPublicKeys,
+                placement.privateIp,
+                hostKey.publicKeyOpenssh,
+                hostKey.privateKeyOpenssh,
+                args.hopAddresses,
+                args.userCa,
+                args.audit?.logGroupName,
+            ])
+            .apply(
+                ([operatorPublicKeys, privateIp, publicKeyOpenssh, privateKeyOpenssh, hopAddresses, userCa, group]) =>
+                    renderTargetCloudInit({
+                        os: args.os ?? DEFAULT_OS,
+                        cryptoProfile: args.cryptoProfile ?? "compatible",
+                        name: target.name,
+                        privateIp,
+                        loginUser: args.loginUser ?? "ops",
+                        operatorPublicKeys,
+                        hostKey: { publicKeyOpenssh, privateKeyOpenssh },
+                        hopAddresses,
+                        fail2ban: args.fail2ban,
+                        upgrades: args.upgrades ?? {},
+                        ...(userCa === undefined ? {} : { userCa }),
+                        ...(group === undefined
+                            ? {}
+                            : { auditShipping: { region, logGroupName: group, logStreamName: target.name } }),
+                    }),
+            ),
+    );
 }

@@ -181,6 +181,32 @@ function cascade(changes: Map<string, ResourceChange>, current: PlannedResource[
     }
 }
 
+/** Keys of `key`'s ancestors, nearest first, in `parentOf`. */
+function ancestors(key: string | undefined, parentOf: Map<string, string | undefined>): string[] {
+    const chain: string[] = [];
+    for (let k = key; k !== undefined && !chain.includes(k); k = parentOf.get(k)) chain.push(k);
+    return chain;
+}
+
+/**
+ * Whether a resource keeps its URN: the URN holds the types of all its ancestors, so each ancestor must be
+ * the saved one, or carry it as an alias (Pulumi derives the children's aliases from the parent's).
+ */
+function sameLineage(
+    savedParent: string | undefined,
+    saved: SavedPlan,
+    currentParent: string | undefined,
+    run: OfflineRun,
+): boolean {
+    const before = ancestors(savedParent, new Map(saved.resources.map((r) => [resourceKey(r.type, r.name), r.parent])));
+    const after = ancestors(currentParent, new Map(run.resources.map((r) => [resourceKey(r.type, r.name), r.parent])));
+    const aliasesOf = new Map(run.resources.map((r) => [resourceKey(r.type, r.name), r.aliases]));
+    return (
+        before.length === after.length &&
+        after.every((k, i) => k === before[i] || (aliasesOf.get(k) ?? []).includes(before[i]!))
+    );
+}
+
 export function comparePlans(saved: SavedPlan, run: OfflineRun): Comparison {
     const customOnly = <T extends { custom: boolean }>(xs: T[]) => xs.filter((r) => r.custom);
     const savedByKey = new Map(customOnly(saved.resources).map((r) => [resourceKey(r.type, r.name), r]));
@@ -194,7 +220,9 @@ export function comparePlans(saved: SavedPlan, run: OfflineRun): Comparison {
             continue;
         }
         const inputs = inputChanges(prior, r, saved.salt);
-        const notes = prior.parent !== r.parent ? [`parent changes (${prior.parent} -> ${r.parent}): a new URN`] : [];
+        const notes = sameLineage(prior.parent, saved, r.parent, run)
+            ? []
+            : [`parent changes (${prior.parent} -> ${r.parent}): a new URN`];
         changes.set(key, { type: r.type, name: r.name, action: actionOf(inputs, notes), changes: inputs, notes });
     }
     cascade(changes, current);

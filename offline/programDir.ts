@@ -32,8 +32,15 @@ function readProject(projectDir: string): ProgramDir {
     const doc = (parse(readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as {
         name?: string;
         main?: string;
+        runtime?: string | { name?: string };
     };
     if (!doc.name) throw new Error(`${projectDir}/Pulumi.yaml has no project name`);
+    const runtime = typeof doc.runtime === "string" ? doc.runtime : doc.runtime?.name;
+    if (runtime !== "nodejs")
+        throw new Error(
+            `${projectDir} is a ${runtime ?? "?"} program; the offline plan runs Node.js programs only ` +
+                `(a ${runtime ?? "?"} program needs the Pulumi CLI: pulumi preview)`,
+        );
     return { project: doc.name, entry: entryOf(projectDir, doc.main), projectDir };
 }
 

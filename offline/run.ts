@@ -52,6 +52,8 @@ export interface PlannedResource extends SimResource {
     dependsOn: string[];
     /** Input names in its `ignoreChanges` option: Pulumi keeps their prior value on update and replace. */
     ignoreChanges: string[];
+    /** `type::name` of each alias in its `aliases` option: earlier identities Pulumi keeps its state under. */
+    aliases: string[];
 }
 
 export interface OfflineRun {
@@ -105,6 +107,26 @@ function simulatedExistingSubnets(raw: string | undefined): SimulatedAwsOptions[
     );
 }
 
+/** `type::name` of the object aliases (a URN alias names no type here: the program uses none). */
+function aliasKeys(type: string, name: string, aliases: pulumi.ResourceOptions["aliases"]): string[] {
+    return (aliases ?? []).flatMap((a) => {
+        if (typeof a === "string" || pulumi.Output.isInstance(a)) return [];
+        const alias = a as pulumi.Alias;
+        const aliasType = typeof alias.type === "string" ? alias.type : type;
+        const aliasName = typeof alias.name === "string" ? alias.name : name;
+        return [resourceKey(aliasType, aliasName)];
+    });
+}
+
+/**
+ * The account's Elastic IP quota as the stack config states it (`jumpgate:elasticIpQuota`, also when the
+ * standalone program runs as a program directory), else AWS's default.
+ */
+function configuredQuota(config: Record<string, string>): number {
+    const quota = Number(config[`${PROJECT}:elasticIpQuota`]);
+    return Number.isInteger(quota) && quota > 0 ? quota : DEFAULTS.elasticIpQuota;
+}
+
 /** An existing-VPC stack planned offline: each existing host's security group exists in the configured VPC. */
 function simulatedExistingSecurityGroups(
     rawVpc: string | undefined,
@@ -130,7 +152,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         stack: options.stack,
         region,
         keys: options.keys ?? "deterministic",
-        elasticIpQuota: settings?.elasticIpQuota ?? DEFAULTS.elasticIpQuota,
+        elasticIpQuota: settings?.elasticIpQuota ?? configuredQuota(config),
         existingSubnets: options.existingSubnets ?? simulatedExistingSubnets(config[`${PROJECT}:existingVpc`]),
         existingSecurityGroups:
             options.existingSecurityGroups ??
@@ -155,6 +177,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const parents = new Map<string, string | undefined>();
     const dependsOn = new Map<string, string[]>();
     const ignoreChanges = new Map<string, string[]>();
+    const aliases = new Map<string, string[]>();
     // Constructor order is deterministic; the order registrations reach the engine is not.
     const order = new Map<string, number>();
 
@@ -183,6 +206,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
 
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
                 ignoreChanges.set(key, args.opts.ignoreChanges ?? []);
+                aliases.set(key, aliasKeys(args.type, args.name, args.opts.aliases));
                 const explicit = args.opts.dependsOn;
                 const list = Array.isArray(explicit) ? explicit : explicit ? [explicit] : [];
                 dependsOn.set(
@@ -234,6 +258,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                 parent: parents.get(key) ?? r.parent,
                 dependsOn: dependsOn.get(key) ?? [],
                 ignoreChanges: ignoreChanges.get(key) ?? [],
+                aliases: aliases.get(key) ?? [],
             };
         });
     return {

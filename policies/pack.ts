@@ -1,5 +1,6 @@
 // The policies of the jumpgate-guardrails pack, without starting it: index.ts serves them to the
-// Pulumi CLI, the offline tests evaluate them directly (testing/evaluate.ts).
+// Pulumi CLI, the offline tests evaluate them directly (testing/evaluate.ts), and the npm package
+// exports this module as `jumpgate/policies` for a platform team's own pack.
 import { Policies, PolicyPackArgs } from "@pulumi/policy";
 import { auditTrailToCloudWatch } from "./rules/audit-trail-to-cloudwatch";
 import { bastionCount } from "./rules/bastion-count";

@@ -16,10 +16,15 @@ SUITE=trixie
 # python3-cffi-backend debootstrap cannot resolve a virtual dependency of python3-cryptography and
 # cloud-init stays unconfigured.
 PACKAGES=systemd,systemd-sysv,dbus,openssh-server,fail2ban,python3-systemd,nftables,cloud-init,iproute2,sudo,unattended-upgrades,python3-cffi-backend,curl
+# Packages the hosts' user data installs (PACKAGES in components/render/cloudInit.ts) that the AMI does not
+# have: downloaded into the lab's mirror with their dependencies, not installed in the root, so the first
+# boot installs them (and runs their maintainer scripts) as an instance's does. The lab's mirror serves
+# only what is downloaded here: a package missing here fails the hosts' apt install.
+FIRST_BOOT_PACKAGES=auditd,audispd-plugins
 
 CACHE="${JUMPGATE_CACHE:-/var/cache/jumpgate}"
 self="$(readlink -f "${BASH_SOURCE[0]}")"
-key="$( { printf '%s\n%s\n' "$SUITE" "$PACKAGES"; cat "$self"; } | sha256sum | cut -c1-16)"
+key="$( { printf '%s\n%s\n%s\n' "$SUITE" "$PACKAGES" "$FIRST_BOOT_PACKAGES"; cat "$self"; } | sha256sum | cut -c1-16)"
 name="lab-root-$SUITE-$key"
 tarball="$CACHE/$name.tar.zst"
 # The packages and the signed indices they came with, laid out as a Debian mirror
@@ -65,6 +70,13 @@ echo "lab root: debootstrap $SUITE from $MIRROR into $root" >&2
 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
     tail -n 30 "$work/debootstrap.log" >&2
     [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
+    exit 1
+}
+
+# apt of the root itself resolves them (Recommends too, as cloud-init's apt-get does) against the same index.
+# shellcheck disable=SC2086 # one word per package
+chroot "$root" apt-get install --download-only --yes --quiet ${FIRST_BOOT_PACKAGES//,/ } >"$work/first-boot.log" 2>&1 || {
+    tail -n 30 "$work/first-boot.log" >&2
     exit 1
 }
 

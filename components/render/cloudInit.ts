@@ -7,7 +7,14 @@ import { stringify } from "yaml";
 import type { CloudConfigFile, CloudConfigUser } from "./cloudConfig";
 import { AUDIT_START_COMMAND, auditFiles } from "./auditHost";
 import { assertAcceptedUserKeys } from "./crypto";
-import { FAIL2BAN_JAIL_PATH, fail2banSetupCommands, renderFail2banJail } from "./fail2ban";
+import { AUDITD_PACKAGES, AUDITD_RELOAD_COMMAND, auditdFiles } from "./auditd";
+import {
+    FAIL2BAN_JAIL_PATH,
+    FAIL2BAN_SANDBOX_DROPIN_PATH,
+    fail2banSetupCommands,
+    renderFail2banJail,
+    renderFail2banSandbox,
+} from "./fail2ban";
 import type {
     AuditShipping,
     BastionHostSpec,
@@ -54,8 +61,14 @@ import {
 
 /** apt configuration for unattended upgrades; `52` sorts after the packages' `20auto-upgrades` and `50unattended-upgrades`. */
 export const UNATTENDED_UPGRADES_PATH = "/etc/apt/apt.conf.d/52jumpgate-unattended";
-/** Packages every host installs (python3-systemd: fail2ban's journal backend on Debian 12). */
-export const PACKAGES: readonly string[] = ["fail2ban", "python3-systemd", "nftables", "unattended-upgrades"];
+/** Packages every host installs (python3-systemd: fail2ban's journal backend on Debian 12; auditd.ts). */
+export const PACKAGES: readonly string[] = [
+    "fail2ban",
+    "python3-systemd",
+    "nftables",
+    "unattended-upgrades",
+    ...AUDITD_PACKAGES,
+];
 /** Targets: ssh.service waits for the network, since sshd listens on the private address only. */
 export const SSH_ONLINE_DROPIN_PATH = "/etc/systemd/system/ssh.service.d/10-jumpgate-online.conf";
 /** Without it sshd can start before the address exists after a reboot, fail to bind and stay down. */
@@ -275,6 +288,14 @@ function document(p: HostParts): string {
         { path: BANNER_PATH, content: BANNER_TEXT, owner: "root:root", permissions: "0644" },
         ...p.accessFiles,
         ...(p.auditFiles ?? []),
+        // Before the packages: their first start already runs with these (see auditd.ts).
+        ...auditdFiles(),
+        {
+            path: FAIL2BAN_SANDBOX_DROPIN_PATH,
+            content: renderFail2banSandbox(),
+            owner: "root:root",
+            permissions: "0644",
+        },
         ...(p.unitDropIn === undefined
             ? []
             : [{ path: SSH_ONLINE_DROPIN_PATH, content: p.unitDropIn, owner: "root:root", permissions: "0644" }]),
@@ -329,6 +350,7 @@ function document(p: HostParts): string {
         packages: needsCurl ? [...PACKAGES, "curl"] : [...PACKAGES],
         runcmd: [
             ...sshServiceCommands(p.os),
+            AUDITD_RELOAD_COMMAND,
             ...fail2banSetupCommands(p.os),
             ["systemctl", "enable", "fail2ban.service"],
             ["systemctl", "restart", "fail2ban.service"],

@@ -13,6 +13,7 @@
 // The key block itself is not pinned here (no copy of it could be checked); the installer fetches the
 // published key and accepts only a signature whose primary key fingerprint (gpgv's VALIDSIG) is the one
 // above: a key with another fingerprint cannot produce that status line.
+import { AUDIT_JOURNAL_IDENTIFIER } from "./auditd";
 import { AUDIT_SYSLOG_IDENTIFIER } from "./auditRecord";
 import { assertAwsRegionName, renderInstallerUnit, renderSignedPackageInstaller } from "./signedPackageInstaller";
 
@@ -39,6 +40,7 @@ export const SHIPPED_JOURNAL_MATCHES: readonly Record<string, string>[] = [
     { _COMM: "sshd-session" },
     { _SYSTEMD_UNIT: "fail2ban.service" },
     { SYSLOG_IDENTIFIER: AUDIT_SYSLOG_IDENTIFIER },
+    { SYSLOG_IDENTIFIER: AUDIT_JOURNAL_IDENTIFIER },
 ];
 
 export interface CloudWatchAgentSettings {

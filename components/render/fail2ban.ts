@@ -111,3 +111,46 @@ function assertAddresses(what: string, list: readonly string[]): void {
         if (!/^[0-9A-Fa-f:./]+$/.test(ip)) throw new Error(`fail2ban ${what} entry '${ip}' is not an address or CIDR`);
     }
 }
+
+/** fail2ban.service drop-in that narrows what the server may do (Debian's unit runs it as unconfined root). */
+export const FAIL2BAN_SANDBOX_DROPIN_PATH = "/etc/systemd/system/fail2ban.service.d/10-jumpgate-sandbox.conf";
+
+/**
+ * fail2ban-server stays root (it reads the journal files and runs `nft`), but keeps only CAP_NET_ADMIN (nft),
+ * sees the system read-only except its database, its log (and logrotate's new one) and its runtime
+ * directory, and reaches only netlink (nft), its own socket and DNS (`usedns`).
+ */
+export function renderFail2banSandbox(): string {
+    return [
+        "[Service]",
+        "CapabilityBoundingSet=CAP_NET_ADMIN",
+        "AmbientCapabilities=",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        `ReadWritePaths=/var/lib/fail2ban ${FAIL2BAN_LOG_PATH.slice(0, FAIL2BAN_LOG_PATH.lastIndexOf("/"))}`,
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "PrivateIPC=yes",
+        "ProtectKernelTunables=yes",
+        "ProtectKernelModules=yes",
+        "ProtectKernelLogs=yes",
+        "ProtectControlGroups=yes",
+        "ProtectClock=yes",
+        "ProtectHostname=yes",
+        "ProtectProc=invisible",
+        "ProcSubset=pid",
+        "PrivateMounts=yes",
+        "RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6",
+        "RestrictNamespaces=yes",
+        "RestrictRealtime=yes",
+        "RestrictSUIDSGID=yes",
+        "LockPersonality=yes",
+        "MemoryDenyWriteExecute=yes",
+        "SystemCallArchitectures=native",
+        "SystemCallFilter=@system-service",
+        "SystemCallErrorNumber=EPERM",
+        "UMask=0027",
+        "",
+    ].join("\n");
+}

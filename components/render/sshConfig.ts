@@ -245,13 +245,21 @@ export function renderKnownHosts(inv: SshClientInventory): string {
 }
 
 /** The `sshCommands` output: commands that work once `sshConfig` and `knownHosts` are installed. */
-export function renderSshCommands(inv: SshClientInventory): {
+/** Ready-to-paste commands that go through the bastion chain, by the aliases of the installed config. */
+export interface SshCommands {
+    /** Target name to its `ssh <alias>` command. Default: one per target. */
     ssh: Record<string, string>;
+    /** An scp copy to the first target over the chain. Default: empty without targets. */
     scp: string;
+    /** An rsync copy to the first target over the chain. Default: empty without targets. */
     rsync: string;
+    /** An Ansible INI inventory line for the first target. Default: empty without targets. */
     ansible: string;
+    /** A local forward (127.0.0.1:2201) to the first target's SSH port. Default: empty without targets. */
     tunnel: string;
-} {
+}
+
+export function renderSshCommands(inv: SshClientInventory): SshCommands {
     const hops = inv.bastions.map((b) => hostAlias(inv.stack, b.name));
     // The whole chain, outermost first, as -J and ProxyJump take it.
     const jump = hops.join(",");

@@ -105,7 +105,7 @@ describe("a two-hop chain with a tunnel", () => {
 describe("the single-bastion default", () => {
     it("keeps its layout: one public hop named bastion, no management subnets, no tunnel rules", async () => {
         const run = await plan();
-        expect(ofType(run, "jumpgate:bastion:Bastion").map((b) => b.name)).toEqual(["test-bastion"]);
+        expect(ofType(run, "jumpgate:index:Bastion").map((b) => b.name)).toEqual(["test-bastion"]);
         expect(ofType(run, T.subnet).map((s) => s.name)).toEqual([
             "test-public-0",
             "test-public-1",

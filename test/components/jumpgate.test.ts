@@ -272,7 +272,7 @@ describe("default stack", () => {
                 "test-db-1-host",
                 "test-operator",
             ]);
-            for (const k of keys) expect(k.parent).toBe(resourceKey("jumpgate:keys:Keys", "test"));
+            for (const k of keys) expect(k.parent).toBe(resourceKey("jumpgate:index:Keys", "test"));
             expect(keys.every((k) => k.inputs.algorithm === "ED25519")).toBe(true);
         });
     });
@@ -416,7 +416,7 @@ describe("variants", () => {
             }
             // The one log group left is the audit trail's, not the VPC's flow logs.
             expect(ofType(run, T.logGroup).map((g) => g.name)).toEqual(["test-audit"]);
-            expect(ofType(run, "jumpgate:network:Network")).toHaveLength(0);
+            expect(ofType(run, "jumpgate:index:Network")).toHaveLength(0);
             expect(named(run, T.sg, "test-bastion").inputs.vpcId).toBe(existingVpc.vpcId);
             expect(named(run, T.instance, "test-bastion-instance").inputs.subnetId).toBe("subnet-0aaaaaaaaaaaaaaa1");
             expect(run.outputs.targets).toEqual({ a1: "172.31.16.10", a2: "172.31.32.10", a3: "172.31.16.11" });

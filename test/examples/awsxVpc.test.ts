@@ -69,9 +69,9 @@ describe("examples/awsx-vpc", () => {
         }
     });
 
-    // Existing hosts get their ingress rule and client entries from the Jumpgate component; until it
-    // consumes `hosts` with privateIp (the existingHosts settings), this records what the example needs.
-    it.fails("reaches both hosts: one ingress rule from the bastion's group and a client entry for each", () => {
+    // Both hosts pass the same output object (the example's group id): jumpgate knows they share the group
+    // before it resolves and adds one rule, as EC2 takes it only once.
+    it("reaches both hosts: one ingress rule from the bastion's group and a client entry for each", () => {
         const hostsGroup = named(run, T.sg, "app-hosts");
         const intoHosts = ofType(run, T.ingress).filter((r) => r.inputs.securityGroupId === hostsGroup.id);
         expect(intoHosts).toHaveLength(1);

@@ -163,6 +163,7 @@ export function withResource(
         parent: resource.parent ? resourceKey(resource.parent.type, resource.parent.name) : undefined,
         dependsOn: [],
         ignoreChanges: [],
+        aliases: [],
     });
     return copy;
 }

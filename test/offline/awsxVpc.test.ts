@@ -124,6 +124,15 @@ describe("the simulated awsx.ec2.Vpc", () => {
         expect(privateRoutes.map((r) => r.inputs.natGatewayId)).toEqual([nats[0]!.id, nats[0]!.id]);
     });
 
+    it("takes the first zones the region lists by default, an opted-in Local Zone first (why the example names them)", () => {
+        const aws = sim("eu-central-1");
+        buildVpc(aws, {});
+        const zones = aws.resources
+            .filter((r) => r.type === "aws:ec2/subnet:Subnet")
+            .map((s) => s.inputs.availabilityZone);
+        expect([...new Set(zones)]).toEqual(["eu-central-1-ham-1a", "eu-central-1a", "eu-central-1b"]);
+    });
+
     it("counts its NAT gateways' Elastic IPs against the account's quota", () => {
         // us-east-1 lists six zones; one NAT gateway per zone (awsx's default) needs six of the five.
         expect(() => buildVpc(sim("us-east-1"), { numberOfAvailabilityZones: 6 })).toThrow(/AddressLimitExceeded/);

@@ -180,10 +180,10 @@ describe("the evaluation harness", () => {
         const resources = harnessResources(run);
         const rule = resources.find((r) => r.name === "test-targets-ssh-from-bastion")!;
         expect(rule.urn).toBe(
-            "urn:pulumi:test::jumpgate::jumpgate:index:Jumpgate$jumpgate:network:SshAccess$" +
+            "urn:pulumi:test::jumpgate::jumpgate:index:Jumpgate$jumpgate:index:SshAccess$" +
                 "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::test-targets-ssh-from-bastion",
         );
-        expect(rule.parent).toBe("urn:pulumi:test::jumpgate::jumpgate:index:Jumpgate$jumpgate:network:SshAccess::test");
+        expect(rule.parent).toBe("urn:pulumi:test::jumpgate::jumpgate:index:Jumpgate$jumpgate:index:SshAccess::test");
         const sg = (name: string) => resources.find((r) => r.type === T.sg && r.name === name)!.urn;
         expect(rule.propertyDependencies).toEqual({
             securityGroupId: [sg("test-targets")],

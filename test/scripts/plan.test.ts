@@ -19,7 +19,7 @@ describe("npm run plan", () => {
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("this is not `pulumi preview`");
         expect(r.stdout).toMatch(/jumpgate:index:Jumpgate {2}dev/);
-        expect(r.stdout).toMatch(/├─ jumpgate:network:Network {2}dev/);
+        expect(r.stdout).toMatch(/├─ jumpgate:index:Network {2}dev/);
         expect(r.stdout).toContain(
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule  dev-bastion-ssh-in-0  tcp/22 from 203.0.113.0/24",
         );

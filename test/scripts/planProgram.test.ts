@@ -67,6 +67,12 @@ describe("npm run plan -- --program", () => {
         expect(r.stdout).toBe("");
     });
 
+    it("says a program in another language needs the Pulumi CLI", () => {
+        const r = runPlan(["--program", "examples/yaml"]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("is a yaml program; the offline plan runs Node.js programs only");
+    });
+
     it("names the missing stack file of the program's project", () => {
         const r = runPlan(["--program", "examples/awsx-vpc", "--stack", "prod"]);
         expect(r.status).toBe(1);
