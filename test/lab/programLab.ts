@@ -32,7 +32,7 @@ export function cleanSshEnv(): NodeJS.ProcessEnv {
 export interface OperatorMachine {
     /** `npx jumpgate-ssh ...` as the operator. */
     jumpgateSsh: (...args: string[]) => RunResult;
-    /** `ssh <alias> 'hostname; id -un'` with the installed config, answer lines. */
+    /** `ssh <alias>` printing the host's name and the login user, with the installed config, answer lines. */
     whoami: (alias: string) => RunResult & { lines: string[] };
 }
 
@@ -58,7 +58,7 @@ export function operatorMachine(state: LabState, scratch: string, privateKey: st
             "-o",
             "BatchMode=yes",
             alias,
-            "hostname; id -un",
+            "cat /proc/sys/kernel/hostname; id -un",
         ]);
         return { ...r, lines: r.stdout.trim().split("\n") };
     };
