@@ -45,6 +45,8 @@ export interface BootSpec {
     /** meta-data: instance-id and local-hostname, as EC2's metadata service gives them. */
     instanceId: string;
     hostname: string;
+    /** meta-data `public-keys`: the instance's key pair, as EC2's metadata service gives it. */
+    publicKeys?: string[];
     /** The host's /etc/hosts (the lab's stand-in for DNS: its own name and the mirror's). */
     etcHosts?: string;
     /** Further files for the host's root (path relative to `/` → content, mode 0644). */
@@ -72,9 +74,13 @@ export function missingBootTools(): string[] {
 }
 
 /** The files of a NoCloud seed: meta-data names the instance; user-data is the document as rendered. */
-export function noCloudSeed(spec: Pick<BootSpec, "instanceId" | "hostname" | "userData">): Record<string, string> {
+export function noCloudSeed(
+    spec: Pick<BootSpec, "instanceId" | "hostname" | "userData" | "publicKeys">,
+): Record<string, string> {
+    // A key is one line of base64 and a comment: quoted, so YAML keeps it as written.
+    const keys = (spec.publicKeys ?? []).map((k) => `  - ${JSON.stringify(k.trim())}\n`).join("");
     return {
-        "meta-data": `instance-id: ${spec.instanceId}\nlocal-hostname: ${spec.hostname}\n`,
+        "meta-data": `instance-id: ${spec.instanceId}\nlocal-hostname: ${spec.hostname}\n${keys && `public-keys:\n${keys}`}`,
         "user-data": spec.userData,
     };
 }

@@ -51,6 +51,8 @@ const READY_TIMEOUT_MS = 300_000;
 export interface LabHostState {
     name: string;
     role: "bastion" | "target";
+    /** `program`: an instance the program built itself, which jumpgate only reaches. */
+    origin?: "program";
     ns: string;
     /** The host's name (meta-data local-hostname; what `ssh <alias> hostname` prints). */
     hostname: string;
@@ -210,7 +212,13 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     }
     const topo = labTopology(plan);
     const hostnames = new Map(
-        plan.hosts.map((h) => [h.name, (parseCloudConfig(h.cloudInit).hostname ?? h.name).split(".")[0]]),
+        // A program's own instance may have no user data, or a script: it keeps the name the lab gives it.
+        plan.hosts.map((h) => [
+            h.name,
+            (
+                (h.cloudInit.startsWith("#cloud-config") ? parseCloudConfig(h.cloudInit).hostname : undefined) ?? h.name
+            ).split(".")[0],
+        ]),
     );
     const rulesets = new Map(plan.hosts.map((h) => [h.name, renderNftRuleset(h)]));
     const aliases = new Set(sshAliases(plan.sshConfig));
@@ -244,7 +252,10 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
         topology: topo,
         hosts: [],
         rootDir: root.rootDir,
-        files: [files.sshConfig, files.knownHosts, files.privateKey, join(abs, "mirror.log")],
+        files: [
+            ...new Set([files.sshConfig, files.knownHosts, ...knownHostsFiles(sshConfigText), files.privateKey]),
+            join(abs, "mirror.log"),
+        ],
         ...files,
         ...(plan.userCaPrivateKeyOpenssh === undefined ? {} : { userCaKey: join(abs, "user_ca") }),
         ...(plan.outputs === undefined ? {} : { outputsFile: join(abs, "outputs.json") }),
@@ -276,6 +287,16 @@ export async function labUp(plan: LabPlan, dir: string, opts: LabOptions = {}): 
     const text = howToConnect(state);
     log(text);
     return { state, howToConnect: text, durationMs: Date.now() - t0 };
+}
+
+/** Every UserKnownHostsFile the lab's ssh_config names (an unpinned host's pinned-hosts file among them). */
+function knownHostsFiles(sshConfigText: string): string[] {
+    return [...sshConfigText.matchAll(/^\s*UserKnownHostsFile(?:\s*=\s*|\s+)(.+)$/gim)].flatMap((m) =>
+        m[1]!
+            .trim()
+            .split(/\s+/)
+            .map((f) => f.replace(/^"|"$/g, "")),
+    );
 }
 
 /** The lab's Debian mirror on its documentation address on the public segment (the inet namespace). */
@@ -337,6 +358,31 @@ export function labRunCommands(state: LabState, plan: LabPlan): LabRunCommandRes
 const NO_INTERNET_APT = { "etc/apt/apt.conf.d/99jumpgate-lab-no-internet": 'Acquire::Retries "0";\n' };
 
 /**
+ * An instance the program launched boots the image as it is; Debian's AMIs name their default user
+ * `admin` (the package's own default is `debian`), and it is this user that gets the key pair.
+ */
+const AMI_DEFAULT_USER = {
+    "etc/cloud/cloud.cfg.d/01_debian_cloud.cfg":
+        "# The default user of Debian's EC2 images.\nsystem_info:\n  default_user:\n    name: admin\n",
+};
+
+/**
+ * What cloud-init printed to the host's console at first boot between `-----BEGIN SSH HOST KEY ...-----`
+ * and `-----END ...-----` (the host keys it generated and their fingerprints), as EC2's console output
+ * (`aws ec2 get-console-output`) shows them: the out-of-band way to check an unpinned host's key.
+ */
+export function labConsoleHostKeys(host: LabHostState): string {
+    const consoleLog = join(host.hostDir, "console.log");
+    if (!existsSync(consoleLog)) throw new Error(`${host.name}: no console output (${consoleLog})`);
+    const text = readFileSync(consoleLog, "utf8").replace(/\r/g, "");
+    const sections = [
+        ...text.matchAll(/^.*-----BEGIN SSH HOST KEY [A-Z]+-----[\s\S]*?-----END SSH HOST KEY [A-Z]+-----.*$/gm),
+    ];
+    if (sections.length === 0) throw new Error(`${host.name}: cloud-init printed no host keys to the console`);
+    return sections.map((m) => m[0]).join("\n");
+}
+
+/**
  * apt's fetch failures in the host's cloud-init output. `apt-get update` only warns when the mirror is
  * unreachable (no NAT), and packages the image already holds still "install", so cloud-init can finish
  * without an error: the lab says so rather than leaving the host looking healthy.
@@ -363,6 +409,7 @@ async function bootAll(
         state.hosts.push({
             name: node.name,
             role: node.role,
+            ...(plan.hosts.find((h) => h.name === node.name)?.origin === "program" ? { origin: "program" } : {}),
             ns: node.ns,
             hostname: ctx.hostnames.get(node.name) ?? node.name,
             ...(ctx.aliases.has(alias) ? { alias } : {}),
@@ -386,7 +433,11 @@ async function bootAll(
                 userData: host.cloudInit,
                 instanceId: `i-lab-${plan.stack}-${hs.name}`,
                 hostname: hs.hostname,
-                ...(host.internetRoute === false ? { extraFiles: NO_INTERNET_APT } : {}),
+                ...(host.publicKeys === undefined ? {} : { publicKeys: host.publicKeys }),
+                extraFiles: {
+                    ...(host.origin === "program" ? AMI_DEFAULT_USER : {}),
+                    ...(host.internetRoute === false ? NO_INTERNET_APT : {}),
+                },
                 etcHosts: labEtcHosts(ctx.root.rootDir, hs.hostname, { host: ctx.root.mirrorHost, ip: topo.mirrorIp }),
             });
             writeState(state);
@@ -427,6 +478,13 @@ export function howToConnect(state: LabState): string {
         ...targets
             .filter((t) => t.alias)
             .map((t) => `  ip netns exec ${state.clientNs} ssh -F ${state.sshConfig} ${t.alias}`),
+        // A host the program built itself may be unpinned: its key's fingerprint is on its console.
+        ...targets
+            .filter((t) => t.origin === "program")
+            .map(
+                (t) =>
+                    `  ${t.name}'s host keys, as its console shows them: npm run lab -- console ${t.name} --stack ${state.stack}`,
+            ),
         `Status: npm run lab -- status --stack ${state.stack}    Tear down: npm run lab -- down --stack ${state.stack}`,
     ];
     return lines.join("\n");
@@ -587,7 +645,7 @@ export async function labStatus(stack: string, dir: string): Promise<LabStatusRe
         ...hosts.flatMap((h) => {
             const s = state?.hosts.find((x) => x.name === h.name);
             const lines = [
-                `  ${h.name} (${s?.role}, ${s?.privateIp}${s?.publicIp ? `, public ${s.publicIp}` : ""}${s?.alias ? `, ssh ${s.alias}` : ""}): ` +
+                `  ${h.name} (${s?.role}${s?.origin === "program" ? ", the program's own" : ""}, ${s?.privateIp}${s?.publicIp ? `, public ${s.publicIp}` : ""}${s?.alias ? `, ssh ${s.alias}` : ""}): ` +
                     (h.running
                         ? `Debian booted, system ${h.system}, cloud-init ${h.cloudInit}, ${Math.round(h.pssKiB / 1024)} MiB PSS`
                         : "NOT running"),

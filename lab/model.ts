@@ -43,6 +43,13 @@ export interface LabHost {
      * (a looked-up subnet): the lab then gives the NAT a documentation address of its own.
      */
     natPublicIp?: string;
+    /**
+     * `program`: an instance the user's program built itself (jumpgate only reaches it); absent for
+     * jumpgate's own hosts. The lab boots it as EC2 launches it from the image, with its own user data.
+     */
+    origin?: "program";
+    /** The instance's key pair (EC2's `public-keys` metadata), which cloud-init gives the default user. */
+    publicKeys?: string[];
 }
 
 /** A whole stack, as the lab stands it up. */

@@ -1,6 +1,7 @@
 // The operator's ssh_config, pointed at the lab's files (pure). Only the key, known_hosts and control
 // socket paths change: HostName, aliases, ProxyJump and every other option stay as the plan made them,
 // since the lab stands the plan's own addresses up for real.
+import { basename, dirname, join } from "node:path";
 
 export interface LabClientPaths {
     /** Absolute path of the private key file. */
@@ -38,12 +39,21 @@ export function rewriteSshConfig(sshConfig: string, paths: LabClientPaths): stri
         controlpath: quote(controlPath),
         certificatefile: quote(`${paths.identityFile}-cert.pub`),
     };
+    // An unpinned existing host lists a second file (where `jumpgate-ssh pin` writes): it goes next to
+    // the lab's known_hosts under its own name.
+    const knownHostsFiles = (value: string) =>
+        value
+            .trim()
+            .split(/\s+/)
+            .map((f, i) => quote(i === 0 ? paths.knownHostsFile : join(dirname(paths.knownHostsFile), basename(f))))
+            .join(" ");
     return sshConfig
         .split("\n")
         .map((line) => {
             const m = /^(\s*)([A-Za-z]+)(\s*=\s*|\s+)(.*)$/.exec(line);
             if (!m) return line;
-            const value = replacements[m[2].toLowerCase()];
+            const key = m[2].toLowerCase();
+            const value = key === "userknownhostsfile" ? knownHostsFiles(m[4]) : replacements[key];
             return value === undefined ? line : `${m[1]}${m[2]}${m[3]}${value}`;
         })
         .join("\n");
@@ -63,4 +73,29 @@ export function sshAliases(sshConfig: string): string[] {
         for (const a of m[1].trim().split(/\s+/)) if (!/[*?!]/.test(a)) aliases.push(a);
     }
     return aliases;
+}
+
+/** One `Host` block of a client config: its first alias and the HostName and User it sets. */
+export interface SshHostBlock {
+    alias: string;
+    hostName?: string;
+    user?: string;
+}
+
+/** The `Host` blocks of `sshConfig` with a plain alias (wildcard patterns are left out). */
+export function parseSshHostBlocks(sshConfig: string): SshHostBlock[] {
+    const blocks: SshHostBlock[] = [];
+    let current: SshHostBlock | undefined;
+    for (const line of sshConfig.split("\n")) {
+        const m = /^\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.+?)\s*$/.exec(line);
+        if (!m) continue;
+        const [key, value] = [m[1]!.toLowerCase(), m[2]!];
+        if (key === "host" || key === "match") {
+            const alias = value.split(/\s+/)[0]!;
+            current = key === "host" && !/[*?!]/.test(alias) ? { alias } : undefined;
+            if (current) blocks.push(current);
+        } else if (current && key === "hostname") current.hostName ??= value;
+        else if (current && key === "user") current.user ??= value;
+    }
+    return blocks;
 }

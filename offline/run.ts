@@ -34,6 +34,11 @@ export interface OfflineRunOptions {
     program?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
     /** The project name of `program` (URNs and `pulumi.getProject()`). Defaults to `jumpgate`. */
     project?: string;
+    /**
+     * Component types (e.g. `jumpgate:index:Jumpgate`) whose output properties to resolve into
+     * `OfflineRun.componentOutputs`: what a program's own use of a component produced, whatever it exports.
+     */
+    componentOutputs?: string[];
 }
 
 /** Pulumi's built-in Stash: its output is the input it was created with, until it is replaced. */
@@ -59,6 +64,8 @@ export interface OfflineRun {
     /** Stack outputs, resolved (secrets in clear: check `secretOutputs` before showing them). */
     outputs: Record<string, unknown>;
     secretOutputs: string[];
+    /** With `componentOutputs`: each such component's resolved output properties (secrets in clear), by resource key. */
+    componentOutputs?: Record<string, Record<string, unknown>>;
 }
 
 /** `resourceKey(type, name)` is how `parent` refers to a resource. */
@@ -175,8 +182,10 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const order = new Map<string, number>();
 
     const keyOf = new WeakMap<pulumi.Resource, string>();
+    const components: [string, pulumi.Resource][] = [];
     const secretOutputs: string[] = [];
     let programError: unknown;
+    let componentOutputs: OfflineRun["componentOutputs"];
     // An apply that throws (e.g. an existing subnet in another VPC) fails `pulumi up` through an
     // unhandled rejection; here it fails the run the same way.
     // A resource whose input failed is never registered, so the stack would wait forever: fail the run.
@@ -192,6 +201,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
             pulumi.runtime.registerStackTransformation((args) => {
                 const key = resourceKey(args.type, args.name);
                 keyOf.set(args.resource, key);
+                if (options.componentOutputs?.includes(args.type)) components.push([key, args.resource]);
                 order.set(key, order.size);
 
                 parents.set(key, args.opts.parent ? keyOf.get(args.opts.parent) : undefined);
@@ -212,6 +222,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
                         secretOutputs.push(name);
                     }
                 }
+                if (options.componentOutputs) componentOutputs = await resolveComponentOutputs(components);
                 return outs;
             } catch (e) {
                 programError = e;
@@ -257,5 +268,25 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         calls: sim.calls,
         outputs: Object.fromEntries(Object.entries(outputs ?? {}).filter(([, v]) => v !== undefined)),
         secretOutputs,
+        ...(componentOutputs === undefined ? {} : { componentOutputs }),
     };
+}
+
+/** The `Output` properties a component set on itself (its public outputs), resolved. */
+async function resolveComponentOutputs(
+    components: [string, pulumi.Resource][],
+): Promise<Record<string, Record<string, unknown>>> {
+    const resolved: Record<string, Record<string, unknown>> = {};
+    for (const [key, resource] of components) {
+        const entries = Object.entries(resource).filter(
+            ([name, value]) => name !== "urn" && !name.startsWith("__") && pulumi.Output.isInstance(value),
+        ) as [string, pulumi.Output<unknown>][];
+        const values = await Promise.all(
+            entries.map(([, value]) => new Promise<unknown>((resolve) => value.apply((v) => resolve(v)))),
+        );
+        resolved[key] = Object.fromEntries(
+            entries.map(([name], i) => [name, values[i]]).filter(([, v]) => v !== undefined),
+        );
+    }
+    return resolved;
 }

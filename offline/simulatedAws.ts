@@ -339,6 +339,22 @@ export class SimulatedAws implements pulumi.runtime.Mocks {
                 };
                 break;
             }
+            case "aws:ec2/keyPair:KeyPair": {
+                // The provider names a key pair itself when the program gives neither name nor prefix;
+                // the resource's id is the key name (what an instance's keyName refers to).
+                const keyName =
+                    typeof inputs.keyName === "string"
+                        ? inputs.keyName
+                        : `${typeof inputs.keyNamePrefix === "string" ? inputs.keyNamePrefix : "terraform-"}${hex(id, 26)}`;
+                id = keyName;
+                state = {
+                    ...state,
+                    keyName,
+                    keyPairId: `key-${hex(keyName, 17)}`,
+                    arn: this.arn("ec2", `key-pair/${keyName}`),
+                };
+                break;
+            }
             case "aws:ec2/eip:Eip": {
                 const publicIp = this.allocate(SIMULATED_PUBLIC_RANGE, 10 + (parseInt(hex(args.name, 4), 16) % 200));
                 state = {
