@@ -401,10 +401,25 @@ function flowAddresses(h: HostContext): pulumi.Output<FlowAddresses> {
 
 /** Host `host`'s own firewall: its group's flows with addresses, and the VPC's resolver. */
 function hostFirewall(h: HostContext, group: string, host: string): pulumi.Output<HostFirewallSpec> {
-    return pulumi.all([flowAddresses(h), h.network.vpcCidr]).apply(([addresses, vpcCidr]) => ({
-        ...hostFlows(h.flows, group, host, addresses),
-        vpcResolver: vpcResolverAddress(vpcCidr),
-    }));
+    const outer = group === h.s.bastions[0]!.name;
+    return pulumi.all([flowAddresses(h), h.network.vpcCidr]).apply(([addresses, vpcCidr]) => {
+        const flows = hostFlows(h.flows, group, host, addresses);
+        return {
+            ...flows,
+            ...(outer ? { tcpIn: sshFromAnywhere(flows.tcpIn) } : {}),
+            vpcResolver: vpcResolverAddress(vpcCidr),
+        };
+    });
+}
+
+/**
+ * The outer hop's own firewall takes its SSH port from any address; its security group alone holds
+ * `allowedCidrs`. Listing them in the host's ruleset would put them in its user data, so changing who may
+ * connect (a routine access change) would replace the bastion; fail2ban and sshd's penalties still apply.
+ */
+function sshFromAnywhere(tcpIn: HostFirewallSpec["tcpIn"]): HostFirewallSpec["tcpIn"] {
+    const ports = [...new Set(tcpIn.map((r) => r.port))];
+    return ports.map((port) => ({ ...(port === undefined ? {} : { port }), from: ["0.0.0.0/0"] }));
 }
 
 function endpoint(name: string, ip: pulumi.Input<string>, port: number): pulumi.Output<TargetEndpoint> {

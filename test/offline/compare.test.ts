@@ -106,6 +106,13 @@ describe("day-two changes (today's behaviour)", () => {
         expect(withAction(c, "replace")).toEqual([`${T.instance} test-bastion-instance`, BASTION_EIP_ASSOCIATION]);
     });
 
+    it("changing who may connect (allowedCidrs) changes the bastion's group rules only, no instance", async () => {
+        const { c } = await compareWith({ "jumpgate:allowedCidrs": ["203.0.113.0/24", "198.51.100.7/32"] });
+        expect(withAction(c, "create")).toEqual([`${T.ingress} test-bastion-ssh-in-1`]);
+        expect(withAction(c, "replace")).toEqual([]);
+        expect(withAction(c, "update")).toEqual([]);
+    });
+
     it("switching the OS replaces every host, and the replacements boot the new OS's image", async () => {
         const { c, text } = await compareWith({ "jumpgate:os": "ubuntu-24.04" });
         expect(
