@@ -164,3 +164,18 @@ export async function tearDownLab(stack: string | undefined, dir: string, scratc
     if (dir) rmSync(dir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`lab teardown left: ${left.join(", ")}`);
 }
+
+/**
+ * ssh arguments of a hostile login attempt: a password-less try as `user@host` that no key or known host
+ * can rescue, so sshd counts an authentication failure (what fail2ban bans on).
+ */
+export function hostileLoginArgs(user: string, host: string, port: number): string[] {
+    const opts = [
+        "BatchMode=yes",
+        "PubkeyAuthentication=no",
+        "StrictHostKeyChecking=no",
+        "UserKnownHostsFile=/dev/null",
+        "ConnectTimeout=4",
+    ];
+    return ["-F", "/dev/null", ...opts.flatMap((o) => ["-o", o]), "-p", String(port), `${user}@${host}`, "true"];
+}

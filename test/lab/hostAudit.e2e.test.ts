@@ -21,7 +21,7 @@ import { runIn, waitFor } from "../../lab/exec";
 import { labExec, labUp, type LabHostState, type LabState } from "../../lab/lab";
 import type { LabPlan } from "../../lab/model";
 import { ensureLabRoot } from "../../lab/rootfs";
-import { bannedBy, fail2banLog, programLabPlan, tearDownLab } from "../helpers/labFixture";
+import { bannedBy, fail2banLog, programLabPlan, tearDownLab, hostileLoginArgs } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 import { journalAndShipped } from "./auditDay";
 
@@ -142,29 +142,11 @@ describe.runIf(gate)("lab: auditd and the sandboxed units on a booted Debian 13 
         const bastionIp = plan.hosts.find((h) => h.role === "bastion")!.publicIp!;
         const isBanned = () => bannedBy(bastion(), "sshd").includes(hostile.ip);
         for (let i = 1; i <= 4 && !isBanned(); i++) {
-            runIn(
-                hostile.ns,
-                "ssh",
-                [
-                    "-F",
-                    "/dev/null",
-                    "-o",
-                    "BatchMode=yes",
-                    "-o",
-                    "PubkeyAuthentication=no",
-                    "-o",
-                    "StrictHostKeyChecking=no",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
-                    "-o",
-                    "ConnectTimeout=4",
-                    "-p",
-                    String(plan.sshPort),
-                    `intruder${i}@${bastionIp}`,
-                    "true",
-                ],
-                { check: false, timeoutMs: 8_000, env: { PATH: process.env.PATH } },
-            );
+            runIn(hostile.ns, "ssh", hostileLoginArgs(`intruder${i}`, bastionIp, plan.sshPort), {
+                check: false,
+                timeoutMs: 8_000,
+                env: { PATH: process.env.PATH },
+            });
         }
         await waitFor(`fail2ban to ban ${hostile.ip}`, 20_000, isBanned, 250);
         const set = on("nft", ["list", "set", "inet", "f2b-table", "addr-set-sshd"]).stdout;

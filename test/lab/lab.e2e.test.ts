@@ -14,7 +14,7 @@ import { runIn, waitFor, type RunResult } from "../../lab/exec";
 import { labDown, labExec, labStatus, labUp, type LabState } from "../../lab/lab";
 import type { LabHost, LabPlan } from "../../lab/model";
 import { listNamespaces } from "../../lab/netns";
-import { bannedBy, fail2banOn, tearDownLab, programLabPlan, sshKeygen } from "../helpers/labFixture";
+import { bannedBy, fail2banOn, tearDownLab, programLabPlan, sshKeygen, hostileLoginArgs } from "../helpers/labFixture";
 import { isRootOrFail, toolsAvailable } from "../helpers/tools";
 
 const MACHINE_FILES = [
@@ -259,24 +259,7 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
             const res = await runAsync(
                 hostileNs ?? "",
                 "ssh",
-                [
-                    "-F",
-                    "/dev/null",
-                    "-o",
-                    "BatchMode=yes",
-                    "-o",
-                    "PubkeyAuthentication=no",
-                    "-o",
-                    "StrictHostKeyChecking=no",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
-                    "-o",
-                    "ConnectTimeout=4",
-                    "-p",
-                    String(plan.sshPort),
-                    `intruder${i}@${bastion.publicIp}`,
-                    "true",
-                ],
+                hostileLoginArgs(`intruder${i}`, bastion.publicIp, plan.sshPort),
                 8_000,
             );
             expect(res.status).not.toBe(0);
