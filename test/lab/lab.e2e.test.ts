@@ -259,7 +259,7 @@ describe.runIf(gate)("lab end to end (real sshd, fail2ban, nftables in namespace
             const res = await runAsync(
                 hostileNs ?? "",
                 "ssh",
-                hostileLoginArgs(`intruder${i}`, bastion.publicIp, plan.sshPort),
+                hostileLoginArgs(`intruder${i}`, bastion.publicIp ?? "", plan.sshPort),
                 8_000,
             );
             expect(res.status).not.toBe(0);
