@@ -2,6 +2,7 @@
 // policy pack sees (URNs, inputs, outputs, parents, property dependencies), evaluates the pack, and
 // builds fixtures by changing one property of a compliant resource.
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import * as path from "node:path";
 import { OfflineRun, PlannedResource, PROJECT, resourceKey } from "../../offline/run";
 import { PACK_NAME, packArgs, policies } from "../../policies/pack";
@@ -41,9 +42,22 @@ function computedStrings(r: PlannedResource): string[] {
     return out;
 }
 
-/** Whether `value` (deeply) carries one of `strings`: equal to one, or containing a long one (an ARN in a policy). */
+/** The text inside a base64 gzip string (user data sent gzipped), else undefined. */
+function gzippedText(value: string): string | undefined {
+    if (value.length < 8 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+    const bytes = Buffer.from(value, "base64");
+    return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString("utf8") : undefined;
+}
+
+/**
+ * Whether `value` (deeply) carries one of `strings`: equal to one, or containing a long one (an ARN in a
+ * policy), also inside gzipped user data (a host key there makes it unknown in a first preview).
+ */
 function carries(value: unknown, strings: string[]): boolean {
-    if (typeof value === "string") return strings.some((s) => value === s || (s.length >= 20 && value.includes(s)));
+    if (typeof value === "string") {
+        const text = gzippedText(value) ?? value;
+        return strings.some((s) => value === s || (s.length >= 20 && text.includes(s)));
+    }
     if (Array.isArray(value)) return value.some((v) => carries(v, strings));
     if (typeof value === "object" && value !== null) return Object.values(value).some((v) => carries(v, strings));
     return false;

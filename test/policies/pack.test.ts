@@ -138,7 +138,7 @@ describe("the program's default stacks", () => {
                 enforcementLevel: "advisory",
                 message:
                     `can't run policy '${waiting[0]!.policyName}' from policy pack 'jumpgate-guardrails@v0.1.0' during preview: ` +
-                    "string value at .userData can't be known during preview",
+                    "string value at .userDataBase64 can't be known during preview",
             });
         }
     });

@@ -53,7 +53,7 @@ describe(POLICY, () => {
         expect(await messages(bad)).toEqual([
             [
                 "test-app-1",
-                `test-app-1: userData carries the login key ${short} at users[0].ssh_authorized_keys[0], ${advice}`,
+                `test-app-1: userDataBase64 carries the login key ${short} at users[0].ssh_authorized_keys[0], ${advice}`,
             ],
         ]);
     });

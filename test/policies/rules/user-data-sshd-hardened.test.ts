@@ -39,7 +39,7 @@ describe(POLICY, () => {
         expect(await messages(bad)).toEqual([
             [
                 "test-app-1",
-                'userData sets "PermitRootLogin yes"; jumpgate hosts accept public keys only, never as root.',
+                'userDataBase64 sets "PermitRootLogin yes"; jumpgate hosts accept public keys only, never as root.',
             ],
         ]);
         const fine = editUserData("test-app-1", (t) =>
@@ -56,14 +56,14 @@ describe(POLICY, () => {
         expect(await messages(bad)).toEqual([
             [
                 "test-app-1",
-                'userData sets cloud-config ssh_pwauth: true, which writes "PasswordAuthentication yes"; set it to false.',
+                'userDataBase64 sets cloud-config ssh_pwauth: true, which writes "PasswordAuthentication yes"; set it to false.',
             ],
         ]);
     });
 
     it("reads gzipped base64 user data (userDataBase64)", async () => {
         const bad = withChange(run, T.instance, "test-app-1", (p) => {
-            const text = String(p.userData).replace("PasswordAuthentication no", "PasswordAuthentication yes");
+            const text = userDataOf(p).replace("PasswordAuthentication no", "PasswordAuthentication yes");
             delete p.userData;
             p.userDataBase64 = gzipSync(Buffer.from(text)).toString("base64");
         });
