@@ -64,7 +64,14 @@ export interface LabHostState {
     /** The booted system: nspawn, its PID 1, overlay and cgroups. */
     boot?: BootedHost;
     /** How the first boot ended: `cloud-init status --long`, its exit code, systemd's state. */
-    ready?: { cloudInitCode: number | null; cloudInit: string; system: string; ms: number };
+    ready?: {
+        cloudInitCode: number | null;
+        cloudInit: string;
+        system: string;
+        ms: number;
+        /** cloud-init failed only at installing packages, on a host the plan gives no route out (a note). */
+        packagesUnreachable?: boolean;
+    };
     notes: string[];
 }
 
@@ -178,7 +185,7 @@ function bootProblems(hs: LabHostState): string[] {
     const problems: string[] = [];
     if (!hs.ready || !hs.boot) return [`${hs.name}: did not boot`];
     // Exit 2 is cloud-init's "recoverable" errors (degraded): the document did not apply cleanly either.
-    if (hs.ready.cloudInitCode !== 0) {
+    if (hs.ready.cloudInitCode !== 0 && !hs.ready.packagesUnreachable) {
         problems.push(`${hs.name}: cloud-init exit ${hs.ready.cloudInitCode}:\n${hs.ready.cloudInit}`);
     }
     const ssh = execIn(hs.boot, "systemctl", ["is-active", "ssh.service"], { check: false }).stdout.trim();
@@ -446,8 +453,18 @@ async function bootAll(
     );
     for (const hs of state.hosts) {
         const r = waitReady(hs.boot as BootedHost, READY_TIMEOUT_MS);
-        hs.ready = { cloudInitCode: r.cloudInit.code, cloudInit: r.cloudInit.text, system: r.system, ms: r.ms };
+        const routed = plan.hosts.find((h) => h.name === hs.name)?.internetRoute !== false;
+        const packagesUnreachable = !routed && onlyPackageStageFailed(r.cloudInit.text);
+        hs.ready = {
+            cloudInitCode: r.cloudInit.code,
+            cloudInit: r.cloudInit.text,
+            system: r.system,
+            ms: r.ms,
+            ...(packagesUnreachable ? { packagesUnreachable } : {}),
+        };
         if (r.system !== "running") hs.notes.push(`systemd: ${r.system}`);
+        // As on an instance without NAT: the packages not in the image stay uninstalled, the rest applies.
+        if (packagesUnreachable) hs.notes.push("package stage: cloud-init could not install the packages (no route)");
         for (const line of aptFetchFailures(hs.boot as BootedHost)) {
             hs.notes.push(`package stage: ${line}`);
             ctx.log(`lab: ${hs.name}: package stage: ${line}`);
@@ -458,6 +475,13 @@ async function bootAll(
         );
         writeState(state);
     }
+}
+
+/** Whether cloud-init's only errors are the package module's (its `errors:` list names nothing else). */
+export function onlyPackageStageFailed(cloudInitStatus: string): boolean {
+    const errors = /^errors:\n((?:\t.*\n?)*)/m.exec(cloudInitStatus)?.[1] ?? "";
+    const modules = [...errors.matchAll(/^\t- \('([a-z_-]+)'/gm)].map((m) => m[1]);
+    return modules.length > 0 && modules.every((m) => m === "package-update-upgrade-install");
 }
 
 /** Operator instructions for a lab that is up. */

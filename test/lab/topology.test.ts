@@ -1,4 +1,5 @@
 // The lab's layout from a plan: names, peer addresses, routers, routes, the NAT and the mirror (pure).
+import { onlyPackageStageFailed } from "../../lab/lab";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LabPlan } from "../../lab/model";
 import { labTopology, natAddresses, nsName, peer } from "../../lab/topology";
@@ -129,5 +130,24 @@ describe("labTopology", () => {
         expect(() => labTopology(edit((p) => (p.hosts[0].publicIp = "2001:db8::1")))).toThrow(/no IPv4 publicIp/);
         expect(() => labTopology(edit((p) => (p.hosts = p.hosts.slice(1))))).toThrow(/exactly one bastion/);
         expect(() => labTopology(edit((p) => (p.allowedCidrs = ["10.42.0.0/16"])))).toThrow(/no usable client/);
+    });
+});
+
+describe("a host without a route out", () => {
+    const status = (errors: string) =>
+        `status: error\nextended_status: error - done\nerrors:\n${errors}recoverable_errors:\nWARNING:\n\t- Failure\n`;
+
+    it("counts only the package module's failure as the missing route's (a note, not a boot failure)", () => {
+        expect(
+            onlyPackageStageFailed(status("\t- ('package-update-upgrade-install', PackageInstallerError('x'))\n")),
+        ).toBe(true);
+        expect(
+            onlyPackageStageFailed(
+                status(
+                    "\t- ('package-update-upgrade-install', PackageInstallerError('x'))\n\t- ('runcmd', RuntimeError('y'))\n",
+                ),
+            ),
+        ).toBe(false);
+        expect(onlyPackageStageFailed("status: done\n")).toBe(false);
     });
 });
