@@ -232,7 +232,10 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
         .catch((e: unknown) => {
             throw programError ?? e;
         });
-    const outputs = await Promise.race([running, failed]).catch((e: unknown) => {
+    const outputs = await Promise.race([running, failed]).catch(async (e: unknown) => {
+        // One failed input fails every resource that reads it, each on a later turn: they belong to this
+        // failed run (as `pulumi up` reports one error), so they drain here before the handler goes.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
         process.off("unhandledRejection", onRejection);
         throw e;
     });

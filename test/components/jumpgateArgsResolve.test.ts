@@ -18,6 +18,7 @@ describe("Jumpgate in a program of its own", () => {
             project: "platform",
             config: { "aws:region": "eu-central-1" },
             existingSubnets,
+            existingSecurityGroups: { "sg-0123456789abcdef0": { vpcId: "vpc-0aaaaaaaaaaaaaaa1" } },
             program: () => {
                 const jg = new Jumpgate("edge", {
                     ...BASE,
