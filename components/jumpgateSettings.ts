@@ -227,10 +227,7 @@ function argKey(key: string, hostIndex: HostIndex): string {
  */
 export function settingsFromArgs(component: string, args: JumpgateArgs, environment: string): JumpgateSettings {
     const { values, deferred, hostIndex, problems } = configOfArgs(args);
-    for (const d of deferred) {
-        const why = typeof d.value === "string" ? d.why(d.value) : undefined;
-        if (why !== undefined) problems.push({ key: d.key, value: d.value as string, message: why, fix: "" });
-    }
+    // Plain values go to the reader, which checks them; only outputs wait for `checkedInputs`.
     let settings: JumpgateSettings | undefined;
     try {
         settings = readSettings((k) => values[k], environment, Object.keys(values));
@@ -238,11 +235,7 @@ export function settingsFromArgs(component: string, args: JumpgateArgs, environm
         if (!(e instanceof ConfigError)) throw e;
         problems.push(...e.problems.map((p) => ({ ...p, key: argKey(p.key, hostIndex) })));
     }
-    // A key already reported as plain is not reported again by the reader under its argument name.
-    const unique = problems.filter(
-        (p, i) => problems.findIndex((q) => q.key === p.key && q.message === p.message) === i,
-    );
-    if (unique.length > 0 || settings === undefined) throw new JumpgateArgsError(component, unique);
+    if (problems.length > 0 || settings === undefined) throw new JumpgateArgsError(component, problems);
     return withInputs(settings, args, checkedInputs(component, deferred));
 }
 
